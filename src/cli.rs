@@ -1,0 +1,78 @@
+//! Command-line definitions only (clap derive); the work is in `commands`.
+
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trailtrim",
+    version,
+    about = "AWS CloudTrail logs -> least-privilege IAM policies, usage and anomaly reports"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read CloudTrail delivery files into the Parquet event lake.
+    Ingest(IngestArgs),
+    /// Run SQL, or a named query of the investigation library, over the lake's events.
+    Query(QueryArgs),
+    /// Decide one request against the account's policies and say which statements decided.
+    Simulate(crate::commands::simulate::SimulateArgs),
+    /// A principal's effective permissions over the whole IAM action catalog.
+    Permissions(crate::commands::permissions::PermissionsArgs),
+    /// Batch policy evaluation: one JSON case per input line, one decision per output line.
+    Eval(crate::commands::eval::EvalArgs),
+    /// Per principal: granted actions used, unused or unobservable, and denied attempts.
+    Usage(crate::commands::usage::UsageArgs),
+    /// Trimmed, replay-verified least-privilege policies for every user and role.
+    Recommend(crate::commands::recommend::RecommendArgs),
+    /// Security findings: single-event rules, behaviour against a baseline, and IAM knowledge.
+    Detect(crate::commands::detect::DetectArgs),
+    /// Generate a synthetic CloudTrail corpus (the sample, or N events for benchmarks).
+    Synth(crate::synth::SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or folders of CloudTrail delivery files (walked recursively).
+    #[arg(required = true)]
+    pub sources: Vec<PathBuf>,
+    /// The lake folder (created if missing).
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// Print the machine summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Rows held in memory before partitions are flushed to Parquet.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_buffered_rows: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Stop after decoding this many files (simulates an interrupted run; for testing).
+    #[arg(long, hide = true)]
+    pub stop_after_files: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// SQL text (the table is `events`), the name of a query in the library, or a .sql file.
+    #[arg(required_unless_present = "list")]
+    pub query: Option<String>,
+    /// The lake folder.
+    #[arg(long, required_unless_present = "list")]
+    pub lake: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A query parameter, `name=value` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// List the queries of the library.
+    #[arg(long)]
+    pub list: bool,
+}

@@ -1,0 +1,42 @@
+//! One module per subcommand: glue between the command line and the pipeline stages.
+
+pub mod detect;
+pub mod eval;
+pub mod iam;
+pub mod ingest;
+pub mod permissions;
+pub mod query;
+pub mod recommend;
+pub mod simulate;
+pub mod usage;
+
+use crate::cli::{Cli, Command};
+
+/// Process exit statuses (documented in README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok = 0,
+    Failed = 1,
+    Usage = 2,
+    /// Finished, but some input was rejected.
+    Rejected = 3,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Ingest(a) => ingest::run(&a),
+        Command::Query(a) => query::run(&a),
+        Command::Simulate(a) => simulate::run(&a),
+        Command::Permissions(a) => permissions::run(&a),
+        Command::Eval(a) => eval::run(&a),
+        Command::Usage(a) => usage::run(&a),
+        Command::Recommend(a) => recommend::run(&a),
+        Command::Detect(a) => detect::run(&a),
+        Command::Synth(a) => {
+            let summary = crate::synth::run(&a)?;
+            serde_json::to_writer_pretty(std::io::stdout().lock(), &summary)?;
+            println!();
+            Ok(Status::Ok)
+        }
+    }
+}

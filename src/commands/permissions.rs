@@ -1,0 +1,120 @@
+//! `trailtrim permissions`: a principal's effective permissions over the whole action catalog.
+
+use super::iam::IamArgs;
+use super::Status;
+use crate::account::Account;
+use crate::catalog::catalog;
+use crate::policy::{Access, AccessIndex, PrincipalInfo};
+use anyhow::{bail, Result};
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PermFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    #[command(flatten)]
+    pub iam: IamArgs,
+    #[arg(long)]
+    pub principal: String,
+    #[arg(long, value_enum, default_value_t = PermFormat::Table)]
+    pub format: PermFormat,
+}
+
+/// Effective permissions of one service at one access level.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LevelAccess {
+    /// Allowed on every resource, without conditions.
+    pub full: Vec<String>,
+    /// Allowed on some resources or under conditions.
+    pub partial: Vec<String>,
+    pub not_allowed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServicePermissions {
+    pub service: String,
+    pub levels: BTreeMap<String, LevelAccess>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Permissions {
+    pub principal: String,
+    pub full: usize,
+    pub partial: usize,
+    pub not_allowed: usize,
+    pub services: Vec<ServicePermissions>,
+}
+
+/// Classify every catalog action for `principal` (full, partial or not allowed).
+pub fn effective_permissions(account: &Account, principal: &str) -> Result<Permissions> {
+    let Some(set) = account.policy_set(principal) else { bail!("principal {principal} is not in the account") };
+    let info = PrincipalInfo { arn: principal.to_owned(), account: Some(account.account_id.clone()) };
+    let index = AccessIndex::new(&set, &info);
+    let mut services: BTreeMap<String, BTreeMap<String, LevelAccess>> = BTreeMap::new();
+    let (mut full, mut partial, mut none) = (0, 0, 0);
+    for a in catalog().actions() {
+        let level =
+            services.entry(a.service.clone()).or_default().entry(a.access_level.as_str().to_owned()).or_default();
+        match index.access(&a.full_name()) {
+            Access::Full => {
+                full += 1;
+                level.full.push(a.full_name());
+            }
+            Access::Partial => {
+                partial += 1;
+                level.partial.push(a.full_name());
+            }
+            Access::None => {
+                none += 1;
+                level.not_allowed += 1;
+            }
+        }
+    }
+    let services = services
+        .into_iter()
+        .filter(|(_, levels)| levels.values().any(|l| !l.full.is_empty() || !l.partial.is_empty()))
+        .map(|(service, levels)| ServicePermissions { service, levels })
+        .collect();
+    Ok(Permissions { principal: principal.to_owned(), full, partial, not_allowed: none, services })
+}
+
+pub fn run(a: &PermissionsArgs) -> Result<Status> {
+    let account = a.iam.load()?;
+    let p = effective_permissions(&account, &a.principal)?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        PermFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &p)?;
+            writeln!(out)?;
+        }
+        PermFormat::Table => {
+            writeln!(
+                out,
+                "{}: {} actions allowed everywhere, {} on some resources or under conditions",
+                p.principal, p.full, p.partial
+            )?;
+            writeln!(out, "{:<28} {:<22} {:>6} {:>8} {:>8}", "service", "access level", "full", "partial", "denied")?;
+            for s in &p.services {
+                for (level, l) in &s.levels {
+                    writeln!(
+                        out,
+                        "{:<28} {:<22} {:>6} {:>8} {:>8}",
+                        s.service,
+                        level,
+                        l.full.len(),
+                        l.partial.len(),
+                        l.not_allowed
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(Status::Ok)
+}

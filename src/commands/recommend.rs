@@ -1,0 +1,252 @@
+//! `trailtrim recommend`: trimmed, replay-verified least-privilege policies per user and role.
+
+use super::iam::IamArgs;
+use super::usage::WindowArgs;
+use super::Status;
+use crate::account::{Account, PrincipalRef};
+use crate::recommend::{self, DeniedCall, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind, RecommendOptions};
+use crate::usage::{self, facts, Fact};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// The summary as Markdown on stdout (report.md is always written).
+    Md,
+    /// One CSV row per principal on stdout.
+    Csv,
+    /// No summary on stdout.
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    #[arg(long)]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub iam: IamArgs,
+    /// Output folder: policies/, recommendations.json, report.md.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only these principals (repeatable); default every user and role.
+    #[arg(long = "principal")]
+    pub principals: Vec<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Skip principals whose ARN matches this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Observation windows shorter than this many days give low confidence.
+    #[arg(long, default_value_t = 30)]
+    pub min_days: u32,
+    /// Statements whose Sid starts with this are carried over untouched.
+    #[arg(long, default_value = "Keep")]
+    pub keep_sid_prefix: String,
+    /// Keep granted actions that CloudTrail cannot observe.
+    #[arg(long)]
+    pub keep_unobservable: bool,
+    /// Write customer-managed-policy-sized documents (6 144 characters) instead of inline ones.
+    #[arg(long)]
+    pub managed: bool,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::None)]
+    pub format: SummaryFormat,
+}
+
+fn parse_iso_ms(s: &str) -> Option<i64> {
+    crate::ingest::record::parse_time_ms(s)
+}
+
+/// Context keys AWS would have set for an observed call, for replaying conditional statements.
+fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, String)> {
+    let mut ctx: Vec<(String, String)> = Vec::new();
+    for (k, vs) in account.base_context(principal).iter() {
+        for v in vs {
+            ctx.push((k.to_owned(), v.clone()));
+        }
+    }
+    ctx.push(("aws:RequestedRegion".into(), f.region.clone()));
+    ctx.push(("aws:SecureTransport".into(), "true".into()));
+    if let Some(ip) = f.source_ips.first() {
+        ctx.push(("aws:SourceIp".into(), ip.clone()));
+    }
+    if let Some(t) = chrono::DateTime::from_timestamp_millis(f.first_seen) {
+        ctx.push(("aws:CurrentTime".into(), t.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+    }
+    ctx
+}
+
+/// Build the engine's input for one principal from its facts and the usage report entry.
+fn input_for(
+    account: &Account,
+    arn: &str,
+    kind: PrincipalKind,
+    name: &str,
+    created: Option<&str>,
+    facts: &[&Fact],
+    unobservable: &BTreeSet<String>,
+    window: (i64, i64),
+) -> Option<PrincipalInput> {
+    let policies = account.policy_set(arn)?;
+    // One observed call per (action, resource, passed-to service, region): facts of different
+    // actors and days merge here.
+    let mut calls: BTreeMap<(String, String, String, String), ObservedCall> = BTreeMap::new();
+    let mut denied: BTreeMap<String, DeniedCall> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.via_service.is_empty()) {
+        if f.count > 0 {
+            let passed = f.passed_to_service.first().cloned().unwrap_or_default();
+            let key = (f.action.clone(), f.resource.clone(), passed.clone(), f.region.clone());
+            let c = calls.entry(key).or_insert_with(|| ObservedCall {
+                action: f.action.clone(),
+                resource: (!f.resource.is_empty()).then(|| f.resource.clone()),
+                count: 0,
+                first_seen_ms: f.first_seen,
+                last_seen_ms: f.last_seen,
+                sample_event_ids: Vec::new(),
+                passed_to_service: (!passed.is_empty()).then_some(passed),
+                context: call_context(account, arn, f),
+            });
+            c.count += f.count;
+            c.first_seen_ms = c.first_seen_ms.min(f.first_seen);
+            c.last_seen_ms = c.last_seen_ms.max(f.last_seen);
+            for id in &f.sample_event_ids {
+                if c.sample_event_ids.len() < 3 && !c.sample_event_ids.contains(id) {
+                    c.sample_event_ids.push(id.clone());
+                }
+            }
+        }
+        if f.denied_count > 0 {
+            let d = denied.entry(f.action.clone()).or_insert_with(|| DeniedCall {
+                action: f.action.clone(),
+                count: 0,
+                error_codes: Vec::new(),
+            });
+            d.count += f.denied_count;
+            for c in &f.error_codes {
+                if !d.error_codes.contains(c) {
+                    d.error_codes.push(c.clone());
+                }
+            }
+        }
+    }
+    Some(PrincipalInput {
+        arn: arn.to_owned(),
+        kind,
+        name: name.to_owned(),
+        account: account.account_id.clone(),
+        policies,
+        resource_policies: account.resource_policies.clone(),
+        created_ms: created.and_then(parse_iso_ms),
+        observed: calls.into_values().collect(),
+        denied: denied.into_values().collect(),
+        unobservable: unobservable.clone(),
+        window_start_ms: window.0,
+        window_end_ms: window.1,
+    })
+}
+
+/// Compute recommendations (shared with `report`).
+pub fn compute(
+    lake: &Path,
+    account: &Account,
+    window: &usage::Window,
+    only: &[String],
+    opts: &RecommendOptions,
+) -> Result<Vec<recommend::Recommendation>> {
+    facts::refresh(lake).context("computing usage facts")?;
+    let all = usage::load_facts(lake, window, None)?;
+    let report = usage::build_report(&all, account, None);
+    let unobservable: BTreeMap<&str, BTreeSet<String>> =
+        report.principals.iter().map(|p| (p.arn.as_str(), p.unobservable.iter().cloned().collect())).collect();
+    let start = window
+        .from
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+        .or_else(|| all.iter().map(|f| f.first_seen).min())
+        .unwrap_or(0);
+    let end = window
+        .to
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map(|t| t.and_utc().timestamp_millis())
+        .or_else(|| all.iter().map(|f| f.last_seen).max())
+        .unwrap_or(0);
+    let mut by_principal: BTreeMap<&str, Vec<&Fact>> = BTreeMap::new();
+    for f in &all {
+        by_principal.entry(f.principal.as_str()).or_default().push(f);
+    }
+    let empty = BTreeSet::new();
+    let mut inputs = Vec::new();
+    for (arn, _) in account.principals() {
+        if !only.is_empty() && !only.contains(&arn) {
+            continue;
+        }
+        let (kind, name, created) = match account.principal(&arn) {
+            Some(PrincipalRef::User(u)) => (PrincipalKind::User, u.name.clone(), u.create_date.clone()),
+            // Service-linked roles are managed by AWS: nothing to trim.
+            Some(PrincipalRef::Role(r)) if !r.is_service_linked() => {
+                (PrincipalKind::Role, r.name.clone(), r.create_date.clone())
+            }
+            _ => continue,
+        };
+        let fs = by_principal.get(arn.as_str()).cloned().unwrap_or_default();
+        let unobs = unobservable.get(arn.as_str()).unwrap_or(&empty);
+        if let Some(i) = input_for(account, &arn, kind, &name, created.as_deref(), &fs, unobs, (start, end)) {
+            inputs.push(i);
+        }
+    }
+    Ok(recommend::recommend_all(&inputs, opts))
+}
+
+pub fn run(a: &RecommendArgs) -> Result<Status> {
+    let account = a.iam.load()?;
+    let opts = RecommendOptions {
+        keep_sid_prefix: a.keep_sid_prefix.clone(),
+        min_days: a.min_days,
+        keep_unobservable: a.keep_unobservable,
+        target: if a.managed { PolicyTarget::Managed } else { PolicyTarget::Inline },
+        exclude: a.exclude.clone(),
+        ..Default::default()
+    };
+    let recs = compute(&a.lake, &account, &a.window.window(), &a.principals, &opts)?;
+    write_outputs(&a.out, &recs)?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        SummaryFormat::Md => out.write_all(recommend::render_markdown(&recs).as_bytes())?,
+        SummaryFormat::Csv => out.write_all(recommend::render_csv(&recs).as_bytes())?,
+        SummaryFormat::None => {}
+    }
+    let failed = recs.iter().filter(|r| !r.ok).count();
+    eprintln!(
+        "recommend: {} principals, {} policies written to {}, {} not written (verification failed)",
+        recs.len(),
+        recs.iter().map(|r| r.policy_files.len()).sum::<usize>(),
+        a.out.display(),
+        failed
+    );
+    Ok(if failed > 0 { Status::Rejected } else { Status::Ok })
+}
+
+/// Write policies/, recommendations.json and report.md (each file atomically complete).
+pub fn write_outputs(out: &Path, recs: &[recommend::Recommendation]) -> Result<()> {
+    let policies = out.join("policies");
+    if policies.exists() {
+        // Stale policies of an earlier run must not look like current recommendations.
+        std::fs::remove_dir_all(&policies).with_context(|| format!("clearing {}", policies.display()))?;
+    }
+    for r in recs.iter().filter(|r| r.ok) {
+        for (file, doc) in r.policy_files.iter().zip(&r.documents) {
+            let path = out.join(file);
+            std::fs::create_dir_all(path.parent().expect("policy files are in folders"))?;
+            let mut text = serde_json::to_string_pretty(doc)?;
+            text.push('\n');
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let mut json = serde_json::to_string_pretty(&recommend::recommendations_json(recs))?;
+    json.push('\n');
+    std::fs::write(out.join("recommendations.json"), json)?;
+    std::fs::write(out.join("report.md"), recommend::render_markdown(recs))?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+use super::iam::{arn_account, parse_context, IamArgs};
+use super::Status;
+use crate::catalog::catalog;
+use crate::policy::{evaluate, Request};
+use anyhow::{bail, Result};
+use clap::Args;
+use std::io::Write;
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub iam: IamArgs,
+    /// The caller: a user, role, assumed-role session or root ARN of the account.
+    #[arg(long)]
+    pub principal: String,
+    /// An IAM action, e.g. s3:GetObject (checked against the action catalog).
+    #[arg(long)]
+    pub action: String,
+    /// The resource ARN (or *).
+    #[arg(long, default_value = "*")]
+    pub resource: String,
+    /// Request context, KEY=VALUE (repeat a key for a multi-valued key).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Print the evaluation as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: &SimulateArgs) -> Result<Status> {
+    let Some(action) = catalog().canonical(&a.action) else {
+        bail!("{} is not an action of the IAM action catalog", a.action);
+    };
+    let account = a.iam.load()?;
+    let Some(set) = account.policy_set_for_resource(&a.principal, &a.resource) else {
+        bail!("principal {} is not in {}", a.principal, a.iam.iam.display());
+    };
+    let mut context = account.base_context(&a.principal);
+    for (k, v) in parse_context(&a.context)?.iter() {
+        context.insert_multi(k, v.to_vec());
+    }
+    let req = Request {
+        principal: a.principal.clone(),
+        principal_account: Some(account.account_id.clone()),
+        action,
+        resource: a.resource.clone(),
+        resource_account: Some(arn_account(&a.resource).unwrap_or(&account.account_id).to_owned()),
+        context,
+    };
+    let ev = evaluate(&set, &req);
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({"request": req, "evaluation": ev}))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}  {} on {} by {}", ev.decision, req.action, req.resource, req.principal)?;
+        writeln!(out, "reason: {}", ev.reason)?;
+        for s in &ev.statements {
+            writeln!(out, "  decided by {s} ({:?})", s.kind)?;
+        }
+    }
+    Ok(Status::Ok)
+}

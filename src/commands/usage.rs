@@ -1,0 +1,147 @@
+//! `trailtrim usage`: per principal, granted actions used / unused / unobservable, denied apart.
+
+use super::iam::IamArgs;
+use super::Status;
+use crate::usage::{self, facts, UsageReport, Window};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UsageFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WindowArgs {
+    /// First day of the window (YYYY-MM-DD, UTC, inclusive).
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the window (YYYY-MM-DD, UTC, inclusive).
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl WindowArgs {
+    pub fn window(&self) -> Window {
+        Window { from: self.from, to: self.to }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[arg(long)]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub iam: IamArgs,
+    /// Only this principal (user, role or root ARN).
+    #[arg(long)]
+    pub principal: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[arg(long, value_enum, default_value_t = UsageFormat::Table)]
+    pub format: UsageFormat,
+    /// Days after which a password or access key counts as unused (with --credential-report).
+    #[arg(long, default_value_t = 90)]
+    pub max_unused_days: i64,
+}
+
+/// Refresh the usage facts and build the report (shared with `report` and `recommend`).
+pub fn compute(
+    lake: &std::path::Path,
+    account: &crate::account::Account,
+    window: &Window,
+    principal: Option<&str>,
+    max_unused_days: i64,
+) -> Result<UsageReport> {
+    facts::refresh(lake).context("computing usage facts")?;
+    let facts = usage::load_facts(lake, window, principal)?;
+    let mut report = usage::build_report(&facts, account, principal);
+    report.mapping = usage::mapping_report(lake, window)?;
+    if let Some(cr) = &account.credential_report {
+        // "Now" is the end of the observed window, not the wall clock: same input, same output.
+        let end_ms = window
+            .to
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .map(|t| t.and_utc().timestamp_millis())
+            .or_else(|| facts.iter().map(|f| f.last_seen).max())
+            .unwrap_or(0);
+        let now = chrono::DateTime::from_timestamp_millis(end_ms).unwrap_or_default();
+        report.credentials = cr.findings(now, max_unused_days);
+    }
+    Ok(report)
+}
+
+pub fn run(a: &UsageArgs) -> Result<Status> {
+    let account = a.iam.load()?;
+    let report = compute(&a.lake, &account, &a.window.window(), a.principal.as_deref(), a.max_unused_days)?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        UsageFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        UsageFormat::Csv => {
+            writeln!(out, "principal,type,action,status,count,first_seen,last_seen")?;
+            for p in &report.principals {
+                for u in &p.used {
+                    let status = if u.granted { "used" } else { "used-not-granted" };
+                    writeln!(
+                        out,
+                        "{},{},{},{},{},{},{}",
+                        p.arn, p.kind, u.action, status, u.count, u.first_seen, u.last_seen
+                    )?;
+                }
+                for d in &p.denied {
+                    writeln!(
+                        out,
+                        "{},{},{},denied,{},{},{}",
+                        p.arn, p.kind, d.action, d.count, d.first_seen, d.last_seen
+                    )?;
+                }
+                for x in &p.unused {
+                    writeln!(out, "{},{},{},unused,0,,", p.arn, p.kind, x)?;
+                }
+                for x in &p.unobservable {
+                    writeln!(out, "{},{},{},unobservable,0,,", p.arn, p.kind, x)?;
+                }
+            }
+        }
+        UsageFormat::Table => {
+            writeln!(
+                out,
+                "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
+                "principal", "type", "granted", "used", "unused", "unobs.", "denied"
+            )?;
+            for p in &report.principals {
+                writeln!(
+                    out,
+                    "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
+                    p.arn,
+                    p.kind,
+                    p.granted_actions,
+                    p.used.len(),
+                    p.unused.len(),
+                    p.unobservable.len(),
+                    p.denied.len()
+                )?;
+            }
+            let m = &report.mapping;
+            writeln!(
+                out,
+                "\n{} events: {} mapped to IAM actions, {} need no permission, {} are not API calls, {} unmapped ({:.1}% of API calls mapped)",
+                m.events, m.mapped, m.no_permission_needed, m.not_api_call, m.unmapped, m.share_mapped * 100.0
+            )?;
+            for u in m.unmapped_events.iter().take(20) {
+                writeln!(out, "  unmapped: {} {} ({})", u.event_source, u.event_name, u.count)?;
+            }
+            for c in &report.credentials {
+                writeln!(out, "credential: {} {:?}: {}", c.user, c.kind, c.detail)?;
+            }
+        }
+    }
+    Ok(Status::Ok)
+}

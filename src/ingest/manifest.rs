@@ -1,0 +1,78 @@
+//! The manifest of ingested files: re-running ingest over the same sources skips them fast.
+//!
+//! An entry is appended only after every row of the file is committed to Parquet, so a file
+//! listed here is complete in the lake; a file not listed is read again and its events
+//! already in the lake are dropped as duplicates.
+
+use super::discover::Found;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub events: u64,
+}
+
+impl Entry {
+    pub fn new(f: &Found, events: u64) -> Self {
+        Entry { path: key(&f.path), size: f.size, mtime_ns: f.mtime_ns, events }
+    }
+}
+
+/// Files are identified by absolute path, size and modification time.
+fn key(p: &Path) -> String {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+}
+
+pub struct Manifest {
+    path: PathBuf,
+    entries: HashMap<String, (u64, i128)>,
+}
+
+impl Manifest {
+    pub fn open(lake: &Path) -> Result<Manifest> {
+        let path = lake.join(crate::lake::MANIFEST_FILE);
+        let mut entries = HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for line in text.lines() {
+                // A torn last line (crash while appending) is ignored: that file is read again.
+                if let Ok(e) = serde_json::from_str::<Entry>(line) {
+                    entries.insert(e.path, (e.size, e.mtime_ns));
+                }
+            }
+        }
+        Ok(Manifest { path, entries })
+    }
+
+    pub fn contains(&self, f: &Found) -> bool {
+        self.entries.get(&key(&f.path)) == Some(&(f.size, f.mtime_ns))
+    }
+
+    pub fn append(&mut self, entries: &[Entry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for e in entries {
+            text.push_str(&serde_json::to_string(e)?);
+            text.push('\n');
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("opening {}", self.path.display()))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_data()?;
+        for e in entries {
+            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,264 @@
+//! Ingest: CloudTrail delivery files -> the Parquet event lake.
+//!
+//! discover (walk + classify) -> decode (gunzip + parse, in parallel) -> writer (partition,
+//! de-duplicate, write Parquet atomically) -> manifest (what was ingested, for fast re-runs).
+
+pub mod decode;
+pub mod discover;
+pub mod manifest;
+pub mod record;
+pub mod writer;
+
+use crate::lake;
+use anyhow::{Context, Result};
+use decode::Content;
+use discover::SkipReason;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use writer::{LakeWriter, PartitionKey};
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub sources: Vec<PathBuf>,
+    pub lake: PathBuf,
+    /// Upper bound on rows held in memory before partitions are flushed.
+    pub max_buffered_rows: usize,
+    /// Show a progress bar (it still stays hidden when stderr is not a terminal).
+    pub progress: bool,
+    /// Stop after this many files have been decoded (used to simulate an interrupted run).
+    pub stop_after_files: Option<usize>,
+}
+
+impl IngestOptions {
+    pub fn new(sources: Vec<PathBuf>, lake: PathBuf) -> Self {
+        IngestOptions { sources, lake, max_buffered_rows: 200_000, progress: true, stop_after_files: None }
+    }
+}
+
+/// One input problem: the file, the record index where it applies, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<usize>,
+    pub reason: String,
+}
+
+/// The machine summary of a run (`ingest --json`).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct IngestSummary {
+    pub lake: String,
+    pub files_found: u64,
+    pub files_read: u64,
+    pub files_skipped: BTreeMap<String, u64>,
+    pub files_failed: u64,
+    pub files_with_rejected_records: u64,
+    pub records_read: u64,
+    pub records_rejected: u64,
+    pub events_written: u64,
+    pub duplicates_dropped: u64,
+    pub bytes_read: u64,
+    pub seconds: f64,
+    pub events_per_second: f64,
+    /// Peak resident memory of the process, when the platform tells it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_file: Option<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl IngestSummary {
+    /// True when some input was rejected (a whole file or some records).
+    pub fn has_rejections(&self) -> bool {
+        !self.problems.is_empty()
+    }
+}
+
+/// Files decoded per batch: enough to keep every core busy, few enough to bound memory.
+const FILES_PER_BATCH: usize = 32;
+
+pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
+    let started = Instant::now();
+    std::fs::create_dir_all(lake::events_dir(&opts.lake))
+        .with_context(|| format!("creating the lake at {}", opts.lake.display()))?;
+    writer::remove_stale_temporaries(&opts.lake)?;
+    let mut manifest = manifest::Manifest::open(&opts.lake)?;
+    let run_tag = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();
+
+    let mut summary = IngestSummary { lake: opts.lake.display().to_string(), ..Default::default() };
+    let (found, walk_errors) = discover::walk(&opts.sources);
+    for (p, reason) in walk_errors {
+        summary.files_failed += 1;
+        summary.problems.push(Problem { file: p.display().to_string(), record: None, reason });
+    }
+    summary.files_found = found.len() as u64;
+    let skip = |summary: &mut IngestSummary, r: SkipReason| {
+        *summary.files_skipped.entry(r.as_str().to_owned()).or_default() += 1;
+    };
+    let mut to_read = Vec::new();
+    for f in found {
+        if let Some(r) = discover::classify_path(&f.path) {
+            skip(&mut summary, r);
+        } else if manifest.contains(&f) {
+            skip(&mut summary, SkipReason::AlreadyIngested);
+        } else {
+            to_read.push(f);
+        }
+    }
+
+    let total_bytes: u64 = to_read.iter().map(|f| f.size).sum();
+    let bar = progress_bar(opts.progress, total_bytes);
+    let mut lake_writer = LakeWriter::new(&opts.lake, run_tag.clone(), opts.max_buffered_rows);
+    // Files whose rows were all accepted and are waiting for their partitions to be flushed
+    // before they can be recorded in the manifest.
+    let mut awaiting_commit: BTreeMap<u32, manifest::Entry> = BTreeMap::new();
+    let limit = opts.stop_after_files.unwrap_or(usize::MAX).min(to_read.len());
+    let to_read = &to_read[..limit];
+
+    std::thread::scope(|scope| -> Result<()> {
+        // Decoding runs ahead on the rayon pool while this thread writes Parquet.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(1);
+        scope.spawn(move || {
+            for (chunk_no, chunk) in to_read.chunks(FILES_PER_BATCH).enumerate() {
+                let base = chunk_no * FILES_PER_BATCH;
+                let decoded: Vec<(usize, decode::Decoded)> =
+                    chunk.par_iter().enumerate().map(|(i, f)| (base + i, decode::decode_file(&f.path))).collect();
+                if tx.send(decoded).is_err() {
+                    return;
+                }
+            }
+        });
+        for batch in rx {
+            for (idx, d) in batch {
+                let f = &to_read[idx];
+                let file = f.path.display().to_string();
+                summary.bytes_read += d.bytes_in;
+                bar.inc(f.size);
+                match d.content {
+                    Some(Content::Digest) if d.rows.is_empty() => {
+                        skip(&mut summary, SkipReason::Digest);
+                        continue;
+                    }
+                    Some(Content::Config) if d.rows.is_empty() => {
+                        skip(&mut summary, SkipReason::Config);
+                        continue;
+                    }
+                    Some(Content::Other) => {
+                        skip(&mut summary, SkipReason::NotCloudTrail);
+                        continue;
+                    }
+                    _ => {}
+                }
+                summary.files_read += 1;
+                let clean = d.file_error.is_none() && d.record_errors.is_empty();
+                if let Some(reason) = d.file_error {
+                    summary.files_failed += 1;
+                    summary.problems.push(Problem { file: file.clone(), record: None, reason });
+                }
+                if !d.record_errors.is_empty() {
+                    summary.files_with_rejected_records += 1;
+                }
+                for (i, reason) in d.record_errors {
+                    summary.records_rejected += 1;
+                    summary.problems.push(Problem { file: file.clone(), record: Some(i), reason });
+                }
+                summary.records_read += d.rows.len() as u64;
+                let (path_account, path_region) = discover::account_region_from_path(&f.path);
+                let n_rows = d.rows.len();
+                for mut row in d.rows {
+                    let key = partition_key(&row, path_account.as_deref(), path_region.as_deref());
+                    row.source_file = Some(file.clone());
+                    lake_writer.push(key, row, idx as u32)?;
+                }
+                if clean {
+                    awaiting_commit.insert(idx as u32, manifest::Entry::new(f, n_rows as u64));
+                }
+                if lake_writer.over_budget() {
+                    lake_writer.flush_some()?;
+                    commit_finished(&mut manifest, &mut awaiting_commit, &lake_writer)?;
+                }
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!(
+                    "{} events, {:.0} events/s",
+                    summary.records_read,
+                    summary.records_read as f64 / secs
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    lake_writer.flush_all()?;
+    commit_finished(&mut manifest, &mut awaiting_commit, &lake_writer)?;
+    bar.finish_and_clear();
+
+    summary.events_written = lake_writer.events_written;
+    summary.duplicates_dropped = lake_writer.duplicates;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.events_per_second = if summary.seconds > 0.0 { summary.records_read as f64 / summary.seconds } else { 0.0 };
+    summary.peak_rss_bytes = crate::measure::peak_rss_bytes();
+    if !summary.problems.is_empty() {
+        summary.errors_file = Some(write_errors(&opts.lake, &run_tag, &summary.problems)?.display().to_string());
+    }
+    Ok(summary)
+}
+
+fn commit_finished(
+    manifest: &mut manifest::Manifest,
+    awaiting: &mut BTreeMap<u32, manifest::Entry>,
+    w: &LakeWriter,
+) -> Result<()> {
+    let pending = w.pending_files();
+    let done: Vec<u32> = awaiting.keys().copied().filter(|i| !pending.contains(i)).collect();
+    let entries: Vec<manifest::Entry> = done.iter().filter_map(|i| awaiting.remove(i)).collect();
+    manifest.append(&entries)
+}
+
+/// The partition of a row: the account that received the event, its region and UTC date;
+/// the delivery path fills in what a record lacks.
+fn partition_key(row: &record::EventRow, path_account: Option<&str>, path_region: Option<&str>) -> PartitionKey {
+    let account =
+        row.recipient_account_id.as_deref().or(path_account).or(row.account_id.as_deref()).unwrap_or("unknown");
+    let region = row.aws_region.as_deref().or(path_region).unwrap_or("unknown");
+    let date = chrono::DateTime::from_timestamp_millis(row.event_time)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    PartitionKey { account: sanitize(account), region: sanitize(region), date }
+}
+
+/// Partition values become directory names: keep them to a safe alphabet.
+fn sanitize(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn write_errors(lake: &Path, run_tag: &str, problems: &[Problem]) -> Result<PathBuf> {
+    let dir = lake.join(lake::ERRORS_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("ingest-{run_tag}.jsonl"));
+    let mut text = String::new();
+    for p in problems {
+        text.push_str(&serde_json::to_string(p)?);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    // indicatif draws nothing when stderr is not a terminal, so piped runs stay quiet.
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar
+}

@@ -1,0 +1,155 @@
+//! The event lake's layout and schema, and reading it back as polars LazyFrames.
+//!
+//! One place knows the layout: `DIR/events/account=<id>/region=<r>/event_date=<YYYY-MM-DD>/*.parquet`
+//! (Hive partitions that DuckDB, Athena, Trino and Spark read as they are).
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+pub const EVENTS_DIR: &str = "events";
+pub const ERRORS_DIR: &str = "_errors";
+pub const MANIFEST_FILE: &str = "_manifest.jsonl";
+
+/// Columns stored in every events Parquet file, in order, with their types.
+/// (Partition columns `account`, `region`, `event_date` come from the directory names.)
+pub const COLUMNS: &[(&str, ColumnKind)] = &[
+    ("event_id", ColumnKind::Str),
+    ("event_time", ColumnKind::Time),
+    ("event_source", ColumnKind::Str),
+    ("event_name", ColumnKind::Str),
+    ("aws_region", ColumnKind::Str),
+    ("source_ip", ColumnKind::Str),
+    ("user_agent", ColumnKind::Str),
+    ("error_code", ColumnKind::Str),
+    ("error_message", ColumnKind::Str),
+    ("read_only", ColumnKind::Bool),
+    ("event_type", ColumnKind::Str),
+    ("event_category", ColumnKind::Str),
+    ("management_event", ColumnKind::Bool),
+    ("recipient_account_id", ColumnKind::Str),
+    ("identity_type", ColumnKind::Str),
+    ("identity_arn", ColumnKind::Str),
+    ("principal_id", ColumnKind::Str),
+    ("account_id", ColumnKind::Str),
+    ("access_key_id", ColumnKind::Str),
+    ("user_name", ColumnKind::Str),
+    ("invoked_by", ColumnKind::Str),
+    ("session_issuer_arn", ColumnKind::Str),
+    ("session_issuer_type", ColumnKind::Str),
+    ("session_issuer_name", ColumnKind::Str),
+    ("session_name", ColumnKind::Str),
+    ("session_mfa", ColumnKind::Bool),
+    ("session_created", ColumnKind::Time),
+    ("source_identity", ColumnKind::Str),
+    ("ec2_role_delivery", ColumnKind::Str),
+    ("user_identity", ColumnKind::Str),
+    ("request_parameters", ColumnKind::Str),
+    ("response_elements", ColumnKind::Str),
+    ("additional_event_data", ColumnKind::Str),
+    ("resources", ColumnKind::Str),
+    ("shared_event_id", ColumnKind::Str),
+    ("vpc_endpoint_id", ColumnKind::Str),
+    ("event_version", ColumnKind::Str),
+    ("request_id", ColumnKind::Str),
+    ("tls_details", ColumnKind::Str),
+    ("extra", ColumnKind::Str),
+    ("source_file", ColumnKind::Str),
+];
+
+/// Hive partition columns, outermost first.
+pub const PARTITION_COLUMNS: &[&str] = &["account", "region", "event_date"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Str,
+    Bool,
+    /// Datetime in milliseconds, UTC.
+    Time,
+}
+
+impl ColumnKind {
+    pub fn dtype(self) -> DataType {
+        match self {
+            ColumnKind::Str => DataType::String,
+            ColumnKind::Bool => DataType::Boolean,
+            ColumnKind::Time => DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)),
+        }
+    }
+}
+
+pub fn events_dir(lake: &Path) -> PathBuf {
+    lake.join(EVENTS_DIR)
+}
+
+/// Every committed events Parquet file of the lake, sorted (temporary files are not included).
+pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let dir = events_dir(lake);
+    if dir.is_dir() {
+        walk_parquet(&dir, &mut out)?;
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn walk_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk_parquet(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn hive_schema() -> SchemaRef {
+    Arc::new(Schema::from_iter([
+        Field::new("account".into(), DataType::String),
+        Field::new("region".into(), DataType::String),
+        Field::new("event_date".into(), DataType::Date),
+    ]))
+}
+
+/// The lake's events as a LazyFrame (event columns plus the partition columns).
+pub fn scan_events(lake: &Path) -> Result<LazyFrame> {
+    let files = event_files(lake)?;
+    if files.is_empty() {
+        if !lake.exists() {
+            bail!(
+                "lake {} does not exist (run `trailtrim ingest ... --lake {}` first)",
+                lake.display(),
+                lake.display()
+            );
+        }
+        // An empty lake is a valid lake: an empty frame with the documented schema.
+        return Ok(empty_events().lazy());
+    }
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(true),
+            hive_start_idx: 0,
+            schema: Some(hive_schema()),
+            try_parse_dates: true,
+        },
+        glob: false,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("scanning the lake at {}", lake.display()))
+}
+
+/// An empty frame with the full events schema (stored columns, then partition columns).
+pub fn empty_events() -> DataFrame {
+    let mut cols: Vec<Column> =
+        COLUMNS.iter().map(|(name, kind)| Column::new_empty((*name).into(), &kind.dtype())).collect();
+    cols.push(Column::new_empty("account".into(), &DataType::String));
+    cols.push(Column::new_empty("region".into(), &DataType::String));
+    cols.push(Column::new_empty("event_date".into(), &DataType::Date));
+    DataFrame::new_infer_height(cols).expect("schema columns are unique and empty")
+}

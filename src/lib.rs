@@ -1,0 +1,20 @@
+//! trailtrim: AWS CloudTrail logs -> least-privilege IAM policies, usage and anomaly reports.
+//!
+//! The modules follow the pipeline: ingest -> lake -> account model -> policy evaluation ->
+//! usage -> recommend / detect -> report.
+
+pub mod account;
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod detect;
+pub mod ingest;
+pub mod lake;
+pub mod mapping;
+pub mod measure;
+pub mod policy;
+pub mod queries;
+pub mod recommend;
+pub mod report;
+pub mod synth;
+pub mod usage;

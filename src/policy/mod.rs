@@ -1,0 +1,37 @@
+//! The IAM policy language and a faithful evaluation engine.
+//!
+//! Pure: no files, no clocks, no environment. Parse once ([`parse_policy`]), then evaluate
+//! requests ([`evaluate`]) or answer static "effective permission" questions
+//! ([`AccessIndex`], [`action_access`]).
+//!
+//! - `document`: the typed policy (statements, principals, actions, resources, conditions)
+//!   and canonical JSON output;
+//! - `parse`: validation with errors naming the statement;
+//! - `matching`: wildcards for actions (case-insensitive) and ARNs (segment-wise);
+//! - `variables`: `${...}` policy variables;
+//! - `condition`: every condition operator, qualifiers and `IfExists`;
+//! - `evaluate`: the decision logic with explanations, and the static access analysis;
+//! - `bench`: synthetic workloads for timing (no timing inside).
+
+pub mod bench;
+pub mod condition;
+pub mod document;
+pub mod evaluate;
+pub mod matching;
+pub mod parse;
+pub mod variables;
+
+pub use condition::{BaseOp, Condition, Operator, SetQualifier};
+pub use document::{
+    ActionList, Effect, NamedPolicy, Policy, PolicyKind, PolicySet, PrincipalType, Principals, ResourceList, Statement,
+};
+pub use evaluate::{
+    action_access, evaluate, matching_statements, Access, AccessIndex, Context, Decision, Evaluation, PrincipalInfo,
+    Request, StatementRef,
+};
+pub use matching::{ActionPattern, ArnGlob, Glob};
+pub use parse::{parse_policy, PolicyError};
+pub use variables::Lookup;
+
+#[cfg(test)]
+mod spec_tests;

@@ -1,0 +1,327 @@
+//! Least-privilege recommendations: from a principal's current policies and what it was seen
+//! doing to a trimmed policy that still allows every observed call and nothing the current
+//! policies do not allow.
+//!
+//! Pure: the caller (the `recommend` command) reads usage facts and the account model, and
+//! writes the documents and reports this module returns.
+//!
+//! Pipeline per principal ([`recommend`]):
+//! 1. `trim`: which catalog actions the current policies grant; which observed calls they allow
+//!    and through which statements (provenance); dead statements, sparse wildcards, evidence,
+//!    the granted-versus-used diff.
+//! 2. `resources`: observed ARNs generalised into patterns no wider than the allowing statement.
+//! 3. `compact`: grouping into statements, then (only when over the size limit) merging,
+//!    service wildcards and splitting into several documents.
+//! 4. `verify`: replay of every allowed observed call against the proposal, and a check that the
+//!    proposal grants nothing the original does not. A failing proposal is not `ok`.
+//! 5. `render`: report.md and the CSV summary.
+//!
+//! Definitions used in the counts:
+//! - granted: catalog actions the current policy set (identity ∩ boundary ∩ session ∩ SCPs)
+//!   allows at least on some resource or under some condition ([`crate::policy::Access`] not
+//!   `None`);
+//! - used: distinct actions of observed successful calls that the current policies allow;
+//! - unobservable: granted actions CloudTrail cannot show (data events not logged, ...), unused;
+//! - removed: granted actions the proposal no longer grants at all.
+//!
+//! Unobservable granted actions are dropped by default, as IAM Access Analyzer does
+//! (least privilege); `keep_unobservable` keeps them with their original statements' resources
+//! and conditions. Either way the report lists them with `?` and the notes say which was done.
+
+pub mod bench;
+mod compact;
+mod render;
+mod resources;
+mod trim;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::policy::{NamedPolicy, PolicySet};
+
+pub use compact::policy_size;
+pub use render::{render_csv, render_markdown};
+pub use resources::{generalise, pattern_covers, Generalise};
+pub use verify::verify;
+
+/// IAM size limits (characters, whitespace excluded).
+pub const ROLE_INLINE_LIMIT: usize = 10_240;
+pub const USER_INLINE_LIMIT: usize = 2_048;
+pub const MANAGED_LIMIT: usize = 6_144;
+/// Default quota of managed policies attached to one user or role.
+pub const MANAGED_PER_PRINCIPAL: usize = 10;
+
+/// One distinct successful call (action, resource, context) of the principal, aggregated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedCall {
+    /// Canonical action, e.g. `s3:GetObject`.
+    pub action: String,
+    /// Resource ARN, None when the event did not name one (evaluated as `*`).
+    pub resource: Option<String>,
+    pub count: u64,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub sample_event_ids: Vec<String>,
+    /// For `iam:PassRole`: the service the role was passed to (`ec2.amazonaws.com`).
+    pub passed_to_service: Option<String>,
+    /// Request context for conditional statements, e.g. (`aws:SourceIp`, `10.0.1.5`). A key
+    /// given several times is multivalued.
+    pub context: Vec<(String, String)>,
+}
+
+/// An action the principal tried and was refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeniedCall {
+    pub action: String,
+    pub count: u64,
+    pub error_codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+impl PrincipalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Role => "role",
+        }
+    }
+
+    /// Directory under `policies/<account>/`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "users",
+            PrincipalKind::Role => "roles",
+        }
+    }
+
+    /// Inline policy size limit (IAM counts the aggregate of all inline policies).
+    pub fn inline_limit(self) -> usize {
+        match self {
+            PrincipalKind::User => USER_INLINE_LIMIT,
+            PrincipalKind::Role => ROLE_INLINE_LIMIT,
+        }
+    }
+}
+
+/// Everything known about one principal.
+#[derive(Debug, Clone)]
+pub struct PrincipalInput {
+    pub arn: String,
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub account: String,
+    /// Identity policies (user + groups, or role; managed and inline), boundary, SCP levels and
+    /// session policies. `resource_policy` here is ignored: see `resource_policies`.
+    pub policies: PolicySet,
+    /// Resource-based policies by resource ARN or ARN prefix (`arn:aws:s3:::bucket` applies to
+    /// the bucket and its objects). The longest matching key applies to a call.
+    pub resource_policies: BTreeMap<String, NamedPolicy>,
+    pub created_ms: Option<i64>,
+    /// Successful calls made by the principal itself.
+    pub observed: Vec<ObservedCall>,
+    pub denied: Vec<DeniedCall>,
+    /// Granted actions CloudTrail could not show (canonical names).
+    pub unobservable: BTreeSet<String>,
+    pub window_start_ms: i64,
+    pub window_end_ms: i64,
+}
+
+impl PrincipalInput {
+    /// The resource policy for a resource: the longest key equal to it or a prefix of it that
+    /// ends at a `/` or `:` boundary.
+    pub fn resource_policy_for(&self, resource: &str) -> Option<(&str, &NamedPolicy)> {
+        if self.resource_policies.is_empty() {
+            return None;
+        }
+        // Candidate keys are the resource itself and its prefixes ending just before or at a
+        // boundary: one map lookup each, longest first.
+        let mut cuts: Vec<usize> = vec![resource.len()];
+        for (i, b) in resource.bytes().enumerate().rev() {
+            if b == b'/' || b == b':' {
+                cuts.push(i + 1);
+                cuts.push(i);
+            }
+        }
+        cuts.into_iter()
+            .find_map(|n| self.resource_policies.get_key_value(&resource[..n]).map(|(k, p)| (k.as_str(), p)))
+    }
+}
+
+/// Which IAM object the documents are meant for (decides the size limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyTarget {
+    /// put-role-policy / put-user-policy; when the proposal does not fit the inline limit it is
+    /// split into managed-policy-sized documents (inline limits are per principal, so several
+    /// inline documents would not help).
+    Inline,
+    /// Customer managed policies (6 144 characters each).
+    Managed,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecommendOptions {
+    /// Statements whose Sid starts with this are carried over untouched.
+    pub keep_sid_prefix: String,
+    /// Observation windows shorter than this give low confidence.
+    pub min_days: u32,
+    /// Directory segments below a bucket/root a generated `prefix*` keeps at most.
+    pub max_prefix_wildcard_depth: usize,
+    /// Largest explicit resource list per root before wildcards are considered.
+    pub list_limit: usize,
+    /// Keep granted actions CloudTrail cannot observe (default false, see the module docs).
+    pub keep_unobservable: bool,
+    /// Fewer observed events than this gives at most medium confidence.
+    pub few_events: u64,
+    pub target: PolicyTarget,
+    /// Principal ARN globs to skip (`recommend_all`).
+    pub exclude: Vec<String>,
+}
+
+impl Default for RecommendOptions {
+    fn default() -> Self {
+        RecommendOptions {
+            keep_sid_prefix: "Keep".into(),
+            min_days: 30,
+            max_prefix_wildcard_depth: 1,
+            list_limit: 10,
+            keep_unobservable: false,
+            few_events: 10,
+            target: PolicyTarget::Inline,
+            exclude: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// Distinct observed calls (action, resource, context) the original allowed and that were
+    /// replayed against the proposal.
+    pub replayed_calls: usize,
+    /// Events behind them (sum of counts).
+    pub replayed_events: u64,
+    pub still_allowed: usize,
+    pub broader_than_original: bool,
+    /// Why the proposal was rejected (empty when it passed).
+    pub failures: Vec<String>,
+}
+
+/// A wildcard of an original statement that was exercised for only a few of its actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SparseWildcard {
+    /// `policy#sid` or `policy#index`.
+    pub statement: String,
+    pub pattern: String,
+    pub expands_to: usize,
+    pub used: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub action: String,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub sample_event_ids: Vec<String>,
+    /// Original statements that allowed the calls (provenance).
+    pub statements: Vec<String>,
+    /// Distinct resources seen (`*` when the events named none).
+    pub resources: usize,
+}
+
+/// One line of the granted-versus-used diff.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct DiffLine {
+    /// `"  "` used, `"- "` granted but unused, `"? "` granted but unobservable,
+    /// `"+ "` used but no longer granted.
+    pub marker: String,
+    /// An action, or `service:*` standing for `count` unused actions of a fully granted service.
+    pub action: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub arn: String,
+    pub account: String,
+    pub kind: PrincipalKind,
+    pub name: String,
+    /// Paths relative to OUT, parallel to `documents` (empty when not `ok`).
+    pub policy_files: Vec<String>,
+    #[serde(skip)]
+    pub documents: Vec<Value>,
+    /// `name`, or `name-1`, `name-2`, ... when split.
+    #[serde(skip)]
+    pub file_stems: Vec<String>,
+    pub granted_actions: usize,
+    pub used_actions: usize,
+    pub removed_actions: usize,
+    pub unobservable_actions: usize,
+    pub confidence: Confidence,
+    pub confidence_reasons: Vec<String>,
+    pub verification: Verification,
+    pub dead_statements: Vec<String>,
+    pub sparse_wildcards: Vec<SparseWildcard>,
+    pub used_not_granted: Vec<String>,
+    pub denied_only: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub diff: Vec<DiffLine>,
+    pub policy_sizes: Vec<usize>,
+    pub notes: Vec<String>,
+    /// False: the proposal failed verification and must not be written.
+    pub ok: bool,
+}
+
+/// Recommend a trimmed policy for one principal.
+pub fn recommend(input: &PrincipalInput, opts: &RecommendOptions) -> Recommendation {
+    trim::run(input, opts)
+}
+
+/// True when a principal ARN matches one of the exclusion globs.
+pub fn is_excluded(arn: &str, globs: &[String]) -> bool {
+    globs.iter().any(|g| crate::policy::Glob::new(g).is_match(arn))
+}
+
+/// Recommend for many principals in parallel, skipping excluded ones; sorted by ARN.
+pub fn recommend_all(inputs: &[PrincipalInput], opts: &RecommendOptions) -> Vec<Recommendation> {
+    use rayon::prelude::*;
+    let mut out: Vec<Recommendation> =
+        inputs.par_iter().filter(|i| !is_excluded(&i.arn, &opts.exclude)).map(|i| recommend(i, opts)).collect();
+    out.sort_by(|a, b| a.arn.cmp(&b.arn));
+    out
+}
+
+/// `recommendations.json` content.
+pub fn recommendations_json(recs: &[Recommendation]) -> Value {
+    serde_json::json!({ "principals": recs })
+}

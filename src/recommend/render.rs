@@ -1,0 +1,165 @@
+//! report.md and the CSV summary (deterministic: input order, which `recommend_all` sorts).
+
+use std::fmt::Write;
+
+use super::Recommendation;
+
+/// The Markdown report: per principal the granted-versus-used diff in the style of cloudtracker
+/// (`  ` used, `- ` unused, `? ` unobservable, `+ ` used but no longer granted) and the proposal.
+pub fn render_markdown(recs: &[Recommendation]) -> String {
+    let mut s = String::new();
+    s.push_str("# trailtrim least-privilege recommendations\n\n");
+    s.push_str(
+        "Markers: two spaces = used, `-` = granted but unused, `?` = granted but not observable in CloudTrail, `+` = used but no longer granted.\n",
+    );
+    for r in recs {
+        principal(&mut s, r);
+    }
+    s
+}
+
+fn principal(s: &mut String, r: &Recommendation) {
+    let _ = writeln!(s, "\n## {}\n", r.arn);
+    let _ = writeln!(s, "- Kind: {} `{}` in account {}", r.kind.as_str(), r.name, r.account);
+    let _ = writeln!(s, "- Confidence: {}", r.confidence.as_str());
+    for reason in &r.confidence_reasons {
+        let _ = writeln!(s, "  - {reason}");
+    }
+    let _ = writeln!(
+        s,
+        "- Actions: {} granted, {} used, {} removed, {} unobservable",
+        r.granted_actions, r.used_actions, r.removed_actions, r.unobservable_actions
+    );
+    let v = &r.verification;
+    let _ = writeln!(
+        s,
+        "- Verification: {} of {} observed calls ({} events) still allowed; broader than original: {}",
+        v.still_allowed,
+        v.replayed_calls,
+        v.replayed_events,
+        if v.broader_than_original { "yes" } else { "no" }
+    );
+    if r.ok {
+        if r.policy_files.is_empty() {
+            let _ = writeln!(s, "- Policy files: none");
+        } else {
+            let _ = writeln!(s, "- Policy files: {}", backticked(&r.policy_files));
+        }
+    } else {
+        let _ = writeln!(s, "- **Not written**: the proposal failed verification");
+        for f in &v.failures {
+            let _ = writeln!(s, "  - {f}");
+        }
+    }
+
+    s.push_str("\n### Granted versus used\n\n```\n");
+    for d in &r.diff {
+        if d.count > 1 {
+            let _ = writeln!(s, "{}{} ({} actions)", d.marker, d.action, d.count);
+        } else {
+            let _ = writeln!(s, "{}{}", d.marker, d.action);
+        }
+    }
+    s.push_str("```\n");
+
+    if !r.dead_statements.is_empty() {
+        s.push_str("\n### Statements that matched no call\n\n");
+        for d in &r.dead_statements {
+            let _ = writeln!(s, "- `{d}`");
+        }
+    }
+    if !r.sparse_wildcards.is_empty() {
+        s.push_str("\n### Wildcards exercised for few of their actions\n\n");
+        for w in &r.sparse_wildcards {
+            let _ = writeln!(
+                s,
+                "- `{}` in `{}`: {} of {} actions used ({})",
+                w.pattern,
+                w.statement,
+                w.used.len(),
+                w.expands_to,
+                w.used.join(", ")
+            );
+        }
+    }
+    if !r.evidence.is_empty() {
+        s.push_str(
+            "\n### Evidence\n\n| Action | Events | First seen | Last seen | Allowed by |\n|---|---:|---|---|---|\n",
+        );
+        for e in &r.evidence {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                e.action,
+                e.count,
+                e.first_seen,
+                e.last_seen,
+                e.statements.join(", ")
+            );
+        }
+    }
+    if !r.documents.is_empty() {
+        s.push_str("\n### Proposed policy\n");
+        for (i, d) in r.documents.iter().enumerate() {
+            let title = match r.file_stems.get(i) {
+                Some(stem) => format!("{stem}.json"),
+                None => format!("document {}", i + 1),
+            };
+            let size = r.policy_sizes.get(i).copied().unwrap_or(0);
+            let _ = writeln!(s, "\n`{title}` ({size} characters)\n");
+            s.push_str("```json\n");
+            s.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
+            s.push_str("\n```\n");
+        }
+    }
+    if !r.notes.is_empty() {
+        s.push_str("\n### Notes\n\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+}
+
+fn backticked(items: &[String]) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
+    }
+}
+
+/// One summary row per principal.
+pub fn render_csv(recs: &[Recommendation]) -> String {
+    let mut s = String::from(
+        "arn,account,kind,name,confidence,granted_actions,used_actions,removed_actions,unobservable_actions,replayed_calls,still_allowed,broader_than_original,ok,documents,policy_files,dead_statements,used_not_granted\n",
+    );
+    for r in recs {
+        let row = [
+            r.arn.clone(),
+            r.account.clone(),
+            r.kind.as_str().to_string(),
+            r.name.clone(),
+            r.confidence.as_str().to_string(),
+            r.granted_actions.to_string(),
+            r.used_actions.to_string(),
+            r.removed_actions.to_string(),
+            r.unobservable_actions.to_string(),
+            r.verification.replayed_calls.to_string(),
+            r.verification.still_allowed.to_string(),
+            r.verification.broader_than_original.to_string(),
+            r.ok.to_string(),
+            r.documents.len().to_string(),
+            r.policy_files.join(";"),
+            r.dead_statements.len().to_string(),
+            r.used_not_granted.join(";"),
+        ];
+        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        s.push_str(&line.join(","));
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,595 @@
+//! Recommendation tests on small hand-made policy sets and usage facts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::catalog::catalog;
+use crate::policy::{parse_policy, NamedPolicy, PolicyKind, PolicySet};
+
+const ACCOUNT: &str = "111122223333";
+const DAY: i64 = 86_400_000;
+/// 2026-01-01T00:00:00Z
+const T0: i64 = 1_767_225_600_000;
+
+fn pol(name: &str, doc: Value) -> NamedPolicy {
+    NamedPolicy::new(name, PolicyKind::Identity, parse_policy(&doc).expect("test policy parses"))
+}
+
+fn doc(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn input(kind: PrincipalKind, name: &str, policies: Vec<NamedPolicy>, observed: Vec<ObservedCall>) -> PrincipalInput {
+    let arn = match kind {
+        PrincipalKind::Role => format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+        PrincipalKind::User => format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+    };
+    PrincipalInput {
+        arn,
+        kind,
+        name: name.into(),
+        account: ACCOUNT.into(),
+        policies: PolicySet { identity: policies, ..PolicySet::default() },
+        resource_policies: BTreeMap::new(),
+        created_ms: Some(T0 - 400 * DAY),
+        observed,
+        denied: Vec::new(),
+        unobservable: BTreeSet::new(),
+        window_start_ms: T0,
+        window_end_ms: T0 + 90 * DAY,
+    }
+}
+
+fn call(action: &str, resource: Option<&str>, count: u64) -> ObservedCall {
+    ObservedCall {
+        action: action.into(),
+        resource: resource.map(str::to_string),
+        count,
+        first_seen_ms: T0 + DAY,
+        last_seen_ms: T0 + 80 * DAY,
+        sample_event_ids: vec![format!("evt-{action}-{}", resource.unwrap_or("none").len())],
+        passed_to_service: None,
+        context: Vec::new(),
+    }
+}
+
+/// All statements of all documents.
+fn statements(r: &Recommendation) -> Vec<Value> {
+    r.documents.iter().flat_map(|d| d["Statement"].as_array().cloned().unwrap_or_default()).collect()
+}
+
+fn as_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn proposed_actions(r: &Recommendation) -> BTreeSet<String> {
+    statements(r).iter().filter(|s| s["Effect"] == "Allow").flat_map(|s| as_list(&s["Action"])).collect()
+}
+
+/// The statement allowing an action (first match).
+fn statement_for(r: &Recommendation, action: &str) -> Value {
+    statements(r)
+        .into_iter()
+        .find(|s| s["Effect"] == "Allow" && as_list(&s["Action"]).iter().any(|a| a == action))
+        .unwrap_or_else(|| panic!("no statement for {action}: {:#?}", r.documents))
+}
+
+fn app_policy() -> NamedPolicy {
+    pol(
+        "app-inline",
+        doc(json!([
+            {"Sid": "S3", "Effect": "Allow", "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::examplecorp-data", "arn:aws:s3:::examplecorp-data/*"]},
+            {"Sid": "Ec2Read", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"},
+            {"Sid": "Dynamo", "Effect": "Allow", "Action": "dynamodb:*",
+             "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/*"}
+        ])),
+    )
+}
+
+fn assert_verified(r: &Recommendation) {
+    assert!(r.ok, "not ok: {:#?}\n{:#?}", r.verification, r.documents);
+    assert_eq!(r.verification.still_allowed, r.verification.replayed_calls);
+    assert!(!r.verification.broader_than_original);
+    for d in &r.documents {
+        parse_policy(d).expect("proposal parses");
+    }
+}
+
+#[test]
+fn trim_keeps_only_used_actions() {
+    let i = input(
+        PrincipalKind::Role,
+        "app",
+        vec![app_policy()],
+        vec![
+            call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a.csv"), 5),
+            call("s3:ListBucket", Some("arn:aws:s3:::examplecorp-data"), 2),
+            call("ec2:DescribeInstances", None, 40),
+        ],
+    );
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(
+        proposed_actions(&r),
+        ["ec2:DescribeInstances", "s3:GetObject", "s3:ListBucket"].iter().map(|s| s.to_string()).collect()
+    );
+    assert_eq!(r.used_actions, 3);
+    assert_eq!(r.verification.replayed_calls, 3);
+    assert_eq!(r.verification.replayed_events, 47);
+    assert!(r.granted_actions > 100, "{}", r.granted_actions);
+    assert_eq!(r.removed_actions, r.granted_actions - 3);
+    assert_eq!(statement_for(&r, "s3:GetObject")["Resource"], "arn:aws:s3:::examplecorp-data/a.csv");
+    assert_eq!(statement_for(&r, "ec2:DescribeInstances")["Resource"], "*");
+    assert_eq!(r.dead_statements, vec!["app-inline#Dynamo"]);
+    assert_eq!(r.confidence, Confidence::High, "{:?}", r.confidence_reasons);
+    // Provenance in the evidence.
+    let ev = r.evidence.iter().find(|e| e.action == "s3:GetObject").unwrap();
+    assert_eq!(ev.statements, vec!["app-inline#S3"]);
+    assert_eq!(ev.count, 5);
+    assert_eq!(ev.first_seen, "2026-01-02T00:00:00Z");
+    // Sparse wildcards: s3:* used for 2 actions.
+    assert!(r.sparse_wildcards.iter().any(|w| w.pattern == "s3:*" && w.used.len() == 2));
+    // Diff markers.
+    let line = |a: &str| r.diff.iter().find(|d| d.action == a).map(|d| d.marker.clone());
+    assert_eq!(line("s3:GetObject").as_deref(), Some("  "));
+    assert_eq!(line("s3:PutObject").as_deref(), Some("- "));
+}
+
+#[test]
+fn denied_only_action_is_excluded() {
+    let mut i = input(
+        PrincipalKind::Role,
+        "app",
+        vec![app_policy()],
+        vec![call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a.csv"), 5)],
+    );
+    i.denied.push(DeniedCall { action: "s3:DeleteObject".into(), count: 3, error_codes: vec!["AccessDenied".into()] });
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert!(!proposed_actions(&r).contains("s3:DeleteObject"));
+    assert_eq!(r.denied_only, vec!["s3:DeleteObject"]);
+    assert!(r.notes.iter().any(|n| n.contains("s3:DeleteObject")));
+}
+
+#[test]
+fn used_but_no_longer_granted_is_reported_not_added() {
+    let i = input(
+        PrincipalKind::Role,
+        "app",
+        vec![app_policy()],
+        vec![
+            call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a.csv"), 5),
+            call("iam:CreateUser", Some("arn:aws:iam::111122223333:user/x"), 1),
+            // Granted action, but on a resource the policy does not cover.
+            call("s3:GetObject", Some("arn:aws:s3:::other-bucket/a.csv"), 1),
+        ],
+    );
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(r.used_not_granted, vec!["iam:CreateUser", "s3:GetObject"]);
+    assert!(!proposed_actions(&r).contains("iam:CreateUser"));
+    assert_eq!(statement_for(&r, "s3:GetObject")["Resource"], "arn:aws:s3:::examplecorp-data/a.csv");
+    assert!(r.diff.iter().any(|d| d.marker == "+ " && d.action == "iam:CreateUser"));
+    assert_eq!(r.verification.replayed_calls, 1);
+}
+
+fn report_objects(n: usize) -> Vec<ObservedCall> {
+    (0..n)
+        .map(|k| {
+            let arn = format!("arn:aws:s3:::examplecorp-data/reports/2026/{:02}/part-{k:03}.parquet", k % 12 + 1);
+            call("s3:GetObject", Some(&arn), 2)
+        })
+        .collect()
+}
+
+#[test]
+fn s3_objects_scoped_by_prefix() {
+    let i = input(PrincipalKind::Role, "etl", vec![app_policy()], report_objects(30));
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(statement_for(&r, "s3:GetObject")["Resource"], "arn:aws:s3:::examplecorp-data/reports/*");
+    assert_eq!(r.verification.replayed_calls, 30);
+}
+
+#[test]
+fn s3_prefix_never_wider_than_original() {
+    let narrow = pol(
+        "etl-inline",
+        doc(json!([{"Sid": "Reports2026", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                     "Resource": "arn:aws:s3:::examplecorp-data/reports/2026/*"}])),
+    );
+    let i = input(PrincipalKind::Role, "etl", vec![narrow], report_objects(30));
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(statement_for(&r, "s3:GetObject")["Resource"], "arn:aws:s3:::examplecorp-data/reports/2026/*");
+    assert!(r.dead_statements.is_empty());
+}
+
+#[test]
+fn pass_role_scoped_with_passed_to_service() {
+    let p = pol(
+        "launcher",
+        doc(json!([
+            {"Sid": "Run", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:DescribeInstances"], "Resource": "*"},
+            {"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/*"}
+        ])),
+    );
+    let mut pass = call("iam:PassRole", Some("arn:aws:iam::111122223333:role/app-instance"), 4);
+    pass.passed_to_service = Some("ec2.amazonaws.com".into());
+    let run = call("ec2:RunInstances", Some("arn:aws:ec2:us-east-1:111122223333:instance/*"), 4);
+    let i = input(PrincipalKind::Role, "launcher", vec![p], vec![pass, run]);
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    let st = statement_for(&r, "iam:PassRole");
+    assert_eq!(st["Resource"], "arn:aws:iam::111122223333:role/app-instance");
+    assert_eq!(st["Condition"], json!({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}));
+    assert!(!proposed_actions(&r).contains("ec2:DescribeInstances"));
+}
+
+#[test]
+fn conditions_of_the_allowing_statement_are_kept() {
+    let p = pol(
+        "office",
+        doc(json!([{"Sid": "FromOffice", "Effect": "Allow", "Action": "s3:GetObject",
+                     "Resource": "arn:aws:s3:::examplecorp-data/*",
+                     "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}])),
+    );
+    let mut c = call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/x"), 3);
+    c.context = vec![("aws:SourceIp".into(), "10.0.1.5".into())];
+    let mut outside = call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/y"), 1);
+    outside.context = vec![("aws:SourceIp".into(), "192.0.2.1".into())];
+    let i = input(PrincipalKind::User, "alice", vec![p], vec![c, outside]);
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    let st = statement_for(&r, "s3:GetObject");
+    assert_eq!(st["Condition"], json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}));
+    // The call from outside the range was not allowed: reported, its object not added.
+    assert_eq!(st["Resource"], "arn:aws:s3:::examplecorp-data/x");
+    assert_eq!(r.used_not_granted, vec!["s3:GetObject"]);
+}
+
+#[test]
+fn keep_statements_and_denies_are_carried() {
+    let p = pol(
+        "ops",
+        doc(json!([
+            {"Sid": "KeepBreakGlass", "Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": "arn:aws:iam::111122223333:role/break-glass"},
+            {"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Sid": "NoSecrets", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::secrets/*"}
+        ])),
+    );
+    let i = input(
+        PrincipalKind::Role,
+        "ops",
+        vec![p],
+        vec![call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a"), 1)],
+    );
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    let sts = statements(&r);
+    let keep = sts.iter().find(|s| s["Sid"] == "KeepBreakGlass").expect("kept");
+    assert_eq!(
+        keep,
+        &json!({"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": "arn:aws:iam::111122223333:role/break-glass", "Sid": "KeepBreakGlass"})
+    );
+    assert!(sts.iter().any(|s| s["Sid"] == "NoSecrets" && s["Effect"] == "Deny"));
+    // A different prefix: not kept.
+    let opts = RecommendOptions { keep_sid_prefix: "Retain".into(), ..RecommendOptions::default() };
+    let r = recommend(&i, &opts);
+    assert!(!statements(&r).iter().any(|s| s["Sid"] == "KeepBreakGlass"));
+}
+
+#[test]
+fn size_limit_forces_a_split_for_a_user_with_many_actions() {
+    // Every other ec2 action, listed explicitly: no wildcard may add the skipped ones.
+    let actions: Vec<String> = catalog().service_actions("ec2").iter().step_by(2).map(|a| a.full_name()).collect();
+    assert!(actions.len() > 300);
+    let p = pol("big", doc(json!([{"Sid": "Listed", "Effect": "Allow", "Action": actions, "Resource": "*"}])));
+    let observed: Vec<ObservedCall> = actions.iter().map(|a| call(a, None, 1)).collect();
+    let i = input(PrincipalKind::User, "builder", vec![p], observed);
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert!(r.documents.len() >= 2, "{}", r.documents.len());
+    for d in &r.documents {
+        assert!(policy_size(d) <= MANAGED_LIMIT, "{}", policy_size(d));
+    }
+    assert_eq!(
+        r.policy_files,
+        (1..=r.documents.len()).map(|k| format!("policies/{ACCOUNT}/users/builder-{k}.json")).collect::<Vec<_>>()
+    );
+    assert!(r.notes.iter().any(|n| n.contains("split into")), "{:?}", r.notes);
+    // Everything used is still there (wildcards only cover used actions).
+    let proposed = proposed_actions(&r);
+    for a in &actions {
+        assert!(
+            proposed.contains(a) || proposed.iter().any(|p| p.ends_with('*') && a.starts_with(p.trim_end_matches('*'))),
+            "{a} missing"
+        );
+    }
+    // A role has a larger inline limit: 100 actions fit into one document.
+    let few: Vec<String> = actions.iter().take(100).cloned().collect();
+    let p = pol("few", doc(json!([{"Effect": "Allow", "Action": few, "Resource": "*"}])));
+    let i = input(PrincipalKind::Role, "builder", vec![p], few.iter().map(|a| call(a, None, 1)).collect());
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(r.documents.len(), 1);
+    assert!(policy_size(&r.documents[0]) <= ROLE_INLINE_LIMIT);
+    assert_eq!(r.policy_files, vec![format!("policies/{ACCOUNT}/roles/builder.json")]);
+}
+
+#[test]
+fn verifier_catches_broken_proposals() {
+    let i = input(
+        PrincipalKind::Role,
+        "app",
+        vec![app_policy()],
+        vec![
+            call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/reports/a.csv"), 5),
+            call("ec2:DescribeInstances", None, 2),
+        ],
+    );
+    let good = doc(json!([
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-data/reports/*"},
+        {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}
+    ]));
+    let v = verify(&i, &[good]);
+    assert!(v.failures.is_empty(), "{:?}", v.failures);
+    assert_eq!((v.replayed_calls, v.still_allowed), (2, 2));
+
+    // Drops a used action: replay fails.
+    let missing =
+        doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-data/*"}]));
+    let v = verify(&i, &[missing]);
+    assert_eq!(v.still_allowed, 1);
+    assert!(v.failures.iter().any(|f| f.contains("replay: ec2:DescribeInstances")), "{:?}", v.failures);
+    assert!(!v.broader_than_original);
+
+    // Adds an action the original does not grant.
+    let escalates = doc(json!([
+        {"Effect": "Allow", "Action": ["s3:GetObject", "iam:CreateUser"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}
+    ]));
+    let v = verify(&i, &[escalates]);
+    assert!(v.broader_than_original);
+    assert!(v.failures.iter().any(|f| f.contains("iam:CreateUser")), "{:?}", v.failures);
+    assert!(v.failures.iter().any(|f| f.contains("s3:GetObject on *")), "{:?}", v.failures);
+
+    // Drops a condition of the original.
+    let c = pol(
+        "office",
+        doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                     "Condition": {"Bool": {"aws:SecureTransport": "true"}}}])),
+    );
+    let mut secure = call("s3:GetObject", Some("arn:aws:s3:::b/x"), 1);
+    secure.context = vec![("aws:SecureTransport".into(), "true".into())];
+    let i = input(PrincipalKind::Role, "app", vec![c], vec![secure]);
+    let v = verify(&i, &[doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/x"}]))]);
+    assert!(v.broader_than_original, "{v:?}");
+    assert_eq!(v.still_allowed, 1);
+
+    // Not a policy at all.
+    let v = verify(&i, &[json!({"Statement": "nope"})]);
+    assert!(!v.failures.is_empty());
+}
+
+#[test]
+fn output_is_deterministic() {
+    let mut calls = report_objects(25);
+    calls.push(call("ec2:DescribeInstances", None, 3));
+    calls.push(call("dynamodb:GetItem", Some("arn:aws:dynamodb:us-east-1:111122223333:table/Orders"), 3));
+    let i = input(PrincipalKind::Role, "app", vec![app_policy()], calls.clone());
+    let opts = RecommendOptions::default();
+    let a = recommend(&i, &opts);
+    let b = recommend(&i, &opts);
+    calls.reverse();
+    let c = recommend(&input(PrincipalKind::Role, "app", vec![app_policy()], calls), &opts);
+    let ser = |r: &Recommendation| {
+        (
+            serde_json::to_string(&r.documents).unwrap(),
+            serde_json::to_string(r).unwrap(),
+            render_markdown(std::slice::from_ref(r)),
+        )
+    };
+    assert_eq!(ser(&a), ser(&b));
+    assert_eq!(ser(&a), ser(&c));
+}
+
+#[test]
+fn confidence_levels() {
+    let calls = vec![call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a"), 50)];
+    let mut i = input(PrincipalKind::Role, "app", vec![app_policy()], calls);
+    let opts = RecommendOptions::default();
+    assert_eq!(recommend(&i, &opts).confidence, Confidence::High);
+    i.unobservable.insert("s3:GetObjectTagging".into());
+    let r = recommend(&i, &opts);
+    assert_eq!(r.confidence, Confidence::Medium);
+    assert_eq!(r.unobservable_actions, 1);
+    assert!(r.diff.iter().any(|d| d.marker == "? " && d.action == "s3:GetObjectTagging"));
+    // Kept on request.
+    let keep = RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() };
+    let r = recommend(&i, &keep);
+    assert_verified(&r);
+    assert!(proposed_actions(&r).contains("s3:GetObjectTagging"));
+    i.created_ms = Some(T0 + 5 * DAY);
+    assert_eq!(recommend(&i, &opts).confidence, Confidence::Low);
+    i.created_ms = None;
+    i.window_end_ms = T0 + 7 * DAY;
+    let r = recommend(&i, &opts);
+    assert_eq!(r.confidence, Confidence::Low);
+    assert!(r.confidence_reasons[0].contains("7 day"));
+}
+
+#[test]
+fn resource_policies_and_boundaries_take_part() {
+    // A boundary that does not allow DynamoDB: the granted set excludes it.
+    let mut i = input(
+        PrincipalKind::Role,
+        "app",
+        vec![app_policy()],
+        vec![call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a"), 20)],
+    );
+    i.policies.boundaries.push(NamedPolicy::new(
+        "boundary",
+        PolicyKind::PermissionBoundary,
+        parse_policy(&doc(json!([{"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}]))).unwrap(),
+    ));
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert!(!r.diff.iter().any(|d| d.action.starts_with("dynamodb:")));
+    // A bucket policy granting the role directly: allowed without identity statement.
+    let bucket = NamedPolicy::new(
+        "bucket-policy",
+        PolicyKind::Resource,
+        parse_policy(&json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/app"}, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::shared/*"}]}))
+        .unwrap(),
+    );
+    i.resource_policies.insert("arn:aws:s3:::shared".into(), bucket);
+    assert!(i.resource_policy_for("arn:aws:s3:::shared/x").is_some());
+    assert!(i.resource_policy_for("arn:aws:s3:::shared2/x").is_none());
+    i.observed.push(call("s3:GetObject", Some("arn:aws:s3:::shared/x"), 1));
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(r.verification.replayed_calls, 2);
+    assert!(r.notes.iter().any(|n| n.contains("resource policies alone")), "{:?}", r.notes);
+}
+
+#[test]
+fn exclusion_globs_and_csv() {
+    assert!(is_excluded("arn:aws:iam::111122223333:role/aws-reserved/sso/X", &["*:role/aws-reserved/*".into()]));
+    assert!(!is_excluded("arn:aws:iam::111122223333:role/app", &["*:role/aws-reserved/*".into()]));
+    let i = input(PrincipalKind::Role, "app", vec![app_policy()], vec![call("ec2:DescribeInstances", None, 50)]);
+    let excluded = RecommendOptions { exclude: vec!["*:role/app".into()], ..RecommendOptions::default() };
+    assert!(recommend_all(std::slice::from_ref(&i), &excluded).is_empty());
+    let recs = recommend_all(&[i], &RecommendOptions::default());
+    let csv = render_csv(&recs);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with("arn:aws:iam::111122223333:role/app,111122223333,role,app,high,"), "{}", lines[1]);
+    let j = recommendations_json(&recs);
+    let p = &j["principals"][0];
+    assert_eq!(p["policy_files"], json!(["policies/111122223333/roles/app.json"]));
+    assert_eq!(p["verification"]["broader_than_original"], json!(false));
+    assert_eq!(p["confidence"], json!("high"));
+    assert!(p["evidence"][0]["sample_event_ids"].is_array());
+}
+
+/// The role used for the golden report: a bit of everything.
+fn golden_role() -> PrincipalInput {
+    let p = pol(
+        "reporting-inline",
+        doc(json!([
+            {"Sid": "Data", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": ["arn:aws:s3:::examplecorp-data", "arn:aws:s3:::examplecorp-data/*"]},
+            {"Sid": "Describe", "Effect": "Allow", "Action": ["ec2:DescribeInstances", "ec2:RunInstances"], "Resource": "*"},
+            {"Sid": "PassInstanceRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/*"},
+            {"Sid": "Queue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:111122223333:reports"},
+            {"Sid": "KeepSupport", "Effect": "Allow", "Action": "support:DescribeCases", "Resource": "*"}
+        ])),
+    );
+    let mut observed = report_objects(24);
+    observed.push(call("s3:ListBucket", Some("arn:aws:s3:::examplecorp-data"), 12));
+    observed.push(call("s3:PutObject", Some("arn:aws:s3:::examplecorp-data/exports/summary.csv"), 3));
+    observed.push(call("ec2:RunInstances", Some("arn:aws:ec2:us-east-1:111122223333:instance/*"), 2));
+    let mut pass = call("iam:PassRole", Some("arn:aws:iam::111122223333:role/report-worker"), 2);
+    pass.passed_to_service = Some("ec2.amazonaws.com".into());
+    observed.push(pass);
+    observed.push(call("sns:Publish", Some("arn:aws:sns:us-east-1:111122223333:alerts"), 1));
+    let mut i = input(PrincipalKind::Role, "reporting", vec![p], observed);
+    i.denied.push(DeniedCall { action: "s3:DeleteBucket".into(), count: 1, error_codes: vec!["AccessDenied".into()] });
+    i.unobservable.insert("s3:GetObjectAttributes".into());
+    i
+}
+
+#[test]
+fn golden_report_for_one_role() {
+    let r = recommend(&golden_role(), &RecommendOptions::default());
+    assert_verified(&r);
+    let md = render_markdown(&[r]);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/recommend_report_role.md");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+        std::fs::write(path, &md).unwrap();
+    }
+    let want = std::fs::read_to_string(path).expect("golden file exists (create it with UPDATE_GOLDEN=1)");
+    if md != want {
+        let (n, (got, exp)) = md
+            .lines()
+            .zip(want.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((0, ("(length differs)", "")));
+        panic!(
+            "report.md differs from the golden file at line {}:\n  got:  {got}\n  want: {exp}\nrerun with UPDATE_GOLDEN=1 if the change is intended",
+            n + 1
+        );
+    }
+}
+
+#[test]
+fn synthetic_workload_verifies() {
+    let inputs = bench::synthetic_inputs(10, 300);
+    let start = std::time::Instant::now();
+    let recs = recommend_all(&inputs, &RecommendOptions::default());
+    eprintln!("10 principals x 300 calls: {:?}", start.elapsed());
+    assert_eq!(recs.len(), 10);
+    for r in &recs {
+        assert_verified(r);
+        assert!(r.used_actions > 5);
+        for (d, size) in r.documents.iter().zip(&r.policy_sizes) {
+            assert_eq!(policy_size(d), *size);
+        }
+    }
+    // Administrators (every fifth) are trimmed from everything to what they used.
+    let admin = recs.iter().find(|r| r.name == "principal-0005").unwrap();
+    assert!(admin.granted_actions > 10_000);
+    assert!(admin.diff.len() < 2_000, "{}", admin.diff.len());
+}
+
+#[test]
+fn variable_resources_are_kept_as_written() {
+    let p = pol(
+        "home",
+        doc(json!([{"Sid": "Home", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                     "Resource": "arn:aws:s3:::home/${aws:username}/*"}])),
+    );
+    let mut c = call("s3:GetObject", Some("arn:aws:s3:::home/alice/notes.txt"), 2);
+    c.context = vec![("aws:username".into(), "alice".into())];
+    let i = input(PrincipalKind::User, "alice", vec![p], vec![c]);
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    let st = statement_for(&r, "s3:GetObject");
+    assert_eq!(st["Resource"], "arn:aws:s3:::home/${aws:username}/*");
+    assert!(!proposed_actions(&r).contains("s3:PutObject"));
+}
+
+#[test]
+fn resource_policy_lookup_uses_boundaries() {
+    let mut i = input(PrincipalKind::Role, "app", vec![app_policy()], Vec::new());
+    let rp = |name: &str| {
+        NamedPolicy::new(
+            name,
+            PolicyKind::Resource,
+            parse_policy(&json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})).unwrap(),
+        )
+    };
+    i.resource_policies.insert("arn:aws:s3:::b".into(), rp("bucket"));
+    i.resource_policies.insert("arn:aws:s3:::b/private/".into(), rp("private"));
+    i.resource_policies.insert("arn:aws:sqs:us-east-1:111122223333:q".into(), rp("queue"));
+    let name = |r: &str| i.resource_policy_for(r).map(|(_, p)| p.name.clone());
+    assert_eq!(name("arn:aws:s3:::b").as_deref(), Some("bucket"));
+    assert_eq!(name("arn:aws:s3:::b/x/y").as_deref(), Some("bucket"));
+    assert_eq!(name("arn:aws:s3:::b/private/y").as_deref(), Some("private"));
+    assert_eq!(name("arn:aws:s3:::bb/x"), None);
+    assert_eq!(name("arn:aws:sqs:us-east-1:111122223333:q").as_deref(), Some("queue"));
+    assert_eq!(name("arn:aws:sqs:us-east-1:111122223333:q2"), None);
+}

@@ -1,0 +1,130 @@
+//! Render a polars DataFrame for people (an aligned text table) or machines (CSV, JSON lines).
+
+use super::Format;
+use anyhow::Result;
+use polars::prelude::*;
+use std::io::Write;
+
+/// Render every row of `df` in the chosen format.
+pub fn render(df: &DataFrame, format: Format, out: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Table => table(df, out),
+        Format::Csv => csv(df, out),
+        Format::Json => json(df, out),
+    }
+}
+
+fn cell(v: &AnyValue) -> Option<String> {
+    match v {
+        AnyValue::Null => None,
+        AnyValue::String(s) => Some((*s).to_owned()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        AnyValue::Datetime(ms, TimeUnit::Milliseconds, _) => {
+            chrono::DateTime::from_timestamp_millis(*ms).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        }
+        AnyValue::Datetime(us, TimeUnit::Microseconds, _) => {
+            chrono::DateTime::from_timestamp_micros(*us).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        }
+        AnyValue::Datetime(ns, TimeUnit::Nanoseconds, _) => {
+            Some(chrono::DateTime::from_timestamp_nanos(*ns).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        }
+        other => Some(format!("{other}").trim_matches('"').to_owned()),
+    }
+}
+
+fn rows(df: &DataFrame) -> Vec<Vec<Option<String>>> {
+    let cols = df.columns();
+    (0..df.height()).map(|i| cols.iter().map(|c| c.get(i).ok().and_then(|v| cell(&v))).collect()).collect()
+}
+
+fn table(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
+    const MAX_WIDTH: usize = 80;
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let body = rows(df);
+    let shown = |s: &Option<String>| -> String {
+        let s = s.as_deref().unwrap_or("");
+        let s: String = s.chars().map(|c| if c == '\n' || c == '\t' { ' ' } else { c }).collect();
+        if s.chars().count() > MAX_WIDTH {
+            let mut t: String = s.chars().take(MAX_WIDTH - 1).collect();
+            t.push('…');
+            t
+        } else {
+            s
+        }
+    };
+    let body: Vec<Vec<String>> = body.iter().map(|r| r.iter().map(shown).collect()).collect();
+    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+    for r in &body {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String], out: &mut dyn Write| -> Result<()> {
+        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        writeln!(out, "{}", parts.join("  ").trim_end())?;
+        Ok(())
+    };
+    line(&names, out)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rule, out)?;
+    for r in &body {
+        line(r, out)?;
+    }
+    writeln!(out, "({} row{})", body.len(), if body.len() == 1 { "" } else { "s" })?;
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn csv(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
+    let names: Vec<String> = df.get_column_names().iter().map(|s| csv_field(s)).collect();
+    writeln!(out, "{}", names.join(","))?;
+    for r in rows(df) {
+        let cells: Vec<String> = r.iter().map(|c| c.as_deref().map(csv_field).unwrap_or_default()).collect();
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
+}
+
+/// One JSON array of row objects; typed where the column is (numbers, booleans).
+fn json(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let cols = df.columns();
+    let mut arr = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let mut obj = serde_json::Map::new();
+        for (name, c) in names.iter().zip(cols) {
+            let v = c.get(i).map_err(anyhow::Error::from)?;
+            obj.insert(name.clone(), json_value(&v));
+        }
+        arr.push(serde_json::Value::Object(obj));
+    }
+    serde_json::to_writer_pretty(&mut *out, &arr)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn json_value(v: &AnyValue) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(*b),
+        AnyValue::Int8(x) => Value::from(*x),
+        AnyValue::Int16(x) => Value::from(*x),
+        AnyValue::Int32(x) => Value::from(*x),
+        AnyValue::Int64(x) => Value::from(*x),
+        AnyValue::UInt8(x) => Value::from(*x),
+        AnyValue::UInt16(x) => Value::from(*x),
+        AnyValue::UInt32(x) => Value::from(*x),
+        AnyValue::UInt64(x) => Value::from(*x),
+        AnyValue::Float32(x) => Value::from(*x as f64),
+        AnyValue::Float64(x) => Value::from(*x),
+        other => cell(other).map(Value::String).unwrap_or(Value::Null),
+    }
+}

@@ -1,0 +1,11 @@
+//! Renderers shared by every command: one data set, several forms (table, CSV, JSON, ...).
+
+pub mod frame;
+
+/// Output formats for tabular results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of the `trailtrim` command line (one test binary: one link of polars).
+
+mod common;
+mod ingest;
+mod query;
