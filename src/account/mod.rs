@@ -299,6 +299,18 @@ impl Account {
     }
 
     /// The role in an instance profile, by profile ARN or name.
+    /// The role a PassRole really passes: an instance profile ARN stands for its role.
+    pub fn passed_role_arn(&self, resource: &str) -> String {
+        if resource.contains(":instance-profile/") {
+            // A request names the profile by name, so its ARN may lack the profile's path.
+            let name = resource.rsplit('/').next().unwrap_or(resource);
+            if let Some(r) = self.instance_profile_role(resource).or_else(|| self.instance_profile_role(name)) {
+                return r.arn.clone();
+            }
+        }
+        resource.to_owned()
+    }
+
     pub fn instance_profile_role(&self, profile_arn_or_name: &str) -> Option<&Role> {
         self.roles
             .iter()

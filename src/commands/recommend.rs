@@ -156,7 +156,7 @@ pub fn compute(
     opts: &RecommendOptions,
 ) -> Result<Vec<recommend::Recommendation>> {
     facts::refresh(lake).context("computing usage facts")?;
-    let all = usage::load_facts(lake, window, None)?;
+    let all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
     let report = usage::build_report(&all, account, None);
     let unobservable: BTreeMap<&str, BTreeSet<String>> =
         report.principals.iter().map(|p| (p.arn.as_str(), p.unobservable.iter().cloned().collect())).collect();

@@ -22,6 +22,10 @@ pub struct SimulateArgs {
     /// Request context, KEY=VALUE (repeat a key for a multi-valued key).
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// The region the request is made in (`aws:RequestedRegion`); default: the resource ARN's
+    /// region, else us-east-1. Use `--context aws:RequestedRegion=...` to override or remove it.
+    #[arg(long)]
+    pub region: Option<String>,
     /// Print the evaluation as JSON.
     #[arg(long)]
     pub json: bool,
@@ -36,6 +40,10 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
         bail!("principal {} is not in {}", a.principal, a.iam.iam.display());
     };
     let mut context = account.base_context(&a.principal);
+    // Keys every real API request carries; without them region guards in SCPs would always fire.
+    let region = a.region.clone().or_else(|| a.resource.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned));
+    context.insert("aws:RequestedRegion", region.unwrap_or_else(|| "us-east-1".to_owned()));
+    context.insert("aws:SecureTransport", "true");
     for (k, v) in parse_context(&a.context)?.iter() {
         context.insert_multi(k, v.to_vec());
     }

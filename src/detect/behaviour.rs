@@ -615,7 +615,7 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
             let action = e.action();
             if risky.contains(&action) {
                 first_used.insert((pid, f.action_key()));
-                add(4, pid, i, action);
+                add(4, pid, i, display_action(&action));
             }
         }
         if !novelty_on {
@@ -635,7 +635,7 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
         // changes the account.
         if new_action && f.has(flag::WRITE) && !f.has(flag::ERROR) {
             first_used.insert((pid, f.action_key()));
-            add(3, pid, i, e.action());
+            add(3, pid, i, display_action(&e.action()));
         }
     }
     let mut out = Vec::new();
@@ -842,4 +842,9 @@ fn cross_account_new_source(prep: &Prepared) -> Vec<Finding> {
         );
     }
     out
+}
+
+/// The catalog's spelling of an action (`iam:UpdateAccessKey`) for summaries, when it has one.
+fn display_action(lower: &str) -> String {
+    crate::catalog::catalog().canonical(lower).unwrap_or_else(|| lower.to_owned())
 }

@@ -188,6 +188,20 @@ fn service_of(action: &str) -> &str {
     action.split(':').next().unwrap_or("")
 }
 
+/// PassRole facts name the instance profile an EC2 call passed; IAM checks the profile's role.
+pub fn resolve_passed_roles(facts: &[Fact], account: &Account) -> Vec<Fact> {
+    facts
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if f.action == "iam:PassRole" {
+                f.resource = account.passed_role_arn(&f.resource);
+            }
+            f
+        })
+        .collect()
+}
+
 /// Every catalog action the principal's policies allow at least partly.
 pub fn granted_actions(account: &Account, arn: &str) -> BTreeSet<String> {
     let Some(set) = account.policy_set(arn) else { return BTreeSet::new() };
@@ -206,6 +220,8 @@ fn account_kind(account: &Account, arn: &str) -> Option<&'static str> {
 
 /// Build the usage report from facts and the account.
 pub fn build_report(facts: &[Fact], account: &Account, only: Option<&str>) -> UsageReport {
+    let facts = resolve_passed_roles(facts, account);
+    let facts = &facts[..];
     // Data-plane actions are observable only for services whose data events were logged.
     let data_services: BTreeSet<String> = facts
         .iter()

@@ -135,3 +135,55 @@ pub fn put_delivery(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&p, bytes).unwrap();
     p
 }
+
+pub const ACCOUNT: &str = "111122223333";
+
+pub fn arn(tail: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:{tail}")
+}
+
+/// `--iam ... --scps ... --resource-policies ...` for the sample account.
+pub fn sample_iam_args() -> Vec<String> {
+    let iam = sample_logs().join("iam");
+    vec![
+        "--iam".into(),
+        iam.join("authorization-details.json").display().to_string(),
+        "--scps".into(),
+        iam.join("scps").display().to_string(),
+        "--resource-policies".into(),
+        iam.join("resource-policies").display().to_string(),
+    ]
+}
+
+/// Run with owned arguments.
+pub fn run_owned(args: &[String]) -> Output {
+    let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    run(&refs)
+}
+
+/// `trailtrim usage --format json` over the sample lake (computed once).
+pub fn sample_usage() -> &'static serde_json::Value {
+    static USAGE: OnceLock<serde_json::Value> = OnceLock::new();
+    USAGE.get_or_init(|| {
+        let mut args: Vec<String> = vec!["usage".into(), "--lake".into(), p(sample_lake()).into()];
+        args.extend(sample_iam_args());
+        args.extend(["--credential-report".into(), p(&sample_logs().join("iam/credential-report.csv")).into()]);
+        args.extend(["--format".into(), "json".into()]);
+        let out = run_owned(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    })
+}
+
+pub fn principal<'a>(usage: &'a serde_json::Value, arn: &str) -> &'a serde_json::Value {
+    usage["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["arn"] == arn)
+        .unwrap_or_else(|| panic!("no principal {arn}"))
+}
+
+pub fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}

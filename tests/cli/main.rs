@@ -2,4 +2,6 @@
 
 mod common;
 mod ingest;
+mod policy_cli;
 mod query;
+mod usage;
