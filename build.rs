@@ -20,4 +20,29 @@ fn main() {
     code.push_str("];\n");
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("queries.rs");
     std::fs::write(out, code).unwrap();
+    facts_fingerprint();
+}
+
+/// A fingerprint of everything that decides what a usage fact says (the event mapping, the
+/// catalog, the fact builder): stored usage facts made by other code are recomputed.
+fn facts_fingerprint() {
+    use std::hash::{Hash, Hasher};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src/mapping", "src/catalog", "data"] {
+        let d = root.join(dir);
+        println!("cargo:rerun-if-changed={}", d.display());
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            files.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+        }
+    }
+    files.push(root.join("src/usage/facts.rs"));
+    files.sort();
+    let mut h = std::hash::DefaultHasher::new();
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        f.file_name().hash(&mut h);
+        std::fs::read(f).unwrap_or_default().hash(&mut h);
+    }
+    println!("cargo:rustc-env=TRAILTRIM_FACTS_FINGERPRINT={:016x}", h.finish());
 }

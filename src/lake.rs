@@ -10,6 +10,25 @@ use std::path::{Path, PathBuf};
 pub const EVENTS_DIR: &str = "events";
 pub const ERRORS_DIR: &str = "_errors";
 pub const MANIFEST_FILE: &str = "_manifest.jsonl";
+pub const LOCK_FILE: &str = "_lock";
+
+/// An exclusive writer lock on the lake, held until dropped. Writers (ingest, the usage
+/// refresh) take it so that two runs on the same lake never interleave; readers need none,
+/// since every file appears whole (written under a temporary name, then renamed).
+pub struct WriteLock(#[allow(dead_code)] std::fs::File);
+
+pub fn lock_for_writing(lake: &Path) -> Result<WriteLock> {
+    std::fs::create_dir_all(lake).with_context(|| format!("creating the lake at {}", lake.display()))?;
+    let path = lake.join(LOCK_FILE);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    f.lock().with_context(|| format!("locking {}", path.display()))?;
+    Ok(WriteLock(f))
+}
 
 /// Columns stored in every events Parquet file, in order, with their types.
 /// (Partition columns `account`, `region`, `event_date` come from the directory names.)

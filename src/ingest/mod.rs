@@ -86,6 +86,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     let started = Instant::now();
     std::fs::create_dir_all(lake::events_dir(&opts.lake))
         .with_context(|| format!("creating the lake at {}", opts.lake.display()))?;
+    let _lock = lake::lock_for_writing(&opts.lake)?;
     writer::remove_stale_temporaries(&opts.lake)?;
     let mut manifest = manifest::Manifest::open(&opts.lake)?;
     let run_tag = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();

@@ -71,6 +71,8 @@ struct Req<'a> {
     repository_name: Option<&'a RawValue>,
     #[serde(rename = "logGroupName", borrow)]
     log_group_name: Option<&'a RawValue>,
+    #[serde(rename = "logStreamName", borrow)]
+    log_stream_name: Option<&'a RawValue>,
     #[serde(rename = "instanceId", borrow)]
     instance_id: Option<&'a RawValue>,
     #[serde(rename = "instanceIds", borrow)]
@@ -257,6 +259,9 @@ pub(crate) fn candidates(ev: &EventFields, request: &Request) -> Vec<Candidate> 
     }
     if let Some(n) = string(r.log_group_name) {
         push(format!("arn:{p}:logs:{}:{}:log-group:{n}", cx.region, cx.account), false);
+        if let Some(s) = string(r.log_stream_name) {
+            push(format!("arn:{p}:logs:{}:{}:log-group:{n}:log-stream:{s}", cx.region, cx.account), false);
+        }
     }
     if let Some(a) = string(r.resource_arn) {
         push(a.into_owned(), false);
@@ -398,19 +403,25 @@ fn match_from(arn: &[u8], format: &str) -> bool {
     let var = &format[start + 2..start + close];
     let rest_fmt = &format[start + close + 1..];
     let arn = &arn[lit.len()..];
+    let path_like = var.ends_with("WithPath")
+        || var.contains("Path")
+        || matches!(
+            var,
+            "ObjectName"
+                | "SecretId"
+                | "ParameterNameWithoutLeadingSlash"
+                | "LogGroupName"
+                | "LogStreamName"
+                | "KeyName"
+        );
     if rest_fmt.is_empty() {
-        let path_like = var.ends_with("WithPath")
-            || var.contains("Path")
-            || matches!(
-                var,
-                "ObjectName" | "SecretId" | "ParameterNameWithoutLeadingSlash" | "LogGroupName" | "KeyName"
-            );
         return !arn.is_empty() && (path_like || !arn.iter().any(|&b| b == b':' || b == b'/'));
     }
-    // Variable matches 1..n bytes without ':' or '/'; try each split point.
+    // Variable matches 1..n bytes without ':' (nor '/', unless path-like: a log group name
+    // has slashes in the middle of a log-stream ARN); try each split point.
     for end in 1..=arn.len() {
         let b = arn[end - 1];
-        if b == b':' || b == b'/' {
+        if b == b':' || (b == b'/' && !path_like) {
             break;
         }
         if match_from(&arn[end..], rest_fmt) {
@@ -509,6 +520,24 @@ mod tests {
         let role = "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}";
         assert!(arn_matches_format("arn:aws:iam::123456789012:role/a/b", role));
         assert!(!arn_matches_format("arn:aws:iam::123456789012:user/a", role));
+    }
+
+    #[test]
+    fn log_stream_arn_from_group_and_stream() {
+        let ev = EventFields {
+            event_source: "logs.amazonaws.com",
+            event_name: "CreateLogStream",
+            aws_region: Some("us-east-1"),
+            recipient_account_id: Some("111122223333"),
+            request_parameters: Some(r#"{"logGroupName":"/app/server","logStreamName":"i-1/2026"}"#),
+            ..Default::default()
+        };
+        let arns: Vec<String> = candidates(&ev, &parse_request(&ev)).into_iter().map(|c| c.arn).collect();
+        let stream = "arn:aws:logs:us-east-1:111122223333:log-group:/app/server:log-stream:i-1/2026";
+        assert!(arns.contains(&stream.to_owned()), "{arns:?}");
+        let format = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}";
+        assert!(arn_matches_format(stream, format));
+        assert!(!arn_matches_format("arn:aws:logs:us-east-1:111122223333:log-group:/app/server", format));
     }
 
     #[test]

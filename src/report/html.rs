@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn escapes_the_five_special_characters() {
-        assert_eq!(escape(r#"<a href="x">Tom & 'Jerry'</a>"#), "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
         assert_eq!(escape("arn:aws:iam::1:role/a-b_c"), "arn:aws:iam::1:role/a-b_c");
     }
 

@@ -283,11 +283,16 @@ fn counts_frame(counts: MappingCounts) -> Result<DataFrame> {
     )?)
 }
 
-/// What a partition's facts were computed from: its event files with their sizes.
+/// What a partition's facts were computed from: its event files with their sizes, and the
+/// code that mapped them (facts made by an older mapping are recomputed).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 struct State {
+    #[serde(default)]
+    fingerprint: String,
     partitions: BTreeMap<String, Vec<(String, u64)>>,
 }
+
+const FINGERPRINT: &str = env!("TRAILTRIM_FACTS_FINGERPRINT");
 
 /// Summary of a refresh.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -298,6 +303,7 @@ pub struct RefreshSummary {
 
 /// Bring `DIR/usage/` up to date with `DIR/events/`: recompute the partitions whose files changed.
 pub fn refresh(lake_dir: &Path) -> Result<RefreshSummary> {
+    let _lock = lake::lock_for_writing(lake_dir)?;
     let events = lake::events_dir(lake_dir);
     let usage = lake_dir.join(USAGE_DIR);
     std::fs::create_dir_all(&usage).with_context(|| format!("creating {}", usage.display()))?;
@@ -328,7 +334,7 @@ pub fn refresh(lake_dir: &Path) -> Result<RefreshSummary> {
             Ok(())
         })
         .collect::<Result<Vec<()>>>()?;
-    let state = State { partitions: parts };
+    let state = State { fingerprint: FINGERPRINT.to_owned(), partitions: parts };
     let tmp = state_path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_string(&state)?)?;
     std::fs::rename(&tmp, &state_path)?;

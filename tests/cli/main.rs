@@ -1,7 +1,9 @@
 //! End-to-end tests of the `trailtrim` command line (one test binary: one link of polars).
 
 mod common;
+mod detect;
 mod ingest;
 mod policy_cli;
 mod query;
+mod recommend;
 mod usage;

@@ -1,0 +1,38 @@
+-- purpose: Every write call to IAM (Create/Delete/Put/Attach/Detach/Update/Add/Remove/Set/Tag/Untag/Upload/Change/Enable/Deactivate/Resync...), refused ones included: who, from where, with which parameters.
+-- param: principal = *  only calls of this IAM user/role ARN or session ARN (* = everyone)
+-- param: from = 1970-01-01  first day to include (YYYY-MM-DD, UTC)
+-- param: to = 9999-12-31  last day to include (YYYY-MM-DD, UTC)
+--
+-- target: the user/role/group/policy the call names (first of userName, roleName, groupName,
+-- policyArn, instanceProfileName found in requestParameters).
+SELECT
+    event_time,
+    COALESCE(identity_arn, CASE WHEN identity_type = 'AWSAccount' THEN 'account/' || account_id
+                                WHEN identity_type = 'AWSService' THEN 'service/' || invoked_by
+                                WHEN identity_type = 'SAMLUser' THEN 'saml/' || user_name
+                                ELSE user_name END) AS caller,
+    access_key_id,
+    source_ip,
+    user_agent,
+    event_name,
+    COALESCE(NULLIF(split_part(split_part(request_parameters, '"userName":"', 2), '"', 1), ''),
+             NULLIF(split_part(split_part(request_parameters, '"roleName":"', 2), '"', 1), ''),
+             NULLIF(split_part(split_part(request_parameters, '"groupName":"', 2), '"', 1), ''),
+             NULLIF(split_part(split_part(request_parameters, '"policyArn":"', 2), '"', 1), ''),
+             NULLIF(split_part(split_part(request_parameters, '"instanceProfileName":"', 2), '"', 1), '')) AS target,
+    error_code,
+    request_parameters,
+    response_elements,
+    event_id
+FROM events
+WHERE event_source = 'iam.amazonaws.com'
+  AND (event_name LIKE 'Create%' OR event_name LIKE 'Delete%' OR event_name LIKE 'Put%'
+       OR event_name LIKE 'Attach%' OR event_name LIKE 'Detach%' OR event_name LIKE 'Update%'
+       OR event_name LIKE 'Add%' OR event_name LIKE 'Remove%' OR event_name LIKE 'Set%'
+       OR event_name LIKE 'Tag%' OR event_name LIKE 'Untag%' OR event_name LIKE 'Upload%'
+       OR event_name LIKE 'Change%' OR event_name LIKE 'Enable%' OR event_name LIKE 'Deactivate%'
+       OR event_name LIKE 'Resync%')
+  AND ('${principal}' = '*' OR identity_arn = '${principal}' OR session_issuer_arn = '${principal}')
+  AND event_date >= '${from}'
+  AND event_date <= '${to}'
+ORDER BY event_time, event_id
