@@ -7,7 +7,7 @@
 -- instance's Elastic/public IP before concluding). AWS services acting for the role show their
 -- host name as source IP. string_agg: in Athena use array_join(array_sort(array_agg(DISTINCT x)), ',').
 SELECT
-    identity_arn AS session,
+    identity_arn AS session_arn,
     access_key_id,
     source_ip,
     COUNT(*) AS calls,
@@ -31,4 +31,4 @@ WHERE identity_type = 'AssumedRole'
   AND event_date >= '${from}'
   AND event_date <= '${to}'
 GROUP BY 1, 2, 3
-ORDER BY first_seen, session, access_key_id, source_ip
+ORDER BY first_seen, session_arn, access_key_id, source_ip

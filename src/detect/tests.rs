@@ -683,7 +683,7 @@ fn novelty_against_baseline() {
     assert_eq!(one(&f, "behaviour.new-region").evidence["new_regions"], json!(["ap-southeast-2"]));
     assert_eq!(one(&f, "behaviour.new-network").evidence["new_networks"], json!(["203.0.113.0/24"]));
     assert_eq!(one(&f, "behaviour.new-user-agent").evidence["new_user_agents"], json!(["python-requests"]));
-    assert_eq!(one(&f, "behaviour.new-action").evidence["new_actions"], json!(["iam:createrole"]));
+    assert_eq!(one(&f, "behaviour.new-action").evidence["new_actions"], json!(["iam:CreateRole"]));
 
     // Same region, same /24, newer CLI version, an action already used: nothing new.
     let mut evs = baseline_user("carol");
@@ -836,7 +836,7 @@ fn first_use_of_granted_high_risk_permission() {
     };
     let f = go(vec![role("a", T0 + DAY, "ListRoles"), role("b", LATER, "AttachRolePolicy")]);
     let hit = one(&f, "lp.first-use-high-risk");
-    assert_eq!(hit.evidence["high_risk_actions"], json!(["iam:attachrolepolicy"]));
+    assert_eq!(hit.evidence["high_risk_actions"], json!(["iam:AttachRolePolicy"]));
     assert_eq!(hit.event_ids, vec!["b"]);
     // Used in the baseline already; not granted as high risk; failed.
     none(

@@ -293,6 +293,15 @@ fn totals(d: &ComplianceData) -> Totals {
     }
 }
 
+/// "12.5% used" of the granted permissions, or "nothing granted".
+fn used_share(p: &PrincipalStatus) -> String {
+    if p.granted == 0 {
+        "nothing granted".to_owned()
+    } else {
+        format!("{} used", percent(p.used.min(p.granted) as u64, p.granted as u64))
+    }
+}
+
 /// What the recommendation does for a principal, in words.
 fn recommendation(p: &PrincipalStatus) -> String {
     let mut s = match p.removed_actions {
@@ -383,7 +392,9 @@ tbody tr:nth-child(even){background:#fbfcfd}
 .sw-ok{background:var(--ok)}.sw-err{background:var(--err)}.sw-denied{background:var(--denied)}.sw-used{background:var(--used)}.sw-unused{background:var(--unused)}.sw-unobs{background:var(--unobs)}
 details{margin:6px 0}
 details table{width:auto;min-width:50%}
-td.arn{min-width:250px}
+td.arn{min-width:210px}
+td.rec{min-width:210px}
+th.num{white-space:normal}
 summary{cursor:pointer;color:var(--muted);font-size:13px}
 footer{margin-top:40px;color:var(--muted);font-size:12px;border-top:1px solid var(--border);padding-top:8px}
 @media print{body{padding:0;max-width:none;font-size:11px}nav,details{display:none}h2{break-after:avoid}tr,.card,svg{break-inside:avoid}}
@@ -615,7 +626,7 @@ fn html_least_privilege(h: &mut String, d: &ComplianceData) {
             }
         }
         h.push_str(&format!(
-            "<tr><td class=\"arn\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}<span class=\"small\">{} used</span></td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"arn\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}<span class=\"small\">{}</span></td><td>{}</td><td class=\"rec\">{}</td></tr>\n",
             code(&p.arn),
             escape(&p.kind),
             group_digits(granted),
@@ -624,7 +635,7 @@ fn html_least_privilege(h: &mut String, d: &ComplianceData) {
             group_digits(p.unobservable as u64),
             group_digits(p.denied as u64),
             bar,
-            escape(&percent(p.used.min(p.granted) as u64, granted)),
+            escape(&used_share(p)),
             or_dash(p.confidence.as_deref()),
             rec
         ));
@@ -972,11 +983,7 @@ pub fn render_markdown(d: &ComplianceData) -> String {
                     group_digits(p.unused as u64),
                     group_digits(p.unobservable as u64),
                     group_digits(p.denied as u64),
-                    format!(
-                        "`{}` {} used",
-                        usage_bar(p),
-                        md_text(&percent(p.used.min(p.granted) as u64, p.granted as u64))
-                    ),
+                    format!("`{}` {}", usage_bar(p), md_text(&used_share(p))),
                     md_opt(p.confidence.as_deref()),
                     rec,
                 ]

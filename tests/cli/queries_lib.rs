@@ -143,8 +143,9 @@ fn access_key_timeline_follows_the_key_planted_for_alice() {
     assert_eq!(rel, ["issued", "used", "used", "used", "used", "managed"]);
     assert!(s(&tl[0], "caller").contains("assumed-role/OrganizationAccountAccessRole/"));
     // INC-10: used from 185.220.101.77 as alice; INC-17: root deactivates it.
-    assert!(tl[1..5].iter().all(|r| s(r, "source_ip") == "185.220.101.77"
-        && s(r, "caller") == "arn:aws:iam::111122223333:user/alice"));
+    assert!(tl[1..5]
+        .iter()
+        .all(|r| s(r, "source_ip") == "185.220.101.77" && s(r, "caller") == "arn:aws:iam::111122223333:user/alice"));
     assert_eq!(s(&tl[5], "event_name"), "UpdateAccessKey");
     assert_eq!(s(&tl[5], "caller"), "arn:aws:iam::111122223333:root");
 }
@@ -212,7 +213,10 @@ fn console_logins_show_carol_without_mfa_and_the_spray() {
     let support = all.iter().find(|r| s(r, "user_name") == "support-ops").unwrap();
     assert_eq!((s(support, "result"), s(support, "mfa_used")), ("Success", "No"));
     assert_eq!(s(support, "source_ip"), "185.220.101.77");
-    assert!(all.iter().filter(|r| s(r, "user_name") == "alice" && s(r, "result") == "Success").all(|r| s(r, "mfa_used") == "Yes"));
+    assert!(all
+        .iter()
+        .filter(|r| s(r, "user_name") == "alice" && s(r, "result") == "Success")
+        .all(|r| s(r, "mfa_used") == "Yes"));
 
     // INC-15: 16 failures from 193.32.162.45 for 14 names; unknown users keep the typed name.
     let spray: Vec<&Value> = all.iter().filter(|r| s(r, "source_ip") == "193.32.162.45").collect();
@@ -285,10 +289,7 @@ fn denied_calls_name_the_action_and_the_refusing_policy() {
 
     // INC-01 + INC-02: 49 denied calls of dave's key within 8 minutes.
     let dave = rows("denied_calls", &[&format!("principal={DAVE}")]);
-    let burst = dave
-        .iter()
-        .filter(|r| ("2026-10-08T02:14".."2026-10-08T02:22").contains(&s(r, "event_time")))
-        .count();
+    let burst = dave.iter().filter(|r| ("2026-10-08T02:14".."2026-10-08T02:22").contains(&s(r, "event_time"))).count();
     assert_eq!(burst, 49);
     let secret = dave.iter().find(|r| s(r, "denied_action") == "ssm:GetParameters").unwrap();
     assert_eq!(s(secret, "denied_by"), "no identity policy allows");
@@ -297,9 +298,8 @@ fn denied_calls_name_the_action_and_the_refusing_policy() {
 #[test]
 fn unexpected_regions_find_ap_southeast_1() {
     let all = rows("unexpected_regions", &[]);
-    let by_region = |region: &str| -> u64 {
-        all.iter().filter(|r| s(r, "aws_region") == region).map(|r| n(r, "calls")).sum()
-    };
+    let by_region =
+        |region: &str| -> u64 { all.iter().filter(|r| s(r, "aws_region") == region).map(|r| n(r, "calls")).sum() };
     assert_eq!(by_region("ap-southeast-1"), 7);
     assert_eq!(by_region("us-west-2"), 1);
     let regions: BTreeSet<&str> = all.iter().map(|r| s(r, "aws_region")).collect();
@@ -366,10 +366,12 @@ fn logging_changes_show_the_tampering_and_the_restoration() {
     let all = rows("logging_changes", &[]);
     assert_time_ordered(&all, "logging_changes");
     let admin_ok = |name: &str| {
-        all.iter().any(|r| s(r, "event_name") == name
-            && s(r, "caller").contains("OrganizationAccountAccessRole")
-            && r["error_code"].is_null()
-            && s(r, "effect") == "weakens")
+        all.iter().any(|r| {
+            s(r, "event_name") == name
+                && s(r, "caller").contains("OrganizationAccountAccessRole")
+                && r["error_code"].is_null()
+                && s(r, "effect") == "weakens"
+        })
     };
     for name in ["StopLogging", "DeleteTrail", "PutEventSelectors", "StopConfigurationRecorder", "DeleteFlowLogs"] {
         assert!(admin_ok(name), "{name}");
@@ -377,7 +379,9 @@ fn logging_changes_show_the_tampering_and_the_restoration() {
     let detectors: BTreeSet<&str> =
         all.iter().filter(|r| s(r, "event_name") == "DeleteDetector").map(|r| s(r, "aws_region")).collect();
     assert_eq!(detectors, BTreeSet::from(["eu-west-1", "us-east-1"]));
-    assert!(all.iter().any(|r| s(r, "event_name") == "StopLogging" && s(r, "caller") == DAVE && !r["error_code"].is_null()));
+    assert!(all
+        .iter()
+        .any(|r| s(r, "event_name") == "StopLogging" && s(r, "caller") == DAVE && !r["error_code"].is_null()));
     assert!(all.iter().any(|r| s(r, "event_name") == "LeaveOrganization" && !r["error_code"].is_null()));
     let restored: BTreeSet<&str> =
         all.iter().filter(|r| s(r, "effect") == "restores").map(|r| s(r, "event_name")).collect();
@@ -406,10 +410,7 @@ fn resource_exposure_flags_the_public_grants_of_inc_12() {
 #[test]
 fn secrets_access_shows_the_bulk_read() {
     let all = rows("secrets_access", &[]);
-    let bulk = all
-        .iter()
-        .find(|r| s(r, "caller") == DAVE && s(r, "event_name") == "GetSecretValue")
-        .expect("INC-03");
+    let bulk = all.iter().find(|r| s(r, "caller") == DAVE && s(r, "event_name") == "GetSecretValue").expect("INC-03");
     assert_eq!(s(bulk, "source_ip"), "185.220.101.34");
     assert_eq!((n(bulk, "calls"), n(bulk, "distinct_secrets"), n(bulk, "errors")), (18, 18, 0));
     let ssm = all.iter().find(|r| s(r, "caller") == DAVE && s(r, "event_name") == "GetParameters").unwrap();
@@ -422,7 +423,7 @@ fn instance_credentials_outside_find_inc_16_only() {
     assert_eq!(all.len(), 1, "{all:?}");
     let r = &all[0];
     assert_eq!(s(r, "source_ip"), "45.33.18.77");
-    assert_eq!(s(r, "session"), "arn:aws:sts::111122223333:assumed-role/app-server-role/i-0abc1234def567890");
+    assert_eq!(s(r, "session_arn"), "arn:aws:sts::111122223333:assumed-role/app-server-role/i-0abc1234def567890");
     assert_eq!((n(r, "calls"), n(r, "errors")), (18, 3));
     assert!(s(r, "first_seen").starts_with("2026-10-12"));
 }
