@@ -33,6 +33,10 @@ pub enum Command {
     Recommend(crate::commands::recommend::RecommendArgs),
     /// Security findings: single-event rules, behaviour against a baseline, and IAM knowledge.
     Detect(crate::commands::detect::DetectArgs),
+    /// The compliance report: one self-contained HTML page (or Markdown).
+    Report(crate::commands::report::ReportArgs),
+    /// The nightly job: ingest, usage, recommendations, findings and the compliance report.
+    Run(crate::commands::run::RunArgs),
     /// Generate a synthetic CloudTrail corpus (the sample, or N events for benchmarks).
     Synth(crate::synth::SynthArgs),
 }

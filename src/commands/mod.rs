@@ -7,6 +7,8 @@ pub mod ingest;
 pub mod permissions;
 pub mod query;
 pub mod recommend;
+pub mod report;
+pub mod run;
 pub mod simulate;
 pub mod usage;
 
@@ -32,6 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Usage(a) => usage::run(&a),
         Command::Recommend(a) => recommend::run(&a),
         Command::Detect(a) => detect::run(&a),
+        Command::Report(a) => report::run(&a),
+        Command::Run(a) => run::run(&a),
         Command::Synth(a) => {
             let summary = crate::synth::run(&a)?;
             serde_json::to_writer_pretty(std::io::stdout().lock(), &summary)?;

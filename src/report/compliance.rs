@@ -311,7 +311,7 @@ fn recommendation(p: &PrincipalStatus) -> String {
     };
     match p.verified {
         Some(true) => s.push_str("; verified by replay"),
-        Some(false) => s.push_str("; NOT verified: replay found calls it would deny"),
+        Some(false) => s.push_str("; NOT verified by replay"),
         None => {}
     }
     s
@@ -983,7 +983,10 @@ pub fn render_markdown(d: &ComplianceData) -> String {
                     group_digits(p.unused as u64),
                     group_digits(p.unobservable as u64),
                     group_digits(p.denied as u64),
-                    format!("`{}` {}", usage_bar(p), md_text(&used_share(p))),
+                    match usage_bar(p) {
+                        bar if bar.is_empty() => md_text(&used_share(p)),
+                        bar => format!("`{bar}` {}", md_text(&used_share(p))),
+                    },
                     md_opt(p.confidence.as_deref()),
                     rec,
                 ]
@@ -1073,13 +1076,15 @@ pub fn render_markdown(d: &ComplianceData) -> String {
     m
 }
 
-/// A 20-character text bar of used / unused / not observable out of granted.
+/// A 20-character text bar of used / unused / not observable out of granted; empty when nothing
+/// is granted.
 fn usage_bar(p: &PrincipalStatus) -> String {
     const W: usize = 20;
     if p.granted == 0 {
-        return " ".repeat(W);
+        return String::new();
     }
-    let cells = |n: usize| (n * W + p.granted / 2) / p.granted;
+    // Rounded to the nearest cell, but a non-zero count always gets one.
+    let cells = |n: usize| if n == 0 { 0 } else { ((n * W + p.granted / 2) / p.granted).max(1) };
     let used = cells(p.used.min(p.granted));
     let unused = cells(p.unused).min(W - used);
     let unobs = cells(p.unobservable).min(W - used - unused);
@@ -1467,6 +1472,9 @@ mod tests {
         let bar = usage_bar(&p);
         assert_eq!(bar.chars().count(), 20);
         assert_eq!(bar, format!("█{}", "░".repeat(19)));
+        let p = PrincipalStatus { granted: 1000, used: 1, unused: 900, unobservable: 99, ..Default::default() };
+        assert_eq!(usage_bar(&p), format!("█{}·", "░".repeat(18)));
+        assert_eq!(usage_bar(&PrincipalStatus::default()), "");
         let over = PrincipalStatus { granted: 2, used: 5, unused: 2, unobservable: 2, ..Default::default() };
         assert_eq!(usage_bar(&over), "█".repeat(20));
     }

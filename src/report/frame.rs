@@ -19,13 +19,13 @@ fn cell(v: &AnyValue) -> Option<String> {
         AnyValue::Null => None,
         AnyValue::String(s) => Some((*s).to_owned()),
         AnyValue::StringOwned(s) => Some(s.to_string()),
-        AnyValue::Datetime(ms, TimeUnit::Milliseconds, _) => {
+        AnyValue::Datetime(ms, TimeUnit::Milliseconds, _) | AnyValue::DatetimeOwned(ms, TimeUnit::Milliseconds, _) => {
             chrono::DateTime::from_timestamp_millis(*ms).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         }
-        AnyValue::Datetime(us, TimeUnit::Microseconds, _) => {
+        AnyValue::Datetime(us, TimeUnit::Microseconds, _) | AnyValue::DatetimeOwned(us, TimeUnit::Microseconds, _) => {
             chrono::DateTime::from_timestamp_micros(*us).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         }
-        AnyValue::Datetime(ns, TimeUnit::Nanoseconds, _) => {
+        AnyValue::Datetime(ns, TimeUnit::Nanoseconds, _) | AnyValue::DatetimeOwned(ns, TimeUnit::Nanoseconds, _) => {
             Some(chrono::DateTime::from_timestamp_nanos(*ns).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         }
         other => Some(format!("{other}").trim_matches('"').to_owned()),

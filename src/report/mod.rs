@@ -1,6 +1,9 @@
 //! Renderers shared by every command: one data set, several forms (table, CSV, JSON, ...).
 
+pub mod compliance;
 pub mod frame;
+pub mod html;
+pub mod svg;
 
 /// Output formats for tabular results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

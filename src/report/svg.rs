@@ -165,7 +165,8 @@ pub fn proportion_bar(title: &str, parts: &[Segment], total: u64) -> String {
     if total > 0 {
         let mut x = 0.0;
         for p in parts.iter().filter(|p| p.value > 0) {
-            let w = (W * p.value as f64 / total as f64).min(W - x);
+            // Any non-zero part stays visible, however small its share.
+            let w = (W * p.value as f64 / total as f64).max(1.5).min(W - x);
             if w <= 0.0 {
                 break;
             }
@@ -295,6 +296,10 @@ mod tests {
         assert!(svg.contains("class=\"seg-used\" x=\"0.0\" y=\"0\" width=\"36.0\""));
         assert!(svg.contains("class=\"seg-unused\" x=\"36.0\" y=\"0\" width=\"84.0\""));
         assert!(!proportion_bar("none", &parts, 0).contains("seg-used"));
+        let tiny = [Segment { value: 1, class: "seg-used" }, Segment { value: 999, class: "seg-unused" }];
+        let svg = proportion_bar("1 of 1000", &tiny, 1000);
+        assert!(svg.contains("class=\"seg-used\" x=\"0.0\" y=\"0\" width=\"1.5\""));
+        assert!(svg.contains("class=\"seg-unused\" x=\"1.5\" y=\"0\" width=\"118.5\""));
     }
 
     #[test]

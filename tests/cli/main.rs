@@ -4,6 +4,8 @@ mod common;
 mod detect;
 mod ingest;
 mod policy_cli;
+mod queries_lib;
 mod query;
 mod recommend;
+mod run;
 mod usage;

@@ -1,0 +1,119 @@
+//! `trailtrim run`: the nightly job — ingest, then usage, recommendations, findings and the
+//! compliance report, all into one output folder.
+
+use super::iam::IamArgs;
+use super::report::{gather, write_report, ReportFormat};
+use super::usage::WindowArgs;
+use super::Status;
+use crate::ingest::{self, IngestOptions};
+use crate::recommend::RecommendOptions;
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// CloudTrail files or folders to ingest first (none: use the lake as it is).
+    pub sources: Vec<PathBuf>,
+    #[arg(long)]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub iam: IamArgs,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Output folder: usage.json, findings.json, findings.md, policies/, recommendations.json,
+    /// report.md (recommendations), compliance.html and compliance.md.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Serialize)]
+struct RunSummary {
+    ingest: Option<ingest::IngestSummary>,
+    principals: usize,
+    policies_written: usize,
+    recommendations_not_verified: usize,
+    findings: usize,
+    findings_by_severity: std::collections::BTreeMap<String, usize>,
+    outputs: Vec<String>,
+}
+
+fn write_json(path: &std::path::Path, v: &impl Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(v)?;
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn run(a: &RunArgs) -> Result<Status> {
+    let mut status = Status::Ok;
+    let ingest_summary = if a.sources.is_empty() {
+        None
+    } else {
+        let mut opts = IngestOptions::new(a.sources.clone(), a.lake.clone());
+        opts.progress = !a.quiet;
+        let s = ingest::run(&opts)?;
+        super::ingest::print_human(&s, &mut std::io::stderr())?;
+        if s.has_rejections() {
+            status = Status::Rejected;
+        }
+        Some(s)
+    };
+    let account = a.iam.load()?;
+    let window = a.window.window();
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+
+    let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
+    write_json(&a.out.join("usage.json"), &usage)?;
+    let recs = super::recommend::compute(&a.lake, &account, &window, &[], &RecommendOptions::default())?;
+    super::recommend::write_outputs(&a.out, &recs)?;
+    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
+    write_json(&a.out.join("findings.json"), &serde_json::json!({ "findings": findings }))?;
+    std::fs::write(a.out.join("findings.md"), super::detect::findings_markdown(&findings))?;
+    let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;
+    write_report(&a.out.join("compliance.html"), ReportFormat::Html, &data)?;
+    write_report(&a.out.join("compliance.md"), ReportFormat::Md, &data)?;
+
+    let not_verified = recs.iter().filter(|r| !r.ok).count();
+    if not_verified > 0 {
+        status = Status::Rejected;
+    }
+    let mut by_severity = std::collections::BTreeMap::new();
+    for f in &findings {
+        *by_severity.entry(f.severity.as_str().to_owned()).or_insert(0) += 1;
+    }
+    let summary = RunSummary {
+        ingest: ingest_summary,
+        principals: usage.principals.len(),
+        policies_written: recs.iter().map(|r| r.policy_files.len()).sum(),
+        recommendations_not_verified: not_verified,
+        findings: findings.len(),
+        findings_by_severity: by_severity,
+        outputs: [
+            "usage.json",
+            "policies/",
+            "recommendations.json",
+            "report.md",
+            "findings.json",
+            "findings.md",
+            "compliance.html",
+            "compliance.md",
+        ]
+        .iter()
+        .map(|f| a.out.join(f).display().to_string())
+        .collect(),
+    };
+    eprintln!(
+        "run: {} principals, {} policies written, {} findings ({}); see {}",
+        summary.principals,
+        summary.policies_written,
+        summary.findings,
+        summary.findings_by_severity.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", "),
+        a.out.join("compliance.html").display()
+    );
+    write_json(&a.out.join("summary.json"), &summary)?;
+    Ok(status)
+}
