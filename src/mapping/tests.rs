@@ -204,7 +204,7 @@ fn fields(o: &Owned) -> EventFields<'_> {
 }
 
 /// Real-world records (detection-rule fixtures); `TRAILTRIM_SAMPLES` overrides the path.
-const SAMPLES_PATH: &str = "/work/shared/samples/panther-cloudtrail-tests.jsonl";
+const SAMPLES_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/panther-cloudtrail-tests.jsonl");
 
 fn sample_records() -> Vec<Owned> {
     let path = std::env::var("TRAILTRIM_SAMPLES").unwrap_or_else(|_| SAMPLES_PATH.to_string());
