@@ -52,8 +52,8 @@ pub struct IngestArgs {
     /// Print the machine summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Rows held in memory before partitions are flushed to Parquet.
-    #[arg(long, default_value_t = 200_000)]
+    /// Rows held in memory before partitions are flushed to Parquet (a byte budget applies too).
+    #[arg(long, default_value_t = 100_000)]
     pub max_buffered_rows: usize,
     /// No progress bar.
     #[arg(long, short)]

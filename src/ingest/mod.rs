@@ -3,6 +3,7 @@
 //! discover (walk + classify) -> decode (gunzip + parse, in parallel) -> writer (partition,
 //! de-duplicate, write Parquet atomically) -> manifest (what was ingested, for fast re-runs).
 
+pub mod columns;
 pub mod decode;
 pub mod discover;
 pub mod manifest;
@@ -19,7 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use writer::{LakeWriter, PartitionKey};
+use writer::LakeWriter;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -35,7 +36,7 @@ pub struct IngestOptions {
 
 impl IngestOptions {
     pub fn new(sources: Vec<PathBuf>, lake: PathBuf) -> Self {
-        IngestOptions { sources, lake, max_buffered_rows: 200_000, progress: true, stop_after_files: None }
+        IngestOptions { sources, lake, max_buffered_rows: 100_000, progress: true, stop_after_files: None }
     }
 }
 
@@ -80,7 +81,9 @@ impl IngestSummary {
 }
 
 /// Files decoded per batch: enough to keep every core busy, few enough to bound memory.
-const FILES_PER_BATCH: usize = 32;
+const FILES_PER_BATCH: usize = 8;
+/// Decoded batches that may wait for the writer (each ~16k rows in column buffers).
+const DECODED_BATCHES_AHEAD: usize = 4;
 
 pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     let started = Instant::now();
@@ -123,7 +126,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
 
     std::thread::scope(|scope| -> Result<()> {
         // Decoding runs ahead on the rayon pool while this thread writes Parquet.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(1);
+        // A few batches of slack let decoding go on while partitions are being written.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(DECODED_BATCHES_AHEAD);
         scope.spawn(move || {
             for (chunk_no, chunk) in to_read.chunks(FILES_PER_BATCH).enumerate() {
                 let base = chunk_no * FILES_PER_BATCH;
@@ -169,12 +173,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                     summary.problems.push(Problem { file: file.clone(), record: Some(i), reason });
                 }
                 summary.records_read += d.rows.len() as u64;
-                let (path_account, path_region) = discover::account_region_from_path(&f.path);
                 let n_rows = d.rows.len();
-                for mut row in d.rows {
-                    let key = partition_key(&row, path_account.as_deref(), path_region.as_deref());
-                    row.source_file = Some(file.clone());
-                    lake_writer.push(key, row, idx as u32)?;
+                for part in d.rows.parts {
+                    lake_writer.push(part.key, part.frame, &part.ids, idx as u32)?;
                 }
                 if clean {
                     awaiting_commit.insert(idx as u32, manifest::Entry::new(f, n_rows as u64));
@@ -217,23 +218,6 @@ fn commit_finished(
     let done: Vec<u32> = awaiting.keys().copied().filter(|i| !pending.contains(i)).collect();
     let entries: Vec<manifest::Entry> = done.iter().filter_map(|i| awaiting.remove(i)).collect();
     manifest.append(&entries)
-}
-
-/// The partition of a row: the account that received the event, its region and UTC date;
-/// the delivery path fills in what a record lacks.
-fn partition_key(row: &record::EventRow, path_account: Option<&str>, path_region: Option<&str>) -> PartitionKey {
-    let account =
-        row.recipient_account_id.as_deref().or(path_account).or(row.account_id.as_deref()).unwrap_or("unknown");
-    let region = row.aws_region.as_deref().or(path_region).unwrap_or("unknown");
-    let date = chrono::DateTime::from_timestamp_millis(row.event_time)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
-    PartitionKey { account: sanitize(account), region: sanitize(region), date }
-}
-
-/// Partition values become directory names: keep them to a safe alphabet.
-fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
 fn write_errors(lake: &Path, run_tag: &str, problems: &[Problem]) -> Result<PathBuf> {

@@ -1,8 +1,8 @@
 //! The typed CloudTrail record: parsed once from borrowed JSON, flattened into lake columns.
 //!
 //! A record is read key by key (not through a generic map) so that known fields land in their
-//! columns without copies where possible, and every unknown top-level key is kept in `extra`:
-//! no top-level field of a record is ever lost.
+//! columns without copies (values borrow the decompressed text unless they hold escapes), and
+//! every unknown top-level key is kept in `extra`: no top-level field of a record is ever lost.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -19,8 +19,8 @@ impl<'a> Text<'a> {
     pub fn as_deref(&self) -> Option<&str> {
         self.0.as_deref()
     }
-    fn into_string(self) -> Option<String> {
-        self.0.map(Cow::into_owned)
+    fn into_cow(self) -> Option<Cow<'a, str>> {
+        self.0
     }
 }
 
@@ -141,98 +141,131 @@ struct UserIdentity<'a> {
     session_context: Option<SessionContext<'a>>,
 }
 
-/// One CloudTrail event, flattened to the lake's columns (owned: it outlives the file buffer).
+/// One CloudTrail event, flattened to the lake's columns. Text borrows the file's decompressed
+/// JSON where it can (no allocation per field); the row is copied into column buffers at once.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct EventRow {
-    pub event_id: String,
+pub struct EventRow<'a> {
+    pub event_id: Cow<'a, str>,
     /// Milliseconds since the Unix epoch, UTC.
     pub event_time: i64,
-    pub event_source: String,
-    pub event_name: String,
-    pub aws_region: Option<String>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
+    pub event_source: Cow<'a, str>,
+    pub event_name: Cow<'a, str>,
+    pub aws_region: Option<Cow<'a, str>>,
+    pub source_ip: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    pub error_code: Option<Cow<'a, str>>,
+    pub error_message: Option<Cow<'a, str>>,
     pub read_only: Option<bool>,
-    pub event_type: Option<String>,
-    pub event_category: Option<String>,
+    pub event_type: Option<Cow<'a, str>>,
+    pub event_category: Option<Cow<'a, str>>,
     pub management_event: Option<bool>,
-    pub recipient_account_id: Option<String>,
-    pub identity_type: Option<String>,
-    pub identity_arn: Option<String>,
-    pub principal_id: Option<String>,
-    pub account_id: Option<String>,
-    pub access_key_id: Option<String>,
-    pub user_name: Option<String>,
-    pub invoked_by: Option<String>,
-    pub session_issuer_arn: Option<String>,
-    pub session_issuer_type: Option<String>,
-    pub session_issuer_name: Option<String>,
-    pub session_name: Option<String>,
+    pub recipient_account_id: Option<Cow<'a, str>>,
+    pub identity_type: Option<Cow<'a, str>>,
+    pub identity_arn: Option<Cow<'a, str>>,
+    pub principal_id: Option<Cow<'a, str>>,
+    pub account_id: Option<Cow<'a, str>>,
+    pub access_key_id: Option<Cow<'a, str>>,
+    pub user_name: Option<Cow<'a, str>>,
+    pub invoked_by: Option<Cow<'a, str>>,
+    pub session_issuer_arn: Option<Cow<'a, str>>,
+    pub session_issuer_type: Option<Cow<'a, str>>,
+    pub session_issuer_name: Option<Cow<'a, str>>,
+    pub session_name: Option<Cow<'a, str>>,
     pub session_mfa: Option<bool>,
     pub session_created: Option<i64>,
-    pub source_identity: Option<String>,
-    pub ec2_role_delivery: Option<String>,
-    pub user_identity: Option<String>,
-    pub request_parameters: Option<String>,
-    pub response_elements: Option<String>,
-    pub additional_event_data: Option<String>,
-    pub resources: Option<String>,
-    pub shared_event_id: Option<String>,
-    pub vpc_endpoint_id: Option<String>,
-    pub event_version: Option<String>,
-    pub request_id: Option<String>,
-    pub tls_details: Option<String>,
+    pub source_identity: Option<Cow<'a, str>>,
+    pub ec2_role_delivery: Option<Cow<'a, str>>,
+    pub user_identity: Option<&'a str>,
+    pub request_parameters: Option<&'a str>,
+    pub response_elements: Option<&'a str>,
+    pub additional_event_data: Option<&'a str>,
+    pub resources: Option<&'a str>,
+    pub shared_event_id: Option<Cow<'a, str>>,
+    pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    pub event_version: Option<Cow<'a, str>>,
+    pub request_id: Option<Cow<'a, str>>,
+    pub tls_details: Option<&'a str>,
     /// JSON object of every top-level field that has no column of its own.
     pub extra: Option<String>,
-    /// The delivery file the event was read from (set by the caller).
-    pub source_file: Option<String>,
 }
 
 /// Why one record was rejected (the file and index are added by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordError(pub String);
 
-/// Key-by-key view of a record before validation.
-#[derive(Default)]
-struct RawRecord<'a> {
-    scalars: Vec<(&'static str, Text<'a>)>,
-    user_identity: Option<&'a RawValue>,
-    json: Vec<(&'static str, &'a RawValue)>,
-    extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+/// Top-level keys with a scalar column, in slot order of `RawRecord::scalars`.
+const SCALAR_KEYS: [&str; 18] = [
+    "eventID",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "readOnly",
+    "eventType",
+    "eventCategory",
+    "managementEvent",
+    "recipientAccountId",
+    "sharedEventID",
+    "vpcEndpointId",
+    "eventVersion",
+    "requestID",
+];
+
+/// Top-level keys kept as JSON text, in slot order of `RawRecord::json`.
+const JSON_KEYS: [&str; 5] =
+    ["requestParameters", "responseElements", "additionalEventData", "resources", "tlsDetails"];
+
+/// Where a top-level key goes.
+enum Slot {
+    UserIdentity,
+    Scalar(usize),
+    Json(usize),
+    Extra,
 }
 
-/// Top-level keys with a scalar column; the column name is the map value.
-const SCALAR_KEYS: &[(&str, &str)] = &[
-    ("eventID", "event_id"),
-    ("eventTime", "event_time"),
-    ("eventSource", "event_source"),
-    ("eventName", "event_name"),
-    ("awsRegion", "aws_region"),
-    ("sourceIPAddress", "source_ip"),
-    ("userAgent", "user_agent"),
-    ("errorCode", "error_code"),
-    ("errorMessage", "error_message"),
-    ("readOnly", "read_only"),
-    ("eventType", "event_type"),
-    ("eventCategory", "event_category"),
-    ("managementEvent", "management_event"),
-    ("recipientAccountId", "recipient_account_id"),
-    ("sharedEventID", "shared_event_id"),
-    ("vpcEndpointId", "vpc_endpoint_id"),
-    ("eventVersion", "event_version"),
-    ("requestID", "request_id"),
-];
+fn slot(key: &str) -> Slot {
+    // A match on the text compiles to length + byte comparisons: cheaper than a table scan.
+    match key {
+        "userIdentity" => Slot::UserIdentity,
+        "eventID" => Slot::Scalar(0),
+        "eventTime" => Slot::Scalar(1),
+        "eventSource" => Slot::Scalar(2),
+        "eventName" => Slot::Scalar(3),
+        "awsRegion" => Slot::Scalar(4),
+        "sourceIPAddress" => Slot::Scalar(5),
+        "userAgent" => Slot::Scalar(6),
+        "errorCode" => Slot::Scalar(7),
+        "errorMessage" => Slot::Scalar(8),
+        "readOnly" => Slot::Scalar(9),
+        "eventType" => Slot::Scalar(10),
+        "eventCategory" => Slot::Scalar(11),
+        "managementEvent" => Slot::Scalar(12),
+        "recipientAccountId" => Slot::Scalar(13),
+        "sharedEventID" => Slot::Scalar(14),
+        "vpcEndpointId" => Slot::Scalar(15),
+        "eventVersion" => Slot::Scalar(16),
+        "requestID" => Slot::Scalar(17),
+        "requestParameters" => Slot::Json(0),
+        "responseElements" => Slot::Json(1),
+        "additionalEventData" => Slot::Json(2),
+        "resources" => Slot::Json(3),
+        "tlsDetails" => Slot::Json(4),
+        _ => Slot::Extra,
+    }
+}
 
-/// Top-level keys kept as JSON text.
-const JSON_KEYS: &[(&str, &str)] = &[
-    ("requestParameters", "request_parameters"),
-    ("responseElements", "response_elements"),
-    ("additionalEventData", "additional_event_data"),
-    ("resources", "resources"),
-    ("tlsDetails", "tls_details"),
-];
+/// Key-by-key view of a record before validation (a repeated key: the last one wins).
+#[derive(Default)]
+pub struct RawRecord<'a> {
+    scalars: [Option<Text<'a>>; SCALAR_KEYS.len()],
+    user_identity: Option<&'a RawValue>,
+    json: [Option<&'a RawValue>; JSON_KEYS.len()],
+    extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawRecord<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -245,14 +278,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawRecord<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let mut r = RawRecord::default();
                 while let Some(key) = m.next_key::<Cow<'de, str>>()? {
-                    if key == "userIdentity" {
-                        r.user_identity = Some(m.next_value()?);
-                    } else if let Some((_, col)) = SCALAR_KEYS.iter().find(|(k, _)| *k == key) {
-                        r.scalars.push((col, m.next_value()?));
-                    } else if let Some((_, col)) = JSON_KEYS.iter().find(|(k, _)| *k == key) {
-                        r.json.push((col, m.next_value()?));
-                    } else {
-                        r.extra.push((key, m.next_value()?));
+                    match slot(&key) {
+                        Slot::UserIdentity => r.user_identity = Some(m.next_value()?),
+                        Slot::Scalar(i) => r.scalars[i] = Some(m.next_value()?),
+                        Slot::Json(i) => r.json[i] = Some(m.next_value()?),
+                        Slot::Extra => r.extra.push((key, m.next_value()?)),
                     }
                 }
                 Ok(r)
@@ -286,60 +316,57 @@ pub fn parse_time_ms(s: &str) -> Option<i64> {
     })
 }
 
-fn json_text(v: &RawValue) -> Option<String> {
-    let s = v.get();
+fn json_text(v: Option<&RawValue>) -> Option<&str> {
+    let s = v?.get();
     if s == "null" {
         None
     } else {
-        Some(s.to_owned())
+        Some(s)
     }
 }
 
 /// Parse one record (the raw JSON of one element of `Records`) into a row.
-pub fn parse_record(raw: &RawValue) -> Result<EventRow, RecordError> {
+pub fn parse_record(raw: &RawValue) -> Result<EventRow<'_>, RecordError> {
     let rec: RawRecord =
         serde_json::from_str(raw.get()).map_err(|e| RecordError(format!("not a valid record object: {e}")))?;
-    let mut row = EventRow::default();
-    let mut time: Option<String> = None;
-    for (col, val) in rec.scalars {
-        match col {
-            "read_only" => row.read_only = parse_bool(&val),
-            "management_event" => row.management_event = parse_bool(&val),
-            _ => {
-                let v = val.into_string();
-                match col {
-                    "event_id" => row.event_id = v.unwrap_or_default(),
-                    "event_time" => time = v,
-                    "event_source" => row.event_source = v.unwrap_or_default(),
-                    "event_name" => row.event_name = v.unwrap_or_default(),
-                    "aws_region" => row.aws_region = v,
-                    "source_ip" => row.source_ip = v,
-                    "user_agent" => row.user_agent = v,
-                    "error_code" => row.error_code = v,
-                    "error_message" => row.error_message = v,
-                    "event_type" => row.event_type = v,
-                    "event_category" => row.event_category = v,
-                    "recipient_account_id" => row.recipient_account_id = v,
-                    "shared_event_id" => row.shared_event_id = v,
-                    "vpc_endpoint_id" => row.vpc_endpoint_id = v,
-                    "event_version" => row.event_version = v,
-                    "request_id" => row.request_id = v,
-                    _ => unreachable!("column {col} is listed in SCALAR_KEYS"),
-                }
-            }
-        }
+    build_row(rec)
+}
+
+/// Validate a record read key by key and flatten it into a row.
+pub fn build_row(rec: RawRecord<'_>) -> Result<EventRow<'_>, RecordError> {
+    let RawRecord { scalars, user_identity, json, extra } = rec;
+    let [event_id, event_time, event_source, event_name, aws_region, source_ip, user_agent, error_code, error_message, read_only, event_type, event_category, management_event, recipient_account_id, shared_event_id, vpc_endpoint_id, event_version, request_id] =
+        scalars;
+    fn text(t: Option<Text<'_>>) -> Option<Cow<'_, str>> {
+        t.and_then(Text::into_cow)
     }
-    for (col, val) in rec.json {
-        let v = json_text(val);
-        match col {
-            "request_parameters" => row.request_parameters = v,
-            "response_elements" => row.response_elements = v,
-            "additional_event_data" => row.additional_event_data = v,
-            "resources" => row.resources = v,
-            "tls_details" => row.tls_details = v,
-            _ => unreachable!("column {col} is listed in JSON_KEYS"),
-        }
-    }
+    let [request_parameters, response_elements, additional_event_data, resources, tls_details] = json;
+    let mut row = EventRow {
+        event_id: text(event_id).unwrap_or_default(),
+        event_source: text(event_source).unwrap_or_default(),
+        event_name: text(event_name).unwrap_or_default(),
+        aws_region: text(aws_region),
+        source_ip: text(source_ip),
+        user_agent: text(user_agent),
+        error_code: text(error_code),
+        error_message: text(error_message),
+        read_only: read_only.as_ref().and_then(parse_bool),
+        event_type: text(event_type),
+        event_category: text(event_category),
+        management_event: management_event.as_ref().and_then(parse_bool),
+        recipient_account_id: text(recipient_account_id),
+        shared_event_id: text(shared_event_id),
+        vpc_endpoint_id: text(vpc_endpoint_id),
+        event_version: text(event_version),
+        request_id: text(request_id),
+        request_parameters: json_text(request_parameters),
+        response_elements: json_text(response_elements),
+        additional_event_data: json_text(additional_event_data),
+        resources: json_text(resources),
+        tls_details: json_text(tls_details),
+        ..Default::default()
+    };
+    let time = text(event_time);
     let mut missing = Vec::new();
     if row.event_id.is_empty() {
         missing.push("eventID");
@@ -360,17 +387,17 @@ pub fn parse_record(raw: &RawValue) -> Result<EventRow, RecordError> {
     row.event_time =
         parse_time_ms(&time).ok_or_else(|| RecordError(format!("eventTime {time:?} is not an ISO-8601 timestamp")))?;
 
-    if let Some(ui) = rec.user_identity {
-        row.user_identity = json_text(ui);
+    if let Some(ui) = user_identity {
+        row.user_identity = json_text(Some(ui));
         if row.user_identity.is_some() {
             let id: UserIdentity =
                 serde_json::from_str(ui.get()).map_err(|e| RecordError(format!("userIdentity is malformed: {e}")))?;
             flatten_identity(&mut row, id);
         }
     }
-    if !rec.extra.is_empty() {
+    if !extra.is_empty() {
         // Sorted so the same record always gives the same text.
-        let mut extra = rec.extra;
+        let mut extra = extra;
         extra.sort_by(|a, b| a.0.cmp(&b.0));
         let mut s = String::from("{");
         for (i, (k, v)) in extra.iter().enumerate() {
@@ -387,37 +414,41 @@ pub fn parse_record(raw: &RawValue) -> Result<EventRow, RecordError> {
     Ok(row)
 }
 
-fn flatten_identity(row: &mut EventRow, id: UserIdentity) {
-    row.identity_type = id.kind.into_string();
-    row.identity_arn = id.arn.into_string();
-    row.principal_id = id.principal_id.into_string();
-    row.account_id = id.account_id.into_string();
-    row.access_key_id = id.access_key_id.into_string();
-    row.user_name = id.user_name.into_string();
-    row.invoked_by = id.invoked_by.into_string();
+fn flatten_identity<'a>(row: &mut EventRow<'a>, id: UserIdentity<'a>) {
+    row.identity_type = id.kind.into_cow();
+    row.identity_arn = id.arn.into_cow();
+    row.principal_id = id.principal_id.into_cow();
+    row.account_id = id.account_id.into_cow();
+    row.access_key_id = id.access_key_id.into_cow();
+    row.user_name = id.user_name.into_cow();
+    row.invoked_by = id.invoked_by.into_cow();
     if let Some(ctx) = id.session_context {
         if let Some(issuer) = ctx.session_issuer {
-            row.session_issuer_type = issuer.kind.into_string();
-            row.session_issuer_arn = issuer.arn.into_string();
-            row.session_issuer_name = issuer.user_name.into_string();
+            row.session_issuer_type = issuer.kind.into_cow();
+            row.session_issuer_arn = issuer.arn.into_cow();
+            row.session_issuer_name = issuer.user_name.into_cow();
         }
         if let Some(attr) = ctx.attributes {
             row.session_mfa = parse_bool(&attr.mfa_authenticated);
             row.session_created = attr.creation_date.as_deref().and_then(parse_time_ms);
         }
-        row.source_identity = ctx.source_identity.into_string();
-        row.ec2_role_delivery = ctx.ec2_role_delivery.into_string();
+        row.source_identity = ctx.source_identity.into_cow();
+        row.ec2_role_delivery = ctx.ec2_role_delivery.into_cow();
     }
     // The session name is the last segment of an assumed-role ARN:
     // arn:aws:sts::123456789012:assumed-role/RoleName/session-name
     if row.identity_type.as_deref() == Some("AssumedRole") {
-        if let Some(arn) = &row.identity_arn {
-            if let Some(rest) = arn.split_once(":assumed-role/").map(|x| x.1) {
-                if let Some((_, session)) = rest.split_once('/') {
-                    row.session_name = Some(session.to_owned());
-                }
-            }
-        }
+        let session = |arn: &str| -> Option<(usize, usize)> {
+            let (_, rest) = arn.split_once(":assumed-role/")?;
+            let (_, session) = rest.split_once('/')?;
+            let start = arn.len() - session.len();
+            Some((start, arn.len()))
+        };
+        row.session_name = match &row.identity_arn {
+            Some(Cow::Borrowed(arn)) => session(arn).map(|(a, b)| Cow::Borrowed(&arn[a..b])),
+            Some(Cow::Owned(arn)) => session(arn).map(|(a, b)| Cow::Owned(arn[a..b].to_owned())),
+            None => None,
+        };
     }
 }
 
@@ -425,9 +456,9 @@ fn flatten_identity(row: &mut EventRow, id: UserIdentity) {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Result<EventRow, RecordError> {
-        let raw: Box<RawValue> = serde_json::from_str(s).unwrap();
-        parse_record(&raw)
+    fn parse(s: &str) -> Result<EventRow<'_>, RecordError> {
+        let raw: &RawValue = serde_json::from_str(s).unwrap();
+        parse_record(raw)
     }
 
     #[test]

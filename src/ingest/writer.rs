@@ -7,12 +7,12 @@
 //! partition: a duplicate delivery of an event has the same time and region, so it lands in
 //! the same partition; only the IDs of partitions this run touches are ever loaded.
 
-use super::record::EventRow;
-use crate::lake::{self, ColumnKind, COLUMNS};
-use anyhow::{Context, Result};
+use crate::lake;
+use anyhow::{bail, Context, Result};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// Where a row belongs in the lake.
@@ -35,7 +35,7 @@ impl PartitionKey {
 
 /// A 128-bit fingerprint of an event ID: two independent SipHash passes, so that holding
 /// millions of IDs costs 16 bytes each, with a collision chance that is negligible.
-fn fingerprint(id: &str) -> u128 {
+pub fn fingerprint(id: &str) -> u128 {
     let mut a = std::hash::DefaultHasher::new();
     id.hash(&mut a);
     let mut b = std::hash::DefaultHasher::new();
@@ -43,8 +43,46 @@ fn fingerprint(id: &str) -> u128 {
     ((a.finish() as u128) << 64) | b.finish() as u128
 }
 
+/// Fingerprints are already uniformly random: the set hashes them by folding, not rehashing.
+#[derive(Default)]
+pub struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 ^= (v as u64) ^ ((v >> 64) as u64);
+    }
+}
+
+type IdSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
+
+/// zstd level of event files: level 1 compresses nearly as well as the default on this
+/// repetitive text at a fraction of the CPU time.
+const ZSTD_LEVEL: i32 = 1;
+
 struct Buffer {
-    rows: Vec<(EventRow, u32)>,
+    /// Chunks of rows in arrival order, each with the number of the file it came from.
+    chunks: Vec<(DataFrame, u32)>,
+    rows: usize,
+    bytes: usize,
+}
+
+/// Upper bound on the bytes of buffered rows, whatever the row bound: rows vary in size, and
+/// memory is what must stay bounded. Flushing partitions of a few thousand rows costs little.
+const MAX_BUFFERED_BYTES: usize = 128 << 20;
+
+/// One partition's rows on their way to a file.
+struct FlushJob {
+    dir: PathBuf,
+    name: String,
+    chunks: Vec<DataFrame>,
 }
 
 pub struct LakeWriter {
@@ -52,8 +90,9 @@ pub struct LakeWriter {
     run_tag: String,
     buffers: BTreeMap<PartitionKey, Buffer>,
     buffered: usize,
+    buffered_bytes: usize,
     max_buffered: usize,
-    seen: BTreeMap<PartitionKey, HashSet<u128>>,
+    seen: BTreeMap<PartitionKey, IdSet>,
     seen_total: usize,
     max_seen: usize,
     files_written: usize,
@@ -69,6 +108,7 @@ impl LakeWriter {
             run_tag,
             buffers: BTreeMap::new(),
             buffered: 0,
+            buffered_bytes: 0,
             max_buffered: max_buffered.max(1),
             seen: BTreeMap::new(),
             seen_total: 0,
@@ -79,8 +119,10 @@ impl LakeWriter {
         }
     }
 
-    /// Add a row from source file number `file_idx`; false when it was a duplicate.
-    pub fn push(&mut self, key: PartitionKey, row: EventRow, file_idx: u32) -> Result<bool> {
+    /// Add the rows of one file for one partition (`ids` holds the fingerprint of each row's
+    /// event ID); rows whose event is already in the partition are dropped. Returns the number
+    /// of rows kept.
+    pub fn push(&mut self, key: PartitionKey, frame: DataFrame, ids: &[u128], file_idx: u32) -> Result<usize> {
         if !self.seen.contains_key(&key) {
             self.evict_seen_if_needed();
             let ids = load_partition_ids(&key.dir(&self.lake))?;
@@ -88,14 +130,31 @@ impl LakeWriter {
             self.seen.insert(key.clone(), ids);
         }
         let seen = self.seen.get_mut(&key).expect("inserted above");
-        if !seen.insert(fingerprint(&row.event_id)) {
-            self.duplicates += 1;
-            return Ok(false);
+        let mut keep: Option<Vec<bool>> = None;
+        for (i, id) in ids.iter().enumerate() {
+            if seen.insert(*id) {
+                self.seen_total += 1;
+            } else {
+                self.duplicates += 1;
+                keep.get_or_insert_with(|| vec![true; ids.len()])[i] = false;
+            }
         }
-        self.seen_total += 1;
-        self.buffers.entry(key).or_insert_with(|| Buffer { rows: Vec::new() }).rows.push((row, file_idx));
-        self.buffered += 1;
-        Ok(true)
+        let frame = match keep {
+            Some(mask) => frame.filter(&BooleanChunked::from_slice("keep".into(), &mask))?,
+            None => frame,
+        };
+        let n = frame.height();
+        if n == 0 {
+            return Ok(0);
+        }
+        let bytes = frame.estimated_size();
+        let buf = self.buffers.entry(key).or_insert_with(|| Buffer { chunks: Vec::new(), rows: 0, bytes: 0 });
+        buf.chunks.push((frame, file_idx));
+        buf.rows += n;
+        buf.bytes += bytes;
+        self.buffered += n;
+        self.buffered_bytes += bytes;
+        Ok(n)
     }
 
     /// Forget the IDs of partitions with nothing buffered once too many are held; they are
@@ -113,128 +172,114 @@ impl LakeWriter {
     }
 
     pub fn over_budget(&self) -> bool {
-        self.buffered >= self.max_buffered
+        self.buffered >= self.max_buffered || self.buffered_bytes >= MAX_BUFFERED_BYTES
     }
 
-    /// Flush the largest partitions until under half the bound.
+    /// Flush the largest partitions until under half of both bounds.
     pub fn flush_some(&mut self) -> Result<()> {
-        while self.buffered > self.max_buffered / 2 {
-            let Some(key) =
-                self.buffers.iter().max_by_key(|(k, b)| (b.rows.len(), std::cmp::Reverse(*k))).map(|(k, _)| k.clone())
-            else {
+        let mut by_size: Vec<(usize, usize, &PartitionKey)> =
+            self.buffers.iter().map(|(k, b)| (b.rows, b.bytes, k)).collect();
+        // Largest first; among equals the smallest key, so the choice is deterministic.
+        by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(b.2)));
+        let (mut rows_left, mut bytes_left) = (self.buffered, self.buffered_bytes);
+        let mut keys = Vec::new();
+        for (rows, bytes, key) in by_size {
+            if rows_left <= self.max_buffered / 2 && bytes_left <= MAX_BUFFERED_BYTES / 2 {
                 break;
-            };
-            self.flush_partition(&key)?;
+            }
+            rows_left -= rows;
+            bytes_left -= bytes;
+            keys.push(key.clone());
         }
-        Ok(())
+        self.flush_keys(keys)
     }
 
     pub fn flush_all(&mut self) -> Result<()> {
         let keys: Vec<PartitionKey> = self.buffers.keys().cloned().collect();
-        for k in keys {
-            self.flush_partition(&k)?;
-        }
-        Ok(())
+        self.flush_keys(keys)
     }
 
     /// Source files that still have rows waiting in a buffer.
     pub fn pending_files(&self) -> BTreeSet<u32> {
-        self.buffers.values().flat_map(|b| b.rows.iter().map(|(_, f)| *f)).collect()
+        self.buffers.values().flat_map(|b| b.chunks.iter().map(|(_, f)| *f)).collect()
     }
 
-    fn flush_partition(&mut self, key: &PartitionKey) -> Result<()> {
-        let Some(buf) = self.buffers.remove(key) else { return Ok(()) };
-        self.buffered -= buf.rows.len();
-        let mut rows: Vec<EventRow> = buf.rows.into_iter().map(|(r, _)| r).collect();
-        // Sorted rows make the file's content independent of read order and give tight
-        // row-group statistics on time for pruning.
-        rows.sort_by(|a, b| (a.event_time, &a.event_id).cmp(&(b.event_time, &b.event_id)));
-        let n = rows.len() as u64;
-        let mut df = rows_to_frame(&rows)?;
-        drop(rows);
-        let dir = key.dir(&self.lake);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        self.files_written += 1;
-        let name = format!("part-{}-{:05}.parquet", self.run_tag, self.files_written);
-        write_parquet_atomically(&mut df, &dir.join(name))?;
-        self.events_written += n;
+    /// Write the given partitions, several at once: each file is sorted, encoded and compressed
+    /// independently, so the work spreads over every core.
+    fn flush_keys(&mut self, keys: Vec<PartitionKey>) -> Result<()> {
+        let mut jobs = Vec::with_capacity(keys.len());
+        for key in keys {
+            let Some(buf) = self.buffers.remove(&key) else { continue };
+            self.buffered -= buf.rows;
+            self.buffered_bytes -= buf.bytes;
+            self.files_written += 1;
+            jobs.push(FlushJob {
+                dir: key.dir(&self.lake),
+                name: format!("part-{}-{:05}.parquet", self.run_tag, self.files_written),
+                chunks: buf.chunks.into_iter().map(|(df, _)| df).collect(),
+            });
+        }
+        let written: Vec<Result<u64>> = jobs.into_par_iter().map(write_job).collect();
+        for n in written {
+            self.events_written += n?;
+        }
         Ok(())
     }
 }
 
-/// Build a DataFrame in the lake's column order from rows.
-pub fn rows_to_frame(rows: &[EventRow]) -> Result<DataFrame> {
-    macro_rules! s {
-        ($f:ident) => {
-            rows.iter().map(|r| r.$f.as_deref()).collect::<Vec<Option<&str>>>()
-        };
+fn write_job(job: FlushJob) -> Result<u64> {
+    let mut df = sorted_frame(job.chunks)?;
+    std::fs::create_dir_all(&job.dir).with_context(|| format!("creating {}", job.dir.display()))?;
+    write_events_file(&mut df, &job.dir.join(job.name))?;
+    Ok(df.height() as u64)
+}
+
+/// The chunks as one frame, rows sorted by (event_time, event_id): the file's content is then
+/// independent of read order, and row-group statistics on time are tight for pruning.
+fn sorted_frame(chunks: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut keys: Vec<(i64, &str, IdxSize)> = Vec::with_capacity(chunks.iter().map(|c| c.height()).sum());
+    for c in &chunks {
+        let times = c.column("event_time")?.datetime()?.physical();
+        let ids = c.column("event_id")?.str()?;
+        for (t, id) in times.iter().zip(ids.iter()) {
+            let i = keys.len() as IdxSize;
+            keys.push((t.unwrap_or_default(), id.unwrap_or_default(), i));
+        }
     }
-    let mut cols = Vec::with_capacity(COLUMNS.len());
-    for (name, kind) in COLUMNS {
-        let col: Column = match *name {
-            "event_id" => Column::new((*name).into(), rows.iter().map(|r| r.event_id.as_str()).collect::<Vec<_>>()),
-            "event_time" => Column::new((*name).into(), rows.iter().map(|r| r.event_time).collect::<Vec<i64>>()),
-            "event_source" => {
-                Column::new((*name).into(), rows.iter().map(|r| r.event_source.as_str()).collect::<Vec<_>>())
-            }
-            "event_name" => Column::new((*name).into(), rows.iter().map(|r| r.event_name.as_str()).collect::<Vec<_>>()),
-            "aws_region" => Column::new((*name).into(), s!(aws_region)),
-            "source_ip" => Column::new((*name).into(), s!(source_ip)),
-            "user_agent" => Column::new((*name).into(), s!(user_agent)),
-            "error_code" => Column::new((*name).into(), s!(error_code)),
-            "error_message" => Column::new((*name).into(), s!(error_message)),
-            "read_only" => Column::new((*name).into(), rows.iter().map(|r| r.read_only).collect::<Vec<_>>()),
-            "event_type" => Column::new((*name).into(), s!(event_type)),
-            "event_category" => Column::new((*name).into(), s!(event_category)),
-            "management_event" => {
-                Column::new((*name).into(), rows.iter().map(|r| r.management_event).collect::<Vec<_>>())
-            }
-            "recipient_account_id" => Column::new((*name).into(), s!(recipient_account_id)),
-            "identity_type" => Column::new((*name).into(), s!(identity_type)),
-            "identity_arn" => Column::new((*name).into(), s!(identity_arn)),
-            "principal_id" => Column::new((*name).into(), s!(principal_id)),
-            "account_id" => Column::new((*name).into(), s!(account_id)),
-            "access_key_id" => Column::new((*name).into(), s!(access_key_id)),
-            "user_name" => Column::new((*name).into(), s!(user_name)),
-            "invoked_by" => Column::new((*name).into(), s!(invoked_by)),
-            "session_issuer_arn" => Column::new((*name).into(), s!(session_issuer_arn)),
-            "session_issuer_type" => Column::new((*name).into(), s!(session_issuer_type)),
-            "session_issuer_name" => Column::new((*name).into(), s!(session_issuer_name)),
-            "session_name" => Column::new((*name).into(), s!(session_name)),
-            "session_mfa" => Column::new((*name).into(), rows.iter().map(|r| r.session_mfa).collect::<Vec<_>>()),
-            "session_created" => {
-                Column::new((*name).into(), rows.iter().map(|r| r.session_created).collect::<Vec<_>>())
-            }
-            "source_identity" => Column::new((*name).into(), s!(source_identity)),
-            "ec2_role_delivery" => Column::new((*name).into(), s!(ec2_role_delivery)),
-            "user_identity" => Column::new((*name).into(), s!(user_identity)),
-            "request_parameters" => Column::new((*name).into(), s!(request_parameters)),
-            "response_elements" => Column::new((*name).into(), s!(response_elements)),
-            "additional_event_data" => Column::new((*name).into(), s!(additional_event_data)),
-            "resources" => Column::new((*name).into(), s!(resources)),
-            "shared_event_id" => Column::new((*name).into(), s!(shared_event_id)),
-            "vpc_endpoint_id" => Column::new((*name).into(), s!(vpc_endpoint_id)),
-            "event_version" => Column::new((*name).into(), s!(event_version)),
-            "request_id" => Column::new((*name).into(), s!(request_id)),
-            "tls_details" => Column::new((*name).into(), s!(tls_details)),
-            "extra" => Column::new((*name).into(), s!(extra)),
-            "source_file" => Column::new((*name).into(), s!(source_file)),
-            other => unreachable!("column {other} has no builder"),
-        };
-        let col = if *kind == ColumnKind::Time { col.cast(&kind.dtype())? } else { col };
-        cols.push(col);
+    keys.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let order = IdxCa::from_vec("order".into(), keys.into_iter().map(|k| k.2).collect());
+    let mut iter = chunks.iter();
+    let Some(first) = iter.next() else { bail!("a flushed partition has no rows") };
+    let mut all = first.clone();
+    for c in iter {
+        all.vstack_mut(c)?;
     }
-    Ok(DataFrame::new(rows.len(), cols)?)
+    Ok(all.take(&order)?)
+}
+
+/// Write an events file (see `write_parquet_atomically`) with the lake's encoding settings.
+fn write_events_file(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let level = polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)?;
+    write_atomically(df, path, ParquetCompression::Zstd(Some(level)), StatisticsOptions::default())
 }
 
 /// Write under a temporary name in the same directory, fsync, then rename into place.
 pub fn write_parquet_atomically(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_atomically(df, path, ParquetCompression::Zstd(None), StatisticsOptions::full())
+}
+
+fn write_atomically(
+    df: &mut DataFrame,
+    path: &Path,
+    compression: ParquetCompression,
+    statistics: StatisticsOptions,
+) -> Result<()> {
     let tmp = path.with_extension("parquet.tmp");
     {
         let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         ParquetWriter::new(&mut f)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::full())
+            .with_compression(compression)
+            .with_statistics(statistics)
             .finish(df)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("writing {}", tmp.display()))?;
@@ -245,8 +290,8 @@ pub fn write_parquet_atomically(df: &mut DataFrame, path: &Path) -> Result<()> {
 }
 
 /// The event IDs already committed in one partition directory.
-fn load_partition_ids(dir: &Path) -> Result<HashSet<u128>> {
-    let mut ids = HashSet::new();
+fn load_partition_ids(dir: &Path) -> Result<IdSet> {
+    let mut ids = IdSet::default();
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(ids) };
     let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
