@@ -141,6 +141,9 @@ pub struct Catalog {
     by_prefix: HashMap<String, usize>,
     /// (service, action) indexes sorted by full name.
     sorted: Vec<(u32, u32)>,
+    /// Full names in `sorted` order, built on first use (hot loops compare many principals
+    /// against every action).
+    names: std::sync::OnceLock<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -218,7 +221,7 @@ impl Catalog {
             let (a, b) = (&services[sa as usize], &services[sb as usize]);
             cmp_full(&a.prefix, &a.actions[aa as usize].name, &b.prefix, &b.actions[ab as usize].name)
         });
-        Ok(Catalog { services, by_prefix, sorted })
+        Ok(Catalog { services, by_prefix, sorted, names: std::sync::OnceLock::new() })
     }
 
     fn service_index(&self, prefix: &str) -> Option<usize> {
@@ -289,6 +292,11 @@ impl Catalog {
     /// Every action, sorted by full name.
     pub fn actions(&self) -> impl Iterator<Item = &ActionInfo> {
         self.sorted.iter().map(|&(s, a)| &self.services[s as usize].actions[a as usize])
+    }
+
+    /// Every action's full name (`s3:GetObject`), in the order of [`Catalog::actions`].
+    pub fn full_names(&self) -> &[String] {
+        self.names.get_or_init(|| self.actions().map(|a| a.full_name()).collect())
     }
 
     /// The actions of one service (case-insensitive prefix), sorted by name; empty if unknown.

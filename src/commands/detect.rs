@@ -87,6 +87,8 @@ pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
         )
         .sort(["event_time", "event_id"], Default::default())
         .collect()?;
+    let mut df = df;
+    df.rechunk_mut_par();
     let s = |n: &str| -> Result<&StringChunked> { Ok(df.column(n)?.str()?) };
     let b = |n: &str| -> Result<&BooleanChunked> { Ok(df.column(n)?.bool()?) };
     let o = |c: &StringChunked, i: usize| c.get(i).map(str::to_owned);
@@ -140,14 +142,14 @@ pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
 
 /// For every principal of the account, the high-risk catalog actions its policies grant.
 pub fn granted_high_risk(account: &Account) -> BTreeMap<String, BTreeSet<String>> {
-    let high: Vec<String> = catalog().actions().map(|a| a.full_name()).filter(|a| catalog().is_high_risk(a)).collect();
+    let high: Vec<&String> = catalog().full_names().iter().filter(|a| catalog().is_high_risk(a)).collect();
     let mut out = BTreeMap::new();
     for (arn, _) in account.principals() {
         let Some(set) = account.policy_set(&arn) else { continue };
         let info = crate::policy::PrincipalInfo { arn: arn.clone(), account: Some(account.account_id.clone()) };
         let index = crate::policy::AccessIndex::new(&set, &info);
         let granted: BTreeSet<String> =
-            high.iter().filter(|a| index.access(a) != crate::policy::Access::None).cloned().collect();
+            high.iter().filter(|a| index.access(a) != crate::policy::Access::None).map(|a| (*a).clone()).collect();
         out.insert(arn, granted);
     }
     out

@@ -53,7 +53,9 @@ fn activity(
     if let Some(to) = window.to {
         lf = lf.filter(col("event_date").lt_eq(lit(to)));
     }
-    let df = lf.select([col("event_date").cast(DataType::String), col("event_source"), col("error_code")]).collect()?;
+    let mut df =
+        lf.select([col("event_date").cast(DataType::String), col("event_source"), col("error_code")]).collect()?;
+    df.rechunk_mut_par();
     let (dates, sources, codes) =
         (df.column("event_date")?.str()?, df.column("event_source")?.str()?, df.column("error_code")?.str()?);
     let mut days: std::collections::BTreeMap<String, DayActivity> = Default::default();

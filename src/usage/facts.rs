@@ -116,6 +116,8 @@ fn partition_facts(files: &[PathBuf]) -> Result<(DataFrame, DataFrame)> {
         .collect()
         .map_err(anyhow::Error::from)
         .with_context(|| format!("reading events of {}", files[0].parent().unwrap_or(Path::new("")).display()))?;
+    let mut df = df;
+    df.rechunk_mut_par();
 
     let s = |name: &str| -> Result<&StringChunked> { Ok(df.column(name)?.str()?) };
     let ids = s("event_id")?;

@@ -207,7 +207,7 @@ pub fn granted_actions(account: &Account, arn: &str) -> BTreeSet<String> {
     let Some(set) = account.policy_set(arn) else { return BTreeSet::new() };
     let info = PrincipalInfo { arn: arn.to_owned(), account: Some(account.account_id.clone()) };
     let index = AccessIndex::new(&set, &info);
-    catalog().actions().filter(|a| index.access(&a.full_name()) != Access::None).map(|a| a.full_name()).collect()
+    catalog().full_names().iter().filter(|a| index.access(a) != Access::None).cloned().collect()
 }
 
 fn account_kind(account: &Account, arn: &str) -> Option<&'static str> {
@@ -220,8 +220,13 @@ fn account_kind(account: &Account, arn: &str) -> Option<&'static str> {
 
 /// Build the usage report from facts and the account.
 pub fn build_report(facts: &[Fact], account: &Account, only: Option<&str>) -> UsageReport {
-    let facts = resolve_passed_roles(facts, account);
-    let facts = &facts[..];
+    let resolved;
+    let facts = if facts.iter().any(|f| f.action == "iam:PassRole" && f.resource.contains(":instance-profile/")) {
+        resolved = resolve_passed_roles(facts, account);
+        &resolved[..]
+    } else {
+        facts
+    };
     // Data-plane actions are observable only for services whose data events were logged.
     let data_services: BTreeSet<String> = facts
         .iter()
@@ -321,7 +326,7 @@ fn principal_usage(
             denied.entry(&f.action).or_default().add(f, f.denied_count);
         }
     }
-    let unobservable: Vec<String> = granted
+    let unobservable: BTreeSet<String> = granted
         .iter()
         .filter(|a| !used.contains_key(a.as_str()))
         .filter(|a| {
@@ -329,8 +334,11 @@ fn principal_usage(
         })
         .cloned()
         .collect();
-    let unused: Vec<String> =
-        granted.iter().filter(|a| !used.contains_key(a.as_str()) && !unobservable.contains(a)).cloned().collect();
+    let unused: Vec<String> = granted
+        .iter()
+        .filter(|a| !used.contains_key(a.as_str()) && !unobservable.contains(a.as_str()))
+        .cloned()
+        .collect();
     PrincipalUsage {
         arn: arn.to_owned(),
         kind,
@@ -364,7 +372,7 @@ fn principal_usage(
             })
             .collect(),
         unused,
-        unobservable,
+        unobservable: unobservable.into_iter().collect(),
         via_service: via
             .into_iter()
             .map(|((s, a), n)| ServiceCall { service: s.to_owned(), action: a.to_owned(), count: n })
