@@ -76,6 +76,27 @@ pub const COLUMNS: &[(&str, ColumnKind)] = &[
     ("source_file", ColumnKind::Str),
 ];
 
+/// The time window of a report, as inclusive UTC dates (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl Window {
+    /// Keep the rows of the window, by the `event_date` partition column (whole partitions are
+    /// skipped without being read).
+    pub fn apply(&self, mut lf: LazyFrame) -> LazyFrame {
+        if let Some(from) = self.from {
+            lf = lf.filter(col("event_date").gt_eq(lit(from)));
+        }
+        if let Some(to) = self.to {
+            lf = lf.filter(col("event_date").lt_eq(lit(to)));
+        }
+        lf
+    }
+}
+
 /// Hive partition columns, outermost first.
 pub const PARTITION_COLUMNS: &[&str] = &["account", "region", "event_date"];
 

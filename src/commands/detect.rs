@@ -85,12 +85,7 @@ fn column_expr(c: &str) -> Expr {
 /// Read the events detection needs from the lake, sorted by time then event id.
 pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
     let mut lf = lake::scan_events(lake_dir)?;
-    if let Some(from) = window.from {
-        lf = lf.filter(col("event_date").gt_eq(lit(from)));
-    }
-    if let Some(to) = window.to {
-        lf = lf.filter(col("event_date").lt_eq(lit(to)));
-    }
+    lf = window.apply(lf);
     let df = lf
         .select(COLUMNS.iter().map(|c| column_expr(c)).collect::<Vec<_>>())
         .sort(["event_time", "event_id"], Default::default())

@@ -47,12 +47,7 @@ fn activity(
     window: &usage::Window,
 ) -> Result<(u64, Vec<DayActivity>, Vec<ServiceActivity>, Option<(String, String)>)> {
     let mut lf = lake::scan_events(lake_dir)?;
-    if let Some(from) = window.from {
-        lf = lf.filter(col("event_date").gt_eq(lit(from)));
-    }
-    if let Some(to) = window.to {
-        lf = lf.filter(col("event_date").lt_eq(lit(to)));
-    }
+    lf = window.apply(lf);
     let mut df =
         lf.select([col("event_date").cast(DataType::String), col("event_source"), col("error_code")]).collect()?;
     df.rechunk_mut_par();
@@ -210,12 +205,7 @@ pub fn gather(
 
 fn count_root_logins(lake_dir: &Path, window: &usage::Window) -> Result<u64> {
     let mut lf = lake::scan_events(lake_dir)?;
-    if let Some(from) = window.from {
-        lf = lf.filter(col("event_date").gt_eq(lit(from)));
-    }
-    if let Some(to) = window.to {
-        lf = lf.filter(col("event_date").lt_eq(lit(to)));
-    }
+    lf = window.apply(lf);
     let df = lf
         .filter(col("identity_type").eq(lit("Root")).and(col("event_name").eq(lit("ConsoleLogin"))))
         .select([len().alias("n")])

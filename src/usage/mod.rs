@@ -13,12 +13,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The time window of a report, as inclusive UTC dates (`YYYY-MM-DD`).
-#[derive(Debug, Clone, Default)]
-pub struct Window {
-    pub from: Option<chrono::NaiveDate>,
-    pub to: Option<chrono::NaiveDate>,
-}
+pub use crate::lake::Window;
 
 /// One fact row as read back from the usage table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +42,7 @@ fn split(s: Option<&str>) -> Vec<String> {
 /// Read the facts (after `facts::refresh`) within the window, optionally for one principal.
 pub fn load_facts(lake_dir: &Path, window: &Window, principal: Option<&str>) -> Result<Vec<Fact>> {
     let Some(mut lf) = facts::scan_facts(lake_dir)? else { return Ok(Vec::new()) };
-    if let Some(from) = window.from {
-        lf = lf.filter(col("event_date").gt_eq(lit(from)));
-    }
-    if let Some(to) = window.to {
-        lf = lf.filter(col("event_date").lt_eq(lit(to)));
-    }
+    lf = window.apply(lf);
     if let Some(p) = principal {
         lf = lf.filter(col("principal").eq(lit(p.to_owned())));
     }
@@ -383,12 +373,7 @@ fn principal_usage(
 /// The mapping report over the window: how many events mapped, and which did not.
 pub fn mapping_report(lake_dir: &Path, window: &Window) -> Result<MappingReport> {
     let Some(mut lf) = facts::scan_mapping_counts(lake_dir)? else { return Ok(MappingReport::default()) };
-    if let Some(from) = window.from {
-        lf = lf.filter(col("event_date").gt_eq(lit(from)));
-    }
-    if let Some(to) = window.to {
-        lf = lf.filter(col("event_date").lt_eq(lit(to)));
-    }
+    lf = window.apply(lf);
     let df = lf
         .group_by([col("event_source"), col("event_name"), col("status")])
         .agg([col("events").sum()])
