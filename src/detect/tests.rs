@@ -1190,11 +1190,8 @@ fn throughput() {
 
 const SAMPLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs");
 
-fn sample_dir() -> Option<std::path::PathBuf> {
-    // The scratch crate compiles these files from outside the repo: fall back to the repo path.
-    [std::path::PathBuf::from(SAMPLE_DIR), std::path::PathBuf::from("/work/main/sample-logs")]
-        .into_iter()
-        .find(|p| p.join("SCENARIO.md").exists())
+fn sample_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(SAMPLE_DIR)
 }
 
 fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -1273,10 +1270,7 @@ fn expected_detectors(family: &str) -> Option<&'static [&'static str]> {
 
 #[test]
 fn sample_corpus_end_to_end() {
-    let Some(dir) = sample_dir() else {
-        eprintln!("skipping: sample-logs/ not present");
-        return;
-    };
+    let dir = sample_dir();
     let events = load_sample(&dir);
     assert!(events.len() > 1000, "{} events", events.len());
     let truth: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json")).unwrap()).unwrap();
