@@ -133,6 +133,36 @@ pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The committed event files grouped by partition directory (sorted), keeping the partitions
+/// whose `event_date` falls in the window. Stages that hold per-event data load one
+/// partition at a time so the frame and the converted rows are never both whole in memory.
+pub fn partition_files(lake: &Path, window: &Window) -> Result<Vec<Vec<PathBuf>>> {
+    let mut groups: std::collections::BTreeMap<PathBuf, Vec<PathBuf>> = Default::default();
+    for f in event_files(lake)? {
+        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        let date = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("event_date="))
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let inside = match date {
+            Some(d) => window.from.is_none_or(|f| d >= f) && window.to.is_none_or(|t| d <= t),
+            None => true,
+        };
+        if inside {
+            groups.entry(dir).or_default().push(f);
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// Scan some event files (no partition columns), for per-partition work.
+pub fn scan_files(files: &[PathBuf]) -> Result<LazyFrame> {
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet { glob: false, ..Default::default() };
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(anyhow::Error::from)
+}
+
 fn walk_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let entry = entry?;

@@ -82,16 +82,21 @@ fn column_expr(c: &str) -> Expr {
     }
 }
 
-/// Read the events detection needs from the lake, sorted by time then event id.
+/// Read the events detection needs from the lake, sorted by time then event id. Partitions are
+/// loaded one at a time, so only one partition's frame is in memory beside the events.
 pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
-    let mut lf = lake::scan_events(lake_dir)?;
-    lf = window.apply(lf);
-    let df = lf
-        .select(COLUMNS.iter().map(|c| column_expr(c)).collect::<Vec<_>>())
-        .sort(["event_time", "event_id"], Default::default())
-        .collect()?;
-    let mut df = df;
-    df.rechunk_mut_par();
+    let mut out = Vec::new();
+    for files in lake::partition_files(lake_dir, window)? {
+        let mut df =
+            lake::scan_files(&files)?.select(COLUMNS.iter().map(|c| column_expr(c)).collect::<Vec<_>>()).collect()?;
+        df.rechunk_mut_par();
+        append_events(&df, &mut out)?;
+    }
+    out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
+    Ok(out)
+}
+
+fn append_events(df: &DataFrame, out: &mut Vec<Event>) -> Result<()> {
     let s = |n: &str| -> Result<&StringChunked> { Ok(df.column(n)?.str()?) };
     let b = |n: &str| -> Result<&BooleanChunked> { Ok(df.column(n)?.bool()?) };
     let o = |c: &StringChunked, i: usize| c.get(i).map(str::to_owned);
@@ -110,7 +115,7 @@ pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
     let (req, resp, add) = (s("request_parameters")?, s("response_elements")?, s("additional_event_data")?);
     let (ro, mfa) = (b("read_only")?, b("session_mfa")?);
     let time = df.column("event_time")?.i64()?;
-    let mut out = Vec::with_capacity(df.height());
+    out.reserve(df.height());
     for i in 0..df.height() {
         out.push(Event {
             event_id: id.get(i).unwrap_or("").to_owned(),
@@ -140,7 +145,7 @@ pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
             additional_event_data: o(add, i),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// For every principal of the account, the high-risk catalog actions its policies grant.
