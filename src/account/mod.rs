@@ -261,6 +261,10 @@ impl Account {
                 set.boundaries = self.boundary(u.permissions_boundary.as_ref());
             }
             PrincipalRef::Role(r) => {
+                // SCPs do not affect service-linked roles.
+                if r.is_service_linked() {
+                    set.scps.clear();
+                }
                 set.identity.extend(r.inline_policies.iter().map(|p| p.policy.clone()));
                 self.push_managed(&mut set, &mut BTreeSet::new(), &r.attached_policies);
                 set.boundaries = self.boundary(r.permissions_boundary.as_ref());
@@ -275,6 +279,21 @@ impl Account {
                 });
             }
         }
+        Some(set)
+    }
+
+    /// `policy_set` plus the resource-based policy governing `resource_arn`, if one was loaded;
+    /// for `sts:AssumeRole*` / `sts:TagSession` on a role of the account, the role's trust policy.
+    pub fn policy_set_for_request(&self, principal_arn: &str, action: &str, resource_arn: &str) -> Option<PolicySet> {
+        let mut set = self.policy_set(principal_arn)?;
+        let lower = action.to_ascii_lowercase();
+        let assumes =
+            lower.starts_with("sts:assumerole") || lower == "sts:tagsession" || lower == "sts:setsourceidentity";
+        set.resource_policy = if assumes && resource_arn.contains(":role/") {
+            self.trust_policy(resource_arn).cloned()
+        } else {
+            self.resource_policy(resource_arn).cloned()
+        };
         Some(set)
     }
 

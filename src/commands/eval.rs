@@ -30,6 +30,9 @@ struct Case {
     resource_policy: Option<Value>,
     #[serde(default)]
     session_policy: Option<Value>,
+    /// A role's trust policy, for `sts:AssumeRole*` requests (instead of `resource_policy`).
+    #[serde(default)]
+    trust_policy: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +71,13 @@ fn evaluate_line(line: &str) -> Value {
         if let Some(doc) = &case.resource_policy {
             let n = Named { name: "resource-policy".into(), document: doc.clone() };
             set.resource_policy = Some(named(&n, PolicyKind::Resource)?);
+        }
+        if let Some(doc) = &case.trust_policy {
+            if set.resource_policy.is_some() {
+                return Err("give either resource_policy or trust_policy, not both".to_owned());
+            }
+            let n = Named { name: "trust-policy".into(), document: doc.clone() };
+            set.resource_policy = Some(named(&n, PolicyKind::Trust)?);
         }
         if let Some(doc) = &case.session_policy {
             let n = Named { name: "session-policy".into(), document: doc.clone() };
@@ -130,6 +140,11 @@ mod tests {
         let v = evaluate_line(r#"{"id":"c2","request":{}}"#);
         assert_eq!(v["id"], "c2");
         assert!(v["error"].as_str().unwrap().starts_with("invalid case"));
+        let trust = r#"{"id":"t1","request":{"principal":"arn:aws:iam::111122223333:user/alice","action":"sts:AssumeRole","resource":"arn:aws:iam::111122223333:role/r"},"identity_policies":[{"name":"p","document":{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}}],"trust_policy":{"Statement":{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}}}"#;
+        assert_eq!(evaluate_line(trust)["decision"], "ImplicitDeny", "the role trusts only Lambda");
+        let trusted =
+            trust.replace(r#"{"Service":"lambda.amazonaws.com"}"#, r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#);
+        assert_eq!(evaluate_line(&trusted)["decision"], "Allow");
         let v = evaluate_line("{nope");
         assert!(v["error"].as_str().unwrap().starts_with("invalid JSON"));
         let bad = r#"{"id":"c3","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"identity_policies":[{"name":"bad","document":{"Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}}]}"#;

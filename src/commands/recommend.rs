@@ -68,6 +68,12 @@ fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, St
         }
     }
     ctx.push(("aws:RequestedRegion".into(), f.region.clone()));
+    if !f.via_service.is_empty() {
+        ctx.push(("aws:ViaAWSService".into(), "true".into()));
+        ctx.push(("aws:CalledVia".into(), f.via_service.clone()));
+        ctx.push(("aws:CalledViaFirst".into(), f.via_service.clone()));
+        ctx.push(("aws:CalledViaLast".into(), f.via_service.clone()));
+    }
     ctx.push(("aws:SecureTransport".into(), "true".into()));
     if let Some(ip) = f.source_ips.first() {
         ctx.push(("aws:SourceIp".into(), ip.clone()));
@@ -94,10 +100,13 @@ fn input_for(
     // actors and days merge here.
     let mut calls: BTreeMap<(String, String, String, String), ObservedCall> = BTreeMap::new();
     let mut denied: BTreeMap<String, DeniedCall> = BTreeMap::new();
-    for f in facts.iter().filter(|f| f.via_service.is_empty()) {
+    // Calls a service made for the principal (`invokedBy`: Athena reading S3, CloudFormation
+    // creating a queue) run on the principal's own permissions (forward access sessions): the
+    // trimmed policy must keep them, although usage lists them apart from the principal's own use.
+    for f in facts {
         if f.count > 0 {
             let passed = f.passed_to_service.first().cloned().unwrap_or_default();
-            let key = (f.action.clone(), f.resource.clone(), passed.clone(), f.region.clone());
+            let key = (f.action.clone(), f.resource.clone(), passed.clone(), format!("{}|{}", f.region, f.via_service));
             let c = calls.entry(key).or_insert_with(|| ObservedCall {
                 action: f.action.clone(),
                 resource: (!f.resource.is_empty()).then(|| f.resource.clone()),
@@ -117,7 +126,7 @@ fn input_for(
                 }
             }
         }
-        if f.denied_count > 0 {
+        if f.denied_count > 0 && f.via_service.is_empty() {
             let d = denied.entry(f.action.clone()).or_insert_with(|| DeniedCall {
                 action: f.action.clone(),
                 count: 0,

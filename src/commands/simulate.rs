@@ -36,8 +36,9 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
         bail!("{} is not an action of the IAM action catalog", a.action);
     };
     let account = a.iam.load()?;
-    let Some(set) = account.policy_set_for_resource(&a.principal, &a.resource) else {
-        bail!("principal {} is not in {}", a.principal, a.iam.iam.display());
+    let Some(set) = account.policy_set_for_request(&a.principal, &action, &a.resource) else {
+        eprintln!("trailtrim: error: principal {} is not in {}", a.principal, a.iam.iam.display());
+        return Ok(Status::Usage);
     };
     let mut context = account.base_context(&a.principal);
     // Keys every real API request carries; without them region guards in SCPs would always fire.

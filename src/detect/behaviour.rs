@@ -612,8 +612,7 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
         // First uses only: once reported, an action is no longer new for this principal.
         let new_action = !s.actions.contains(&f.action_key()) && !first_used.contains(&(pid, f.action_key()));
         if new_action && !risky.is_empty() && !f.has(flag::ERROR) {
-            let action = e.action();
-            if risky.contains(&action) {
+            if let Some(action) = e.actions().into_iter().find(|a| risky.contains(a)) {
                 first_used.insert((pid, f.action_key()));
                 add(4, pid, i, display_action(&action));
             }
@@ -635,7 +634,8 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
         // changes the account.
         if new_action && f.has(flag::WRITE) && !f.has(flag::ERROR) {
             first_used.insert((pid, f.action_key()));
-            add(3, pid, i, display_action(&e.action()));
+            let action = e.actions().into_iter().next().unwrap_or_else(|| e.action());
+            add(3, pid, i, display_action(&action));
         }
     }
     let mut out = Vec::new();

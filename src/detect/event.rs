@@ -80,7 +80,19 @@ impl Event {
         base_event_name(&self.event_name)
     }
 
-    /// The IAM action for this call, lower-cased: `<service prefix>:<event name>`.
+    /// The IAM actions this call needs, lower-cased, from the event map (`DeleteObjects` ->
+    /// `s3:deleteobject`, `UpdateFunctionCode20150331v2` -> `lambda:updatefunctioncode`); calls
+    /// the map does not know fall back to `<service prefix>:<event name>`.
+    pub fn actions(&self) -> Vec<String> {
+        match crate::mapping::event_map().resolve(&self.event_source, &self.event_name) {
+            crate::mapping::Resolution::Actions(list) => {
+                list.iter().map(|a| a.full_name().to_ascii_lowercase()).collect()
+            }
+            _ => vec![self.action()],
+        }
+    }
+
+    /// The literal `<service prefix>:<event name>`, lower-cased (for calls the map does not know).
     pub fn action(&self) -> String {
         format!("{}:{}", service_prefix(&self.event_source), self.base_name()).to_ascii_lowercase()
     }

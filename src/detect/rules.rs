@@ -47,6 +47,9 @@ pub struct Rule {
     /// Routine for some principals (deployments, operations): a principal that already matched
     /// the rule in the baseline period is not reported for it at all.
     pub routine_if_in_baseline: bool,
+    /// A posture finding (e.g. a user who signs in without MFA): every match of a principal in the
+    /// window is one finding, not one per burst of activity.
+    pub one_per_principal: bool,
     /// Summary template: `{actor}`, `{principal}`, `{count}`, `{events}`, `{targets}`.
     pub summary: &'static str,
 }
@@ -137,6 +140,7 @@ static RULES: &[Rule] = &[
         escalate: Some(console_without_mfa),
         target_keys: &[],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "Root user signed in to the console ({count} sign-in(s))",
     },
     Rule {
@@ -149,6 +153,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &[],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "Root user made {count} API call(s): {events}",
     },
     Rule {
@@ -161,6 +166,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &[],
         routine_if_in_baseline: false,
+        one_per_principal: true,
         summary: "{actor} signed in to the console without MFA ({count} sign-in(s))",
     },
     Rule {
@@ -178,6 +184,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["name", "trailName", "bucketName", "eventDataStore"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "CloudTrail logging tampered with: {events} on {targets}",
     },
     Rule {
@@ -192,6 +199,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["detectorId", "name"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "GuardDuty weakened: {events}",
     },
     Rule {
@@ -205,6 +213,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["configurationRecorderName", "deliveryChannelName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "AWS Config recording disabled: {events}",
     },
     Rule {
@@ -220,6 +229,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["flowLogIds", "resolverQueryLogConfigId"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "Network logging deleted: {events}",
     },
     Rule {
@@ -232,6 +242,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &[],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "Account tried to leave the organisation",
     },
     Rule {
@@ -244,6 +255,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["userName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} created access key(s) for another user: {targets}",
     },
     Rule {
@@ -256,6 +268,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["userName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} set a console password for {targets}",
     },
     Rule {
@@ -269,6 +282,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["userName", "roleName", "groupName", "policyArn", "policyName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} granted administrator access to {targets}",
     },
     Rule {
@@ -281,6 +295,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["userName"],
         routine_if_in_baseline: true,
+        one_per_principal: false,
         summary: "{actor} created IAM user(s) {targets}",
     },
     Rule {
@@ -293,6 +308,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["roleName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} made role {targets} assumable from outside the organisation",
     },
     Rule {
@@ -305,6 +321,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["policyArn", "versionId"],
         routine_if_in_baseline: true,
+        one_per_principal: false,
         summary: "{actor} switched the default version of {targets}",
     },
     Rule {
@@ -320,6 +337,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["snapshotId", "imageId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} made {targets} public",
     },
     Rule {
@@ -335,6 +353,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["snapshotId", "imageId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} shared {targets} with an outside account",
     },
     Rule {
@@ -352,6 +371,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["bucketName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} exposed S3 data: {events} {targets}",
     },
     Rule {
@@ -364,6 +384,7 @@ static RULES: &[Rule] = &[
         escalate: Some(admin_ports),
         target_keys: &["groupId", "groupName"],
         routine_if_in_baseline: false,
+        one_per_principal: false,
         summary: "{actor} opened security group {targets} to the internet",
     },
     Rule {
@@ -376,6 +397,7 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["documentName", "instanceIds", "target"],
         routine_if_in_baseline: true,
+        one_per_principal: false,
         summary: "{actor} ran commands on instances through SSM: {targets}",
     },
     Rule {
@@ -388,18 +410,20 @@ static RULES: &[Rule] = &[
         escalate: None,
         target_keys: &["instanceId"],
         routine_if_in_baseline: true,
+        one_per_principal: false,
         summary: "{actor} changed the user data of {targets}",
     },
     Rule {
         info: info!("execution.lambda-code", "execution", Medium, "T1648",
             "Lambda function code or layers changed."),
-        calls: &[("lambda.amazonaws.com", &["UpdateFunctionCode", "UpdateFunctionConfiguration"])],
+        calls: &[("lambda.amazonaws.com", &["UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishLayerVersion"])],
         identity_types: &[],
         on_error: OnError::Exclude,
         predicate: Some(lambda_code_or_layers),
         escalate: None,
         target_keys: &["functionName"],
         routine_if_in_baseline: true,
+        one_per_principal: false,
         summary: "{actor} changed the code of Lambda function(s) {targets}",
     },
 ];
@@ -699,7 +723,8 @@ fn changes_user_data(input: &RuleInput) -> bool {
 }
 
 fn lambda_code_or_layers(input: &RuleInput) -> bool {
-    input.event.base_name() == "UpdateFunctionCode" || input.request().is_some_and(|r| get_key(r, "layers").is_some())
+    matches!(input.event.base_name(), "UpdateFunctionCode" | "PublishLayerVersion")
+        || input.request().is_some_and(|r| get_key(r, "layers").is_some())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -796,7 +821,7 @@ pub fn run(prep: &Prepared) -> Vec<Finding> {
         let mut group: Vec<(usize, bool)> = Vec::new();
         for hit in hits {
             if let Some(&(last, _)) = group.last() {
-                if events[hit.0].time_ms - events[last].time_ms > prep.opts.group_gap_ms {
+                if !rule.one_per_principal && events[hit.0].time_ms - events[last].time_ms > prep.opts.group_gap_ms {
                     findings.extend(build(prep, rule, pid, &group));
                     group.clear();
                 }

@@ -11,6 +11,7 @@ pub enum SkipReason {
     NotJson,
     NotCloudTrail,
     AlreadyIngested,
+    AlreadyIngestedWithRejections,
 }
 
 impl SkipReason {
@@ -22,6 +23,7 @@ impl SkipReason {
             SkipReason::NotJson => "not-json",
             SkipReason::NotCloudTrail => "not-cloudtrail",
             SkipReason::AlreadyIngested => "already-ingested",
+            SkipReason::AlreadyIngestedWithRejections => "already-ingested-with-rejections",
         }
     }
 }

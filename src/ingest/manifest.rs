@@ -17,11 +17,19 @@ pub struct Entry {
     pub size: u64,
     pub mtime_ns: i128,
     pub events: u64,
+    /// Problems reported for the file when it was read (damage or rejected records); its valid
+    /// records are in the lake. A re-delivered (changed) file is read again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rejected: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Entry {
-    pub fn new(f: &Found, events: u64) -> Self {
-        Entry { path: key(&f.path), size: f.size, mtime_ns: f.mtime_ns, events }
+    pub fn new(f: &Found, events: u64, rejected: u64) -> Self {
+        Entry { path: key(&f.path), size: f.size, mtime_ns: f.mtime_ns, events, rejected }
     }
 }
 
@@ -32,7 +40,7 @@ fn key(p: &Path) -> String {
 
 pub struct Manifest {
     path: PathBuf,
-    entries: HashMap<String, (u64, i128)>,
+    entries: HashMap<String, (u64, i128, u64)>,
 }
 
 impl Manifest {
@@ -43,15 +51,19 @@ impl Manifest {
             for line in text.lines() {
                 // A torn last line (crash while appending) is ignored: that file is read again.
                 if let Ok(e) = serde_json::from_str::<Entry>(line) {
-                    entries.insert(e.path, (e.size, e.mtime_ns));
+                    entries.insert(e.path, (e.size, e.mtime_ns, e.rejected));
                 }
             }
         }
         Ok(Manifest { path, entries })
     }
 
-    pub fn contains(&self, f: &Found) -> bool {
-        self.entries.get(&key(&f.path)) == Some(&(f.size, f.mtime_ns))
+    /// For a file already ingested as it is now: how many problems it had (0 = clean).
+    pub fn ingested(&self, f: &Found) -> Option<u64> {
+        match self.entries.get(&key(&f.path)) {
+            Some(&(size, mtime, rejected)) if size == f.size && mtime == f.mtime_ns => Some(rejected),
+            _ => None,
+        }
     }
 
     pub fn append(&mut self, entries: &[Entry]) -> Result<()> {
@@ -71,7 +83,7 @@ impl Manifest {
         f.write_all(text.as_bytes())?;
         f.sync_data()?;
         for e in entries {
-            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns));
+            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns, e.rejected));
         }
         Ok(())
     }

@@ -108,8 +108,10 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     for f in found {
         if let Some(r) = discover::classify_path(&f.path) {
             skip(&mut summary, r);
-        } else if manifest.contains(&f) {
-            skip(&mut summary, SkipReason::AlreadyIngested);
+        } else if let Some(rejected) = manifest.ingested(&f) {
+            let reason =
+                if rejected > 0 { SkipReason::AlreadyIngestedWithRejections } else { SkipReason::AlreadyIngested };
+            skip(&mut summary, reason);
         } else {
             to_read.push(f);
         }
@@ -160,7 +162,11 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                     _ => {}
                 }
                 summary.files_read += 1;
-                let clean = d.file_error.is_none() && d.record_errors.is_empty();
+                // Damaged files enter the manifest too (with their problem count): their valid records
+                // are in the lake, and an immutable archive must not be re-reported every night.
+                // Only a file that could not be read at all is tried again.
+                let unreadable = d.file_error.as_deref().is_some_and(|e| e.starts_with("cannot read file"));
+                let problems = u64::from(d.file_error.is_some()) + d.record_errors.len() as u64;
                 if let Some(reason) = d.file_error {
                     summary.files_failed += 1;
                     summary.problems.push(Problem { file: file.clone(), record: None, reason });
@@ -177,8 +183,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                 for part in d.rows.parts {
                     lake_writer.push(part.key, part.frame, &part.ids, idx as u32)?;
                 }
-                if clean {
-                    awaiting_commit.insert(idx as u32, manifest::Entry::new(f, n_rows as u64));
+                if !unreadable {
+                    awaiting_commit.insert(idx as u32, manifest::Entry::new(f, n_rows as u64, problems));
                 }
                 if lake_writer.over_budget() {
                     lake_writer.flush_some()?;

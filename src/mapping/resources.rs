@@ -73,6 +73,10 @@ struct Req<'a> {
     log_group_name: Option<&'a RawValue>,
     #[serde(rename = "logStreamName", borrow)]
     log_stream_name: Option<&'a RawValue>,
+    #[serde(rename = "documentName", borrow)]
+    document_name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    target: Option<&'a RawValue>,
     #[serde(rename = "instanceId", borrow)]
     instance_id: Option<&'a RawValue>,
     #[serde(rename = "instanceIds", borrow)]
@@ -251,6 +255,21 @@ pub(crate) fn candidates(ev: &EventFields, request: &Request) -> Vec<Candidate> 
                 let n = n.trim_start_matches('/');
                 push(format!("arn:{p}:ssm:{}:{}:parameter/{n}", cx.region, cx.account), false);
                 push(format!("arn:{p}:ssm:{}:{}:document/{n}", cx.region, cx.account), false);
+            }
+        }
+    }
+    if ev.event_source == "ssm.amazonaws.com" {
+        // SendCommand needs the document too; AWS-owned documents (`AWS-*`) have no account.
+        if let Some(d) = string(r.document_name) {
+            let owner = if d.starts_with("AWS-") || d.starts_with("Amazon") { "" } else { cx.account };
+            push(or_arn(&d, || format!("arn:{p}:ssm:{}:{owner}:document/{d}", cx.region)), false);
+        }
+        // StartSession names the instance (or managed node) as `target`.
+        if let Some(t) = string(r.target) {
+            if t.starts_with("i-") {
+                push(format!("arn:{p}:ec2:{}:{}:instance/{t}", cx.region, cx.account), false);
+            } else if t.starts_with("mi-") {
+                push(format!("arn:{p}:ssm:{}:{}:managed-instance/{t}", cx.region, cx.account), false);
             }
         }
     }
@@ -538,6 +557,24 @@ mod tests {
         let format = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}";
         assert!(arn_matches_format(stream, format));
         assert!(!arn_matches_format("arn:aws:logs:us-east-1:111122223333:log-group:/app/server", format));
+    }
+
+    #[test]
+    fn ssm_document_and_session_target() {
+        let ev = EventFields {
+            event_source: "ssm.amazonaws.com",
+            event_name: "SendCommand",
+            aws_region: Some("us-east-1"),
+            recipient_account_id: Some("111122223333"),
+            request_parameters: Some(
+                r#"{"documentName":"AWS-RunShellScript","instanceIds":["i-0abc"],"target":"i-0def"}"#,
+            ),
+            ..Default::default()
+        };
+        let arns: Vec<String> = candidates(&ev, &parse_request(&ev)).into_iter().map(|c| c.arn).collect();
+        assert!(arns.contains(&"arn:aws:ssm:us-east-1::document/AWS-RunShellScript".to_owned()), "{arns:?}");
+        assert!(arns.contains(&"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc".to_owned()), "{arns:?}");
+        assert!(arns.contains(&"arn:aws:ec2:us-east-1:111122223333:instance/i-0def".to_owned()), "{arns:?}");
     }
 
     #[test]

@@ -506,10 +506,18 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
     };
     let grant = resource.as_ref().and_then(Scan::best_grant);
     let is_trust = set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Trust);
-    let same_account = match (&caller.account, &req.resource_account) {
+    // The resource's account: as given, else the account field of its ARN (empty for S3).
+    let resource_account =
+        req.resource_account.as_deref().or_else(|| req.resource.split(':').nth(4).filter(|a| !a.is_empty()));
+    let same_account = match (&caller.account, resource_account) {
         (Some(a), Some(b)) => a == b,
         _ => true,
     };
+    // A KMS key policy is the root of access to its key: IAM policies take effect only when the
+    // key policy grants the account (or the caller).
+    let key_policy_gate = set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Resource)
+        && req.resource.split(':').nth(2) == Some("kms")
+        && req.resource.contains(":key/");
     // Same account: can the resource policy allow on its own?
     let resource_alone = match grant {
         Some(Grant::Direct) => true,
@@ -539,6 +547,13 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             }
             Some(g) => (false, false, false, trust_failure(g, identity_failure())),
         }
+    } else if key_policy_gate && grant.is_none() {
+        (
+            false,
+            false,
+            false,
+            "the KMS key policy does not allow (IAM policies apply only where it grants the account)".to_string(),
+        )
     } else if identity_path || resource_alone {
         let via_resource = grant.is_some_and(|g| g > Grant::Account || identity_path);
         let reason = match (identity_path && identity.allows(), via_resource) {

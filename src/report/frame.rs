@@ -92,21 +92,23 @@ fn csv(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// One JSON array of row objects; typed where the column is (numbers, booleans).
+/// One JSON array of row objects, keys in the frame's column order; typed where the column is
+/// (numbers, booleans).
 fn json(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> =
+        df.get_column_names().iter().map(|s| serde_json::to_string(s.as_str())).collect::<Result<_, _>>()?;
     let cols = df.columns();
-    let mut arr = Vec::with_capacity(df.height());
+    writeln!(out, "[")?;
     for i in 0..df.height() {
-        let mut obj = serde_json::Map::new();
+        let mut fields = Vec::with_capacity(names.len());
         for (name, c) in names.iter().zip(cols) {
             let v = c.get(i).map_err(anyhow::Error::from)?;
-            obj.insert(name.clone(), json_value(&v));
+            fields.push(format!("    {name}: {}", serde_json::to_string(&json_value(&v))?));
         }
-        arr.push(serde_json::Value::Object(obj));
+        let sep = if i + 1 < df.height() { "," } else { "" };
+        writeln!(out, "  {{\n{}\n  }}{sep}", fields.join(",\n"))?;
     }
-    serde_json::to_writer_pretty(&mut *out, &arr)?;
-    writeln!(out)?;
+    writeln!(out, "]")?;
     Ok(())
 }
 

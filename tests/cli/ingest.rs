@@ -173,11 +173,23 @@ fn bad_input_is_reported_with_file_and_record_and_valid_records_are_kept() {
     assert_eq!(errors.lines().count(), problems.len());
     assert!(errors.contains("e_records.json.gz") && errors.contains("\"record\":1"));
 
-    // A second run reports the damaged files again (they are not marked done) but writes nothing twice.
+    // A second run over the same (unchanged) files reads nothing again: the damaged ones were
+    // recorded with their problem count, so an immutable archive is not re-reported every night.
     let (code, s2) = ingest(&dir.join("AWSLogs"), &lake, &[]);
-    assert_eq!(code, Some(3));
+    assert_eq!(code, Some(0), "{s2:#}");
     assert_eq!(s2["events_written"], 0);
+    assert_eq!(s2["files_read"], 0);
+    assert_eq!(s2["files_skipped"]["already-ingested-with-rejections"], 5);
     assert_eq!(lake_rows(&lake).height(), df.height());
+    // A re-delivered (changed) file is read again: its good record is a duplicate, its bad ones reported again.
+    put_delivery(
+        &dir,
+        "e_records.json.gz",
+        &gzip(&records_file(&[record("good-1", t, "ListBuckets"), record("good-2", t, "ListBuckets")])),
+    );
+    let (code, s3) = ingest(&dir.join("AWSLogs"), &lake, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!((s3["events_written"].as_u64(), s3["duplicates_dropped"].as_u64()), (Some(1), Some(1)));
 }
 
 #[test]

@@ -48,6 +48,18 @@ fn simulate_follows_groups_managed_policies_scps_and_resource_policies() {
     );
     assert_eq!(decision(&v), "ExplicitDeny");
     assert_eq!(v["evaluation"]["statements"][0]["kind"], "Resource");
+    // AssumeRole is decided by the role's trust policy: lambda-exec-role trusts only Lambda.
+    let v = simulate(&arn("user/alice"), "sts:AssumeRole", &arn("role/service/lambda-exec-role"), &[]);
+    assert_eq!(decision(&v), "ImplicitDeny");
+    assert!(v["evaluation"]["reason"].as_str().unwrap().contains("trust policy"));
+    // SCPs do not apply to service-linked roles.
+    let v = simulate(
+        &arn("role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+        "config:PutEvaluations",
+        "*",
+        &["--region", "ap-southeast-1"],
+    );
+    assert_ne!(decision(&v), "ExplicitDeny");
     // ci-deployer's PassRole is conditional on the service it is passed to.
     let role = arn("role/service/lambda-exec-role");
     let ok = simulate(
