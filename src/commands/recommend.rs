@@ -45,9 +45,11 @@ pub struct RecommendArgs {
     /// Statements whose Sid starts with this are carried over untouched.
     #[arg(long, default_value = "Keep")]
     pub keep_sid_prefix: String,
-    /// Keep granted actions that CloudTrail cannot observe.
+    /// Drop granted actions that CloudTrail cannot observe (by default they are kept, with their
+    /// original resources and conditions, and marked `?` in the report: absence of evidence is not
+    /// evidence of absence).
     #[arg(long)]
-    pub keep_unobservable: bool,
+    pub drop_unobservable: bool,
     /// Write customer-managed-policy-sized documents (6 144 characters) instead of inline ones.
     #[arg(long)]
     pub managed: bool,
@@ -213,7 +215,7 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
     let opts = RecommendOptions {
         keep_sid_prefix: a.keep_sid_prefix.clone(),
         min_days: a.min_days,
-        keep_unobservable: a.keep_unobservable,
+        keep_unobservable: !a.drop_unobservable,
         target: if a.managed { PolicyTarget::Managed } else { PolicyTarget::Inline },
         exclude: a.exclude.clone(),
         ..Default::default()

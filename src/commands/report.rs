@@ -217,7 +217,13 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
     let account = a.iam.load()?;
     let window = a.window.window();
     let usage = super::usage::compute(&a.lake, &account, &window, None, a.max_unused_days)?;
-    let recs = super::recommend::compute(&a.lake, &account, &window, &[], &RecommendOptions::default())?;
+    let recs = super::recommend::compute(
+        &a.lake,
+        &account,
+        &window,
+        &[],
+        &RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() },
+    )?;
     let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
     let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;
     write_report(&a.out, a.format, &data)?;

@@ -68,7 +68,13 @@ pub fn run(a: &RunArgs) -> Result<Status> {
 
     let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
     write_json(&a.out.join("usage.json"), &usage)?;
-    let recs = super::recommend::compute(&a.lake, &account, &window, &[], &RecommendOptions::default())?;
+    let recs = super::recommend::compute(
+        &a.lake,
+        &account,
+        &window,
+        &[],
+        &RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() },
+    )?;
     super::recommend::write_outputs(&a.out, &recs)?;
     let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
     write_json(&a.out.join("findings.json"), &serde_json::json!({ "findings": findings }))?;

@@ -6,11 +6,13 @@
 //!   messages, Kinesis records, S3 Object Lambda, S3 Express One Zone, ...). A trail without them
 //!   cannot tell "unused" from "not logged".
 //! * Unobservable: actions CloudTrail never records as events of their own. The list is
-//!   deliberately conservative: authorisation-only actions checked inside another call
-//!   (`iam:PassRole`), and data planes whose requests are logged elsewhere, if at all (API Gateway
+//!   deliberately conservative: data planes whose requests are logged elsewhere, if at all
+//!   (CloudWatch Logs ingestion `logs:PutLogEvents`, API Gateway
 //!   `execute-api`, OpenSearch HTTP `es:ESHttp*`, EFS NFS `elasticfilesystem:Client*`, IoT MQTT
 //!   `iot:Connect/Publish/Subscribe/Receive`, RDS IAM database auth `rds-db:connect`, AppSync
 //!   `appsync:GraphQL`), each described as such in the service's CloudTrail documentation.
+//!   `iam:PassRole` is never an event either, but it is not unobservable here: the mapping infers
+//!   it from every request that passes a role, so a principal that never did is reported unused.
 
 use crate::catalog::wildcard_match;
 
@@ -67,7 +69,7 @@ const DATA_EVENT_ACTIONS: &[&str] = &[
 
 /// Actions CloudTrail does not record at all (lower-case patterns).
 const UNOBSERVABLE_ACTIONS: &[&str] = &[
-    "iam:passrole",
+    "logs:putlogevents",
     "execute-api:*",
     "es:eshttp*",
     "elasticfilesystem:client*",
@@ -119,7 +121,8 @@ mod tests {
 
     #[test]
     fn unobservable() {
-        assert!(is_unobservable("iam:PassRole"));
+        assert!(!is_unobservable("iam:PassRole"), "inferred from the calls that pass a role");
+        assert!(is_unobservable("logs:PutLogEvents"));
         assert!(is_unobservable("execute-api:Invoke"));
         assert!(is_unobservable("es:ESHttpGet"));
         assert!(!is_unobservable("s3:GetObject"));

@@ -139,7 +139,11 @@ fn principals_that_made_no_call_are_listed_with_nothing_used() {
     // AdministratorAccess: S3 object reads are data events, which the sample logs for S3, so they are
     // observable and unused; a service whose data events are never logged stays unobservable.
     let unobservable = strings(&alice["unobservable"]);
-    assert!(unobservable.contains(&"iam:PassRole".to_owned()), "PassRole is never recorded as an event");
+    assert!(unobservable.contains(&"logs:PutLogEvents".to_owned()), "log ingestion is not recorded");
+    assert!(
+        strings(&alice["unused"]).contains(&"iam:PassRole".to_owned()),
+        "PassRole is inferred, so never passing a role is unused"
+    );
     assert!(!unobservable.contains(&"s3:GetObject".to_owned()));
 }
 
