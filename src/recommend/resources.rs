@@ -159,7 +159,12 @@ fn generalise_root(root: &str, keys: &[&str], originals: &[String], g: Generalis
             out.extend(explicit(members));
             continue;
         }
-        match covered_prefix(root, dir, members, originals) {
+        // Start from the members' own common directory, not the top-level one: objects all under
+        // `sandbox/bob/` must not open `sandbox/*` to everyone's files. Time-partition levels
+        // (`2026/`, `09/`, `2026-10-01/`) are not descended into, so a daily layout stays
+        // `reports/*` rather than this year's `reports/2026/*`.
+        let start = natural_prefix(members).filter(|p| p.starts_with(dir.as_str())).unwrap_or_else(|| dir.clone());
+        match covered_prefix(root, &start, members, originals) {
             Some(p) => out.push(p),
             None => out.extend(explicit(members)),
         }
@@ -171,6 +176,25 @@ fn generalise_root(root: &str, keys: &[&str], originals: &[String], g: Generalis
         }
     }
     out
+}
+
+/// The members' common directory, cut before its first time-partition segment (digits and
+/// dashes only, e.g. `2026`, `09`, `2026-10-01`, `dt=2026-10-01` keeps its key but not the date).
+fn natural_prefix(members: &[&str]) -> Option<String> {
+    let common = common_dir(members.iter().copied());
+    if common.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for seg in common.split_terminator('/') {
+        let value = seg.rsplit('=').next().unwrap_or(seg);
+        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'_') {
+            break;
+        }
+        out.push_str(seg);
+        out.push('/');
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The shallowest `root + dir* ` pattern (starting at `dir`, deepening toward the members'
@@ -217,6 +241,25 @@ fn fold_into_originals(list: Vec<String>, originals: &[String]) -> Vec<String> {
         out.into_iter().collect()
     } else {
         list
+    }
+}
+
+#[cfg(test)]
+mod natural_prefix_tests {
+    use super::natural_prefix;
+
+    #[test]
+    fn stops_at_time_partitions_and_keeps_owner_directories() {
+        assert_eq!(
+            natural_prefix(&["reports/2026/09/01/a.csv", "reports/2026/10/02/b.csv"]).as_deref(),
+            Some("reports/")
+        );
+        assert_eq!(natural_prefix(&["sandbox/bob/a", "sandbox/bob/x/b"]).as_deref(), Some("sandbox/bob/"));
+        assert_eq!(
+            natural_prefix(&["exports/2026-10-01/o.csv", "exports/2026-10-02/o.csv"]).as_deref(),
+            Some("exports/")
+        );
+        assert_eq!(natural_prefix(&["a/b", "c/d"]), None);
     }
 }
 
