@@ -187,14 +187,26 @@ fn natural_prefix(members: &[&str]) -> Option<String> {
     }
     let mut out = String::new();
     for seg in common.split_terminator('/') {
-        let value = seg.rsplit('=').next().unwrap_or(seg);
-        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'_') {
+        if ephemeral(seg) {
             break;
         }
         out.push_str(seg);
         out.push('/');
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// A path segment that names something short-lived rather than an owner or a purpose: a
+/// time partition (`2026`, `2026-10-01`, `dt=2026-10-01`), an EC2 instance (`i-0abc...`, also
+/// inside `server:log-stream:i-0abc...`) or a UUID.
+fn ephemeral(seg: &str) -> bool {
+    let value = seg.rsplit('=').next().unwrap_or(seg);
+    let time = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'_');
+    let instance = seg
+        .split([':', '/', '='])
+        .any(|part| part.strip_prefix("i-").is_some_and(|h| h.len() >= 8 && h.bytes().all(|b| b.is_ascii_hexdigit())));
+    let uuid = value.len() == 36 && value.bytes().filter(|&b| b == b'-').count() == 4;
+    time || instance || uuid
 }
 
 /// The shallowest `root + dir* ` pattern (starting at `dir`, deepening toward the members'
@@ -260,6 +272,11 @@ mod natural_prefix_tests {
             Some("exports/")
         );
         assert_eq!(natural_prefix(&["a/b", "c/d"]), None);
+        let streams = [
+            "app/server:log-stream:i-0abc1234def567890/2026-09-01",
+            "app/server:log-stream:i-0abc1234def567890/2026-09-02",
+        ];
+        assert_eq!(natural_prefix(&streams).as_deref(), Some("app/"), "instance ids are not owners");
     }
 }
 
