@@ -395,18 +395,27 @@ pub fn build_row(rec: RawRecord<'_>) -> Result<EventRow<'_>, RecordError> {
             flatten_identity(&mut row, id);
         }
     }
-    if !extra.is_empty() {
+    // A typed column that cannot hold the value (`"managementEvent": "yes"`) keeps it in `extra`:
+    // no top-level field is ever lost.
+    let mut kept: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.get().to_owned())).collect();
+    for (key, value, parsed) in
+        [("readOnly", &read_only, row.read_only), ("managementEvent", &management_event, row.management_event)]
+    {
+        if let (Some(v), None) = (value.as_ref().and_then(Text::as_deref), parsed) {
+            kept.push((key.to_owned(), serde_json::to_string(v).expect("a string serialises")));
+        }
+    }
+    if !kept.is_empty() {
         // Sorted so the same record always gives the same text.
-        let mut extra = extra;
-        extra.sort_by(|a, b| a.0.cmp(&b.0));
+        kept.sort();
         let mut s = String::from("{");
-        for (i, (k, v)) in extra.iter().enumerate() {
+        for (i, (k, v)) in kept.iter().enumerate() {
             if i > 0 {
                 s.push(',');
             }
-            s.push_str(&serde_json::to_string(k.as_ref()).expect("a string serialises"));
+            s.push_str(&serde_json::to_string(k).expect("a string serialises"));
             s.push(':');
-            s.push_str(v.get());
+            s.push_str(v);
         }
         s.push('}');
         row.extra = Some(s);
@@ -494,6 +503,10 @@ mod tests {
         assert_eq!(r.error_code.as_deref(), Some("404"));
         assert_eq!(r.request_parameters, None);
         assert_eq!(r.event_time % 1000, 123);
+        // A value the typed column cannot hold is kept in `extra`, not lost.
+        let r = parse(r#"{"eventID":"a","eventTime":"2026-09-01T10:05:00Z","eventSource":"s","eventName":"n","managementEvent":"yes","zeta":1}"#).unwrap();
+        assert_eq!(r.management_event, None);
+        assert_eq!(r.extra.as_deref(), Some(r#"{"managementEvent":"yes","zeta":1}"#));
     }
 
     #[test]
