@@ -6,7 +6,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 use super::error::AccountError;
-use crate::policy::{parse_policy, NamedPolicy, PolicyKind};
+use crate::policy::{parse_policy, validate_for_kind, NamedPolicy, PolicyKind};
 
 /// Decodes a policy document field into a JSON object.
 pub fn decode_document(raw: &Value) -> Result<Value, String> {
@@ -101,11 +101,13 @@ pub fn parse_named(
     kind: PolicyKind,
     ctx: DocContext<'_>,
 ) -> Result<NamedPolicy, AccountError> {
-    let policy = parse_policy(doc).map_err(|error| AccountError::Policy {
-        file: ctx.file.to_string(),
-        owner: ctx.owner.to_string(),
-        policy: ctx.policy.to_string(),
-        error: Box::new(error),
+    let policy = parse_policy(doc).and_then(|p| validate_for_kind(&p, kind).map(|_| p)).map_err(|error| {
+        AccountError::Policy {
+            file: ctx.file.to_string(),
+            owner: ctx.owner.to_string(),
+            policy: ctx.policy.to_string(),
+            error: Box::new(error),
+        }
     })?;
     Ok(NamedPolicy { name, kind, policy })
 }

@@ -389,7 +389,8 @@ fn load_reads_all_inputs_from_files() {
     std::io::Write::write_all(&mut gz, cli_page().to_string().as_bytes()).unwrap();
     std::fs::write(dir.join("auth.json.gz"), gz.finish().unwrap()).unwrap();
     std::fs::write(dir.join("scps/00-root.json"), allow("*").to_string()).unwrap();
-    std::fs::write(dir.join("rp/arn%3Aaws%3As3%3A%3A%3Adata.json"), allow("s3:GetObject").to_string()).unwrap();
+    let bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]});
+    std::fs::write(dir.join("rp/arn%3Aaws%3As3%3A%3A%3Adata.json"), bucket_policy.to_string()).unwrap();
     std::fs::write(dir.join("report.csv"), "user,arn,mfa_active\n<root_account>,arn:aws:iam::123456789012:root,true\n")
         .unwrap();
     let a = Account::load(&LoadOptions {

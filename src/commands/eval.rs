@@ -1,7 +1,7 @@
 //! `trailtrim eval --cases FILE|-`: batch evaluation, one JSON case per line, one result per line.
 
 use super::Status;
-use crate::policy::{evaluate, parse_policy, NamedPolicy, PolicyKind, PolicySet, Request};
+use crate::policy::{evaluate, parse_policy, validate_for_kind, NamedPolicy, PolicyKind, PolicySet, Request};
 use anyhow::{Context as _, Result};
 use clap::Args;
 use serde::Deserialize;
@@ -43,6 +43,7 @@ struct Named {
 
 fn named(n: &Named, kind: PolicyKind) -> Result<NamedPolicy, String> {
     parse_policy(&n.document)
+        .and_then(|p| validate_for_kind(&p, kind).map(|_| p))
         .map(|p| NamedPolicy::new(n.name.clone(), kind, p))
         .map_err(|e| format!("policy {}: {e}", n.name))
 }
@@ -145,6 +146,11 @@ mod tests {
         let trusted =
             trust.replace(r#"{"Service":"lambda.amazonaws.com"}"#, r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#);
         assert_eq!(evaluate_line(&trusted)["decision"], "Allow");
+        // Placement rules IAM enforces: an identity policy needs Resource and names no Principal.
+        let no_resource = r#"{"id":"v1","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"identity_policies":[{"name":"np","document":{"Statement":[{"Effect":"Allow","Action":"*"}]}}]}"#;
+        assert!(evaluate_line(no_resource)["error"].as_str().unwrap().contains("Resource or NotResource is required"));
+        let with_principal = no_resource.replace(r#""Action":"*""#, r#""Action":"*","Resource":"*","Principal":"*""#);
+        assert!(evaluate_line(&with_principal)["error"].as_str().unwrap().contains("Principal"));
         let v = evaluate_line("{nope");
         assert!(v["error"].as_str().unwrap().starts_with("invalid JSON"));
         let bad = r#"{"id":"c3","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"identity_policies":[{"name":"bad","document":{"Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}}]}"#;

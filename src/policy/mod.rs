@@ -30,7 +30,7 @@ pub use evaluate::{
     Request, StatementRef,
 };
 pub use matching::{ActionPattern, ArnGlob, Glob};
-pub use parse::{parse_policy, PolicyError};
+pub use parse::{parse_policy, validate_for_kind, PolicyError};
 pub use variables::Lookup;
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::condition::{Condition, Operator};
-use super::document::{ActionList, Effect, Policy, PrincipalType, Principals, ResourceList, Statement, VERSION_2012};
+use super::document::{
+    ActionList, Effect, Policy, PolicyKind, PrincipalType, Principals, ResourceList, Statement, VERSION_2012,
+};
 use super::matching::ActionPattern;
 use super::variables::ResourcePattern;
 
@@ -202,5 +204,48 @@ fn string_list(v: &Value) -> Result<Vec<String>, String> {
         other => scalar_string(other)
             .map(|s| vec![s])
             .ok_or_else(|| format!("must be a string or a list of strings, found {other}")),
+    }
+}
+
+/// Checks that depend on where a policy is used, as IAM enforces them: identity policies,
+/// permission boundaries, SCPs and session policies need Resource (or NotResource) and must not
+/// name a Principal; resource-based and trust policies need a Principal (or NotPrincipal), and
+/// NotPrincipal may only be used with Deny.
+pub fn validate_for_kind(policy: &Policy, kind: PolicyKind) -> Result<(), PolicyError> {
+    let err = |index: usize, sid: &Option<String>, reason: &str| PolicyError::Statement {
+        index,
+        sid: sid.clone(),
+        reason: format!("{reason} (in a {} policy)", kind_name(kind)),
+    };
+    for (i, st) in policy.statements.iter().enumerate() {
+        match kind {
+            PolicyKind::Identity | PolicyKind::PermissionBoundary | PolicyKind::Scp | PolicyKind::Session => {
+                if st.principal.is_some() {
+                    return Err(err(i, &st.sid, "Principal / NotPrincipal is not allowed"));
+                }
+                if st.resource.is_none() {
+                    return Err(err(i, &st.sid, "Resource or NotResource is required"));
+                }
+            }
+            PolicyKind::Resource | PolicyKind::Trust => match &st.principal {
+                None => return Err(err(i, &st.sid, "Principal or NotPrincipal is required")),
+                Some(p) if p.negated && st.effect == Effect::Allow => {
+                    return Err(err(i, &st.sid, "NotPrincipal can only be used with Deny"))
+                }
+                Some(_) => {}
+            },
+        }
+    }
+    Ok(())
+}
+
+fn kind_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Identity => "identity",
+        PolicyKind::PermissionBoundary => "permission boundary",
+        PolicyKind::Scp => "service control",
+        PolicyKind::Resource => "resource-based",
+        PolicyKind::Session => "session",
+        PolicyKind::Trust => "trust",
     }
 }
