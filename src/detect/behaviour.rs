@@ -151,10 +151,24 @@ pub fn run(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
         measure: Measure::Distinct,
     };
     out.extend(burst_findings(prep, &items.secrets, &secrets, &|prep, idx, ev| {
-        let read: BTreeSet<String> = idx.iter().flat_map(|&i| secret_names(&prep.events[i])).collect();
+        // Names of refused calls were attempted, not read: counted apart.
+        let (ok, refused): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&i| !prep.events[i].is_error());
+        let read: BTreeSet<String> = ok.iter().flat_map(|&i| secret_names(&prep.events[i])).collect();
+        let attempted: BTreeSet<String> = refused.iter().flat_map(|&i| secret_names(&prep.events[i])).collect();
         ev.insert("distinct_names".into(), Value::from(read.len()));
         ev.insert("names".into(), json_set(read.iter().cloned()));
-        format!("read {} distinct secrets / parameters in {} calls", read.len(), idx.len())
+        ev.insert("refused_names".into(), json_set(attempted.iter().cloned()));
+        if refused.is_empty() {
+            format!("read {} distinct secrets / parameters in {} calls", read.len(), idx.len())
+        } else {
+            format!(
+                "read {} distinct secrets / parameters in {} calls; {} more refused in {} calls",
+                read.len(),
+                ok.len(),
+                attempted.len(),
+                refused.len()
+            )
+        }
     }));
     out.extend(password_spraying(prep));
     out.extend(novelty(prep, granted));
