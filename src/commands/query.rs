@@ -38,7 +38,15 @@ pub fn run(a: &QueryArgs) -> Result<Status> {
 pub fn run_sql(lake_dir: &std::path::Path, sql: &str) -> Result<DataFrame> {
     let mut ctx = SQLContext::new();
     ctx.register("events", lake::scan_events(lake_dir)?);
-    let lf =
-        ctx.execute(sql).map_err(anyhow::Error::from).with_context(|| "the SQL statement is not valid for the lake")?;
-    lf.collect().map_err(anyhow::Error::from).context("running the query")
+    let lf = ctx.execute(sql).map_err(short).context("the SQL statement is not valid for the lake")?;
+    lf.collect().map_err(short).context("running the query")
+}
+
+/// polars errors can carry the whole query plan; the first line says what went wrong.
+fn short(e: PolarsError) -> anyhow::Error {
+    let text = e.to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    // The list of valid columns repeats the whole schema: keep the message before it.
+    let first = first.split("; valid columns:").next().unwrap_or(first);
+    anyhow::anyhow!("{first}")
 }
