@@ -266,3 +266,31 @@ fn a_missing_source_is_reported_and_the_rest_is_ingested() {
     assert_eq!(s["events_written"], 1);
     assert!(s["problems"][0]["file"].as_str().unwrap().ends_with("does-not-exist"));
 }
+
+#[test]
+fn the_committed_sample_is_what_synth_generates() {
+    let out = scratch("synth-sample");
+    run_ok(&["synth", "--out", p(&out)]);
+    fn files(root: &Path, dir: &Path, acc: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                files(root, &path, acc);
+            } else {
+                acc.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    files(&out, &out, &mut a);
+    files(&sample_logs(), &sample_logs(), &mut b);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "regenerate with `trailtrim synth --out sample-logs`");
+    for f in &a {
+        assert!(
+            std::fs::read(out.join(f)).unwrap() == std::fs::read(sample_logs().join(f)).unwrap(),
+            "{f} differs from the generator's output"
+        );
+    }
+}
