@@ -515,24 +515,7 @@ fn golden_report_for_one_role() {
     let r = recommend(&golden_role(), &RecommendOptions::default());
     assert_verified(&r);
     let md = render_markdown(&[r]);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/recommend_report_role.md");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
-        std::fs::write(path, &md).unwrap();
-    }
-    let want = std::fs::read_to_string(path).expect("golden file exists (create it with UPDATE_GOLDEN=1)");
-    if md != want {
-        let (n, (got, exp)) = md
-            .lines()
-            .zip(want.lines())
-            .enumerate()
-            .find(|(_, (a, b))| a != b)
-            .unwrap_or((0, ("(length differs)", "")));
-        panic!(
-            "report.md differs from the golden file at line {}:\n  got:  {got}\n  want: {exp}\nrerun with UPDATE_GOLDEN=1 if the change is intended",
-            n + 1
-        );
-    }
+    crate::report::golden::assert_golden("tests/golden/recommend_report_role.md", &md);
 }
 
 #[test]

@@ -1482,24 +1482,7 @@ mod tests {
     #[test]
     fn golden_markdown_report() {
         let md = render_markdown(&sample());
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/compliance_report.md");
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
-            std::fs::write(path, &md).unwrap();
-        }
-        let want = std::fs::read_to_string(path).expect("golden file exists (create it with UPDATE_GOLDEN=1)");
-        if md != want {
-            let (n, (got, exp)) = md
-                .lines()
-                .zip(want.lines())
-                .enumerate()
-                .find(|(_, (a, b))| a != b)
-                .unwrap_or((0, ("(length differs)", "")));
-            panic!(
-                "compliance report differs from the golden file at line {}:\n  got:  {got}\n  want: {exp}\nrerun with UPDATE_GOLDEN=1 if the change is intended",
-                n + 1
-            );
-        }
+        crate::report::golden::assert_golden("tests/golden/compliance_report.md", &md);
     }
 
     /// Writes the sample report to $COMPLIANCE_EXAMPLE_HTML for a look in a browser.

@@ -2,6 +2,8 @@
 
 pub mod compliance;
 pub mod frame;
+#[cfg(test)]
+pub mod golden;
 pub mod html;
 pub mod svg;
 
