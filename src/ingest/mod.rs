@@ -192,7 +192,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                 }
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
                 bar.set_message(format!(
-                    "{} events, {:.0} events/s",
+                    "{}/{} files, {} events, {:.0} events/s",
+                    idx + 1,
+                    to_read.len(),
                     summary.records_read,
                     summary.records_read as f64 / secs
                 ));
