@@ -312,7 +312,11 @@ pub fn parse_time_ms(s: &str) -> Option<i64> {
         return Some(t.and_utc().timestamp_millis());
     }
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis()).or_else(|| {
-        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc().timestamp_millis())
+        // Exports (Athena, SIEMs) often write `2025-01-21 17:49:47.000000000`, in UTC.
+        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ"]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+            .map(|t| t.and_utc().timestamp_millis())
     })
 }
 
@@ -503,6 +507,8 @@ mod tests {
         assert_eq!(r.error_code.as_deref(), Some("404"));
         assert_eq!(r.request_parameters, None);
         assert_eq!(r.event_time % 1000, 123);
+        assert_eq!(parse_time_ms("2025-01-21 17:49:47.000000000"), parse_time_ms("2025-01-21T17:49:47Z"));
+        assert_eq!(parse_time_ms("2022-11-21 18:06:52"), parse_time_ms("2022-11-21T18:06:52Z"));
         // A value the typed column cannot hold is kept in `extra`, not lost.
         let r = parse(r#"{"eventID":"a","eventTime":"2026-09-01T10:05:00Z","eventSource":"s","eventName":"n","managementEvent":"yes","zeta":1}"#).unwrap();
         assert_eq!(r.management_event, None);
