@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::Recommendation;
+use super::{DiffLine, Recommendation};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The Markdown report: per principal the granted-versus-used diff in the style of cloudtracker
 /// (`  ` used, `- ` unused, `? ` unobservable, `+ ` used but no longer granted) and the proposal.
@@ -53,12 +54,8 @@ fn principal(s: &mut String, r: &Recommendation) {
     }
 
     s.push_str("\n### Granted versus used\n\n```\n");
-    for d in &r.diff {
-        if d.count > 1 {
-            let _ = writeln!(s, "{}{} ({} actions)", d.marker, d.action, d.count);
-        } else {
-            let _ = writeln!(s, "{}{}", d.marker, d.action);
-        }
+    for line in folded_diff(&r.diff) {
+        let _ = writeln!(s, "{line}");
     }
     s.push_str("```\n");
 
@@ -162,4 +159,42 @@ pub fn render_csv(recs: &[Recommendation]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// Unused actions of one service beyond this many are folded into one line: a read-only or
+/// administrator grant would otherwise list thousands of `-` lines and hide the ones that matter.
+const FOLD_UNUSED_OVER: usize = 12;
+
+/// The diff lines as text, with long runs of unused actions of one service folded.
+fn folded_diff(diff: &[DiffLine]) -> Vec<String> {
+    let service = |a: &str| a.split(':').next().unwrap_or("").to_owned();
+    let mut unused_per_service: BTreeMap<String, usize> = BTreeMap::new();
+    for d in diff.iter().filter(|d| d.marker.trim() == "-" && d.count <= 1) {
+        *unused_per_service.entry(service(&d.action)).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    let mut folded: BTreeSet<String> = BTreeSet::new();
+    for d in diff {
+        let svc = service(&d.action);
+        let many = unused_per_service.get(&svc).is_some_and(|&n| n > FOLD_UNUSED_OVER);
+        if d.marker.trim() == "-" && d.count <= 1 && many {
+            if folded.insert(svc.clone()) {
+                let n = unused_per_service[&svc];
+                let sample: Vec<&str> = diff
+                    .iter()
+                    .filter(|x| x.marker.trim() == "-" && x.count <= 1 && service(&x.action) == svc)
+                    .take(3)
+                    .map(|x| x.action.as_str())
+                    .collect();
+                out.push(format!("{}{svc}: {n} granted actions unused ({}, ...)", d.marker, sample.join(", ")));
+            }
+            continue;
+        }
+        if d.count > 1 {
+            out.push(format!("{}{} ({} actions)", d.marker, d.action, d.count));
+        } else {
+            out.push(format!("{}{}", d.marker, d.action));
+        }
+    }
+    out
 }
