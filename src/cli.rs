@@ -61,6 +61,24 @@ pub struct IngestArgs {
     /// Stop after decoding this many files (simulates an interrupted run; for testing).
     #[arg(long, hide = true)]
     pub stop_after_files: Option<usize>,
+    /// The account of events that do not name the account that received them
+    /// (`recipientAccountId`), when the path does not say it either.
+    #[arg(long, value_parser = parse_account)]
+    pub account: Option<String>,
+    /// Most bytes of text one file may expand to; a larger file is read up to it and reported.
+    #[arg(long, default_value_t = 4 << 30)]
+    pub max_file_bytes: u64,
+    /// Most bytes one record may take; a larger record is rejected.
+    #[arg(long, default_value_t = 4 << 20)]
+    pub max_record_bytes: usize,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if crate::lake::is_account(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a 12-digit AWS account id"))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,9 @@ pub fn run(a: &IngestArgs) -> Result<Status> {
     opts.max_buffered_rows = a.max_buffered_rows;
     opts.progress = !a.quiet;
     opts.stop_after_files = a.stop_after_files;
+    opts.decode.account = a.account.clone();
+    opts.decode.limits =
+        ingest::scan::Limits { max_file_bytes: a.max_file_bytes, max_record_bytes: a.max_record_bytes };
     let summary = ingest::run(&opts)?;
     print_human(&summary, &mut std::io::stderr())?;
     if a.json {

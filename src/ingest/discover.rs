@@ -63,58 +63,53 @@ pub fn classify_path(path: &Path) -> Option<SkipReason> {
 }
 
 /// Walk files and folders recursively, in sorted order; unreadable paths are reported.
+/// Links are followed, each folder once: a link back up the tree (`x -> .`) is reported as a
+/// loop instead of being walked forever.
 pub fn walk(sources: &[PathBuf]) -> (Vec<Found>, Vec<(PathBuf, String)>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for src in sources {
-        visit(src, &mut found, &mut errors);
+        let walker = walkdir::WalkDir::new(src).follow_links(true).sort_by_file_name();
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = e.path().unwrap_or(src).to_path_buf();
+                    let reason = match e.loop_ancestor() {
+                        Some(a) => format!("link loop: leads back to {}; not walked again", a.display()),
+                        None => format!("cannot access: {}", e.io_error().map_or(e.to_string(), |io| io.to_string())),
+                    };
+                    errors.push((path, reason));
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else {
+                errors.push((entry.path().to_path_buf(), "cannot access: no metadata".to_owned()));
+                continue;
+            };
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as i128)
+                .unwrap_or(0);
+            found.push(Found { path: entry.into_path(), size: meta.len(), mtime_ns });
+        }
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found.dedup_by(|a, b| a.path == b.path);
     (found, errors)
 }
 
-fn visit(path: &Path, found: &mut Vec<Found>, errors: &mut Vec<(PathBuf, String)>) {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            errors.push((path.to_path_buf(), format!("cannot access: {e}")));
-            return;
-        }
-    };
-    if meta.is_dir() {
-        let entries = match std::fs::read_dir(path) {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push((path.to_path_buf(), format!("cannot list folder: {e}")));
-                return;
-            }
-        };
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for c in children {
-            visit(&c, found, errors);
-        }
-    } else if meta.is_file() {
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i128)
-            .unwrap_or(0);
-        found.push(Found { path: path.to_path_buf(), size: meta.len(), mtime_ns });
-    }
-}
-
 /// The account and region a delivery path names (`AWSLogs/[o-org/]<acct>/CloudTrail/<region>/...`).
 pub fn account_region_from_path(path: &Path) -> (Option<String>, Option<String>) {
     let parts: Vec<String> = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     if let Some(i) = parts.iter().position(|p| p == "CloudTrail") {
-        let account = i
-            .checked_sub(1)
-            .map(|j| parts[j].clone())
-            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
-        let region = parts.get(i + 1).cloned().filter(|r| r.contains('-'));
+        let account = i.checked_sub(1).map(|j| parts[j].clone()).filter(|a| crate::lake::is_account(a));
+        let region = parts.get(i + 1).cloned().filter(|r| crate::lake::is_region(r));
         return (account, region);
     }
     (None, None)
@@ -149,5 +144,21 @@ mod tests {
         ));
         assert_eq!((a.as_deref(), r.as_deref()), (Some("111122223333"), Some("eu-west-1")));
         assert_eq!(account_region_from_path(Path::new("f.json")), (None, None));
+        let (_, r) = account_region_from_path(Path::new("AWSLogs/111122223333/CloudTrail/../../x/f.json"));
+        assert_eq!(r, None);
+    }
+
+    #[test]
+    fn a_link_loop_is_reported_not_walked_forever() {
+        let dir = std::env::temp_dir().join(format!("trailtrim-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("a")).unwrap();
+        std::fs::write(dir.join("a/f.json"), "{}").unwrap();
+        std::os::unix::fs::symlink("..", dir.join("a/up")).unwrap();
+        let (found, errors) = walk(&[dir.clone()]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].1.starts_with("link loop"), "{errors:?}");
     }
 }

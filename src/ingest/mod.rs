@@ -8,6 +8,7 @@ pub mod decode;
 pub mod discover;
 pub mod manifest;
 pub mod record;
+pub mod scan;
 pub mod writer;
 
 use crate::lake;
@@ -32,11 +33,20 @@ pub struct IngestOptions {
     pub progress: bool,
     /// Stop after this many files have been decoded (used to simulate an interrupted run).
     pub stop_after_files: Option<usize>,
+    /// Per-file and per-record size limits, and the account of events that do not name one.
+    pub decode: decode::DecodeOptions,
 }
 
 impl IngestOptions {
     pub fn new(sources: Vec<PathBuf>, lake: PathBuf) -> Self {
-        IngestOptions { sources, lake, max_buffered_rows: 100_000, progress: true, stop_after_files: None }
+        IngestOptions {
+            sources,
+            lake,
+            max_buffered_rows: 100_000,
+            progress: true,
+            stop_after_files: None,
+            decode: decode::DecodeOptions::default(),
+        }
     }
 }
 
@@ -130,11 +140,15 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
         // Decoding runs ahead on the rayon pool while this thread writes Parquet.
         // A few batches of slack let decoding go on while partitions are being written.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(DECODED_BATCHES_AHEAD);
+        let decode_opts = &opts.decode;
         scope.spawn(move || {
             for (chunk_no, chunk) in to_read.chunks(FILES_PER_BATCH).enumerate() {
                 let base = chunk_no * FILES_PER_BATCH;
-                let decoded: Vec<(usize, decode::Decoded)> =
-                    chunk.par_iter().enumerate().map(|(i, f)| (base + i, decode::decode_file(&f.path))).collect();
+                let decoded: Vec<(usize, decode::Decoded)> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, f)| (base + i, decode::decode_file_with(&f.path, decode_opts)))
+                    .collect();
                 if tx.send(decoded).is_err() {
                     return;
                 }
@@ -164,8 +178,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                 summary.files_read += 1;
                 // Damaged files enter the manifest too (with their problem count): their valid records
                 // are in the lake, and an immutable archive must not be re-reported every night.
-                // Only a file that could not be read at all is tried again.
-                let unreadable = d.file_error.as_deref().is_some_and(|e| e.starts_with("cannot read file"));
+                // A file that could not be read, or whose damage a re-delivery can repair (a gzip
+                // member that fails its checksum), is read again on the next run.
+                let unreadable = d.read_again;
                 let problems = u64::from(d.file_error.is_some()) + d.record_errors.len() as u64;
                 if let Some(reason) = d.file_error {
                     summary.files_failed += 1;
@@ -206,6 +221,16 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     commit_finished(&mut manifest, &mut awaiting_commit, &lake_writer)?;
     bar.finish_and_clear();
 
+    let already = summary.files_skipped.get(SkipReason::AlreadyIngested.as_str()).copied().unwrap_or(0)
+        + summary.files_skipped.get(SkipReason::AlreadyIngestedWithRejections.as_str()).copied().unwrap_or(0);
+    if summary.records_read == 0 && summary.records_rejected == 0 && already == 0 && summary.problems.is_empty() {
+        // Pointing ingest at the wrong folder must not look like success.
+        summary.problems.push(Problem {
+            file: opts.sources.iter().map(|s| s.display().to_string()).collect::<Vec<_>>().join(", "),
+            record: None,
+            reason: "no CloudTrail event in the sources".to_owned(),
+        });
+    }
     summary.events_written = lake_writer.events_written;
     summary.duplicates_dropped = lake_writer.duplicates;
     summary.seconds = started.elapsed().as_secs_f64();

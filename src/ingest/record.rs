@@ -11,9 +11,10 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// A scalar that tolerates the type drift seen in real logs (numbers or booleans where strings
-/// are documented, objects where a scalar is expected): always rendered as text.
+/// are documented, objects where a scalar is expected): always rendered as text. The flag says
+/// whether the JSON value was a string (the identifying fields must be).
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Text<'a>(pub Option<Cow<'a, str>>);
+pub struct Text<'a>(pub Option<Cow<'a, str>>, pub bool);
 
 impl<'a> Text<'a> {
     pub fn as_deref(&self) -> Option<&str> {
@@ -33,31 +34,31 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
                 f.write_str("a string, number, boolean or null")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Borrowed(v))))
+                Ok(Text(Some(Cow::Borrowed(v)), true))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_owned()))))
+                Ok(Text(Some(Cow::Owned(v.to_owned())), true))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v))))
+                Ok(Text(Some(Cow::Owned(v)), true))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+                Ok(Text(Some(Cow::Owned(v.to_string())), false))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+                Ok(Text(Some(Cow::Owned(v.to_string())), false))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+                Ok(Text(Some(Cow::Owned(v.to_string())), false))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
+                Ok(Text(Some(Cow::Owned(v.to_string())), false))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
+                Ok(Text(None, false))
             }
             fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
+                Ok(Text(None, false))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 // Unexpected object: keep it as JSON text rather than failing the record.
@@ -65,14 +66,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
                 while let Some((k, v)) = m.next_entry::<String, serde_json::Value>()? {
                     obj.insert(k, v);
                 }
-                Ok(Text(Some(Cow::Owned(serde_json::Value::Object(obj).to_string()))))
+                Ok(Text(Some(Cow::Owned(serde_json::Value::Object(obj).to_string())), false))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
                 let mut arr = Vec::new();
                 while let Some(v) = s.next_element::<serde_json::Value>()? {
                     arr.push(v);
                 }
-                Ok(Text(Some(Cow::Owned(serde_json::Value::Array(arr).to_string()))))
+                Ok(Text(Some(Cow::Owned(serde_json::Value::Array(arr).to_string())), false))
             }
         }
         d.deserialize_any(V)
@@ -267,6 +268,22 @@ pub struct RawRecord<'a> {
     extra: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
+impl<'a> RawRecord<'a> {
+    /// True when the object has any of a CloudTrail record's identifying fields.
+    pub fn looks_like_event(&self) -> bool {
+        self.scalars[..4].iter().any(Option::is_some)
+    }
+
+    /// The raw value of a key that has no column of its own (envelopes keep the record there).
+    pub fn other_field(&self, key: &str) -> Option<&'a RawValue> {
+        self.extra.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+/// Longest accepted identifying field (`eventID`, `eventSource`, `eventName`): real values are
+/// far shorter, and a longer one is damage, not an event.
+const MAX_ID_FIELD: usize = 256;
+
 impl<'de: 'a, 'a> Deserialize<'de> for RawRecord<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -320,6 +337,14 @@ pub fn parse_time_ms(s: &str) -> Option<i64> {
     })
 }
 
+/// A value shown in an error message: at most 60 characters of it.
+pub fn clip(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{:?}...", &s[..i]),
+        None => format!("{s:?}"),
+    }
+}
+
 fn json_text(v: Option<&RawValue>) -> Option<&str> {
     let s = v?.get();
     if s == "null" {
@@ -345,6 +370,19 @@ pub fn build_row(rec: RawRecord<'_>) -> Result<EventRow<'_>, RecordError> {
         t.and_then(Text::into_cow)
     }
     let [request_parameters, response_elements, additional_event_data, resources, tls_details] = json;
+    for (name, t) in
+        [("eventID", &event_id), ("eventTime", &event_time), ("eventSource", &event_source), ("eventName", &event_name)]
+    {
+        match t {
+            Some(Text(Some(v), false)) => {
+                return Err(RecordError(format!("{name} is not a string (found {})", clip(v))));
+            }
+            Some(Text(Some(v), true)) if v.len() > MAX_ID_FIELD => {
+                return Err(RecordError(format!("{name} is {} bytes long (at most {MAX_ID_FIELD})", v.len())));
+            }
+            _ => {}
+        }
+    }
     let mut row = EventRow {
         event_id: text(event_id).unwrap_or_default(),
         event_source: text(event_source).unwrap_or_default(),
@@ -513,6 +551,19 @@ mod tests {
         let r = parse(r#"{"eventID":"a","eventTime":"2026-09-01T10:05:00Z","eventSource":"s","eventName":"n","managementEvent":"yes","zeta":1}"#).unwrap();
         assert_eq!(r.management_event, None);
         assert_eq!(r.extra.as_deref(), Some(r#"{"managementEvent":"yes","zeta":1}"#));
+    }
+
+    #[test]
+    fn identifying_fields_must_be_short_strings() {
+        let e = parse(r#"{"eventID":12,"eventTime":"2026-09-01T10:05:00Z","eventSource":"s","eventName":"n"}"#)
+            .unwrap_err();
+        assert_eq!(e.0, "eventID is not a string (found \"12\")");
+        let long = "x".repeat(300);
+        let e = parse(&format!(
+            r#"{{"eventID":"a","eventTime":"2026-09-01T10:05:00Z","eventSource":"s","eventName":"{long}"}}"#
+        ))
+        .unwrap_err();
+        assert!(e.0.starts_with("eventName is 300 bytes long"), "{}", e.0);
     }
 
     #[test]

@@ -151,7 +151,7 @@ fn bad_input_is_reported_with_file_and_record_and_valid_records_are_kept() {
             .to_owned()
     };
     assert!(find("a_truncated.json.gz", None).contains("gzip"));
-    assert!(find("b_invalid.json", None).contains("invalid JSON"));
+    assert!(find("b_invalid.json", Some(2)).contains("not valid JSON"));
     assert_eq!(find("c_empty.json.gz", None), "empty file");
     assert_eq!(find("d_empty_gzip.json.gz", None), "empty file");
     assert!(find("e_records.json.gz", Some(0)).contains("eventTime"));
@@ -159,7 +159,7 @@ fn bad_input_is_reported_with_file_and_record_and_valid_records_are_kept() {
     assert!(!problems.iter().any(|p| p["file"].as_str().unwrap().ends_with("f_not_cloudtrail.json")));
     assert_eq!(s["files_skipped"]["not-cloudtrail"], 1, "valid JSON that is not CloudTrail is skipped, not rejected");
     assert_eq!(s["files_skipped"]["not-json"], 1);
-    assert_eq!(s["records_rejected"], 2);
+    assert_eq!(s["records_rejected"], 3);
 
     let df = lake_rows(&lake);
     let ids: Vec<&str> = df.column("event_id").unwrap().str().unwrap().iter().flatten().collect();
@@ -190,6 +190,140 @@ fn bad_input_is_reported_with_file_and_record_and_valid_records_are_kept() {
     let (code, s3) = ingest(&dir.join("AWSLogs"), &lake, &[]);
     assert_eq!(code, Some(0));
     assert_eq!((s3["events_written"].as_u64(), s3["duplicates_dropped"].as_u64()), (Some(1), Some(1)));
+}
+
+/// The ids of the lake's events, sorted.
+fn lake_ids(lake: &Path) -> Vec<String> {
+    let df = lake_rows(lake);
+    let mut ids: Vec<String> =
+        df.column("event_id").unwrap().str().unwrap().iter().flatten().map(str::to_owned).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn real_world_damage_costs_only_the_damaged_records() {
+    let dir = scratch("real-world-damage");
+    let t = "2026-09-01T10:00:00Z";
+    let recs = |prefix: &str, n: usize| -> Vec<serde_json::Value> {
+        (0..n).map(|i| record(&format!("{prefix}-{i:02}"), t, "ListBuckets")).collect()
+    };
+    // Record 10 of 99 damaged in each of these ways: the other 98 are kept.
+    let damaged: [(&str, &dyn Fn(Vec<u8>) -> Vec<u8>); 6] = [
+        ("ff", &|b| b.into_iter().map(|c| if c == b'#' { 0xFF } else { c }).collect()),
+        ("latin1", &|b| b.into_iter().map(|c| if c == b'#' { 0xE9 } else { c }).collect()),
+        ("nul", &|b| b.into_iter().map(|c| if c == b'#' { 0 } else { c }).collect()),
+        ("nan", &|b| String::from_utf8(b).unwrap().replace("\"#\"", "NaN").into_bytes()),
+        ("region", &|b| {
+            String::from_utf8(b).unwrap().replace("\"#\"", &format!("\"{}\"", "x".repeat(300))).into_bytes()
+        }),
+        ("quote", &|b| String::from_utf8(b).unwrap().replace("\"#\"", "\"#").into_bytes()),
+    ];
+    for (name, damage) in damaged {
+        let mut rs = recs(name, 99);
+        let field = if name == "region" { "awsRegion" } else { "userAgent" };
+        rs[10][field] = serde_json::json!("#");
+        put_delivery(&dir, &format!("{name}.json.gz"), &gzip(&damage(records_file(&rs))));
+    }
+    // A byte-order mark, and two records with no comma between them.
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(&records_file(&recs("bom", 3)));
+    put_delivery(&dir, "bom.json", &bom);
+    let two = recs("glued", 2);
+    let glued = format!("{{\"Records\":[{}{}]}}", two[0], two[1]);
+    put_delivery(&dir, "glued.json", glued.as_bytes());
+    // A link back up the tree is walked once, not forever.
+    std::os::unix::fs::symlink("../..", dir.join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/01/loop")).unwrap();
+
+    let lake = dir.join("lake");
+    let (code, s) = ingest(&dir.join("AWSLogs"), &lake, &[]);
+    assert_eq!(code, Some(3), "{s:#}");
+    let ids = lake_ids(&lake);
+    for name in ["ff", "latin1", "nul", "nan", "region", "quote"] {
+        let kept = ids.iter().filter(|i| i.starts_with(&format!("{name}-"))).count();
+        assert_eq!(kept, 98, "{name}: {s:#}");
+        assert!(!ids.contains(&format!("{name}-10")), "{name}");
+    }
+    assert_eq!(ids.iter().filter(|i| i.starts_with("bom-") || i.starts_with("glued-")).count(), 5);
+    let problems = s["problems"].as_array().unwrap();
+    let region = problems.iter().find(|p| p["file"].as_str().unwrap().ends_with("region.json.gz")).unwrap();
+    assert_eq!(region["record"], 10);
+    assert!(region["reason"].as_str().unwrap().contains("not a region name"));
+    assert!(problems.iter().any(|p| p["reason"].as_str().unwrap().starts_with("link loop")), "{problems:#?}");
+    // No partition directory was made from a record's value.
+    let regions: Vec<String> = std::fs::read_dir(lake.join("events/account=111122223333"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(regions, ["region=us-east-1"]);
+}
+
+#[test]
+fn a_gzip_member_that_fails_its_checksum_is_read_again_until_repaired() {
+    let dir = scratch("gzip-crc");
+    let t = "2026-09-01T10:00:00Z";
+    let all: Vec<_> = (0..40).map(|i| record(&format!("crc-{i:02}"), t, "ListBuckets")).collect();
+    let text = records_file(&all);
+    let (a, b) = text.split_at(text.len() / 2);
+    let mut file = gzip(a);
+    let mut second = gzip(b);
+    let n = second.len();
+    second[n - 8] ^= 0x55;
+    file.extend_from_slice(&second);
+    let path = put_delivery(&dir, "crc.json.gz", &file);
+    let lake = dir.join("lake");
+    let (code, s) = ingest(&dir.join("AWSLogs"), &lake, &[]);
+    assert_eq!(code, Some(3), "{s:#}");
+    assert!(s["problems"][0]["reason"].as_str().unwrap().contains("gzip member 2"), "{s:#}");
+    let first = lake_ids(&lake).len();
+    assert!(first < 40, "no row of the damaged member is kept ({first})");
+    // Not recorded as ingested: the next run reads it again (and reports it again).
+    let (code, s) = ingest(&dir.join("AWSLogs"), &lake, &[]);
+    assert_eq!((code, s["files_read"].as_u64()), (Some(3), Some(1)));
+    // A correct re-delivery repairs it: every event, once.
+    let mut good = gzip(a);
+    good.extend_from_slice(&gzip(b));
+    std::fs::write(&path, good).unwrap();
+    let (code, _) = ingest(&dir.join("AWSLogs"), &lake, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(lake_ids(&lake).len(), 40);
+}
+
+#[test]
+fn every_export_shape_is_read() {
+    let dir = scratch("export-shapes");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let t = "2026-09-01T10:00:00Z";
+    let r = |id: &str| record(id, t, "ListBuckets");
+    let lines = format!("{}\n{}\n", r("jsonl-1"), r("jsonl-2"));
+    std::fs::write(src.join("firehose.json"), &lines).unwrap();
+    std::fs::write(src.join("siem.json.gz"), gzip(lines.replace("jsonl", "gzl").as_bytes())).unwrap();
+    std::fs::write(src.join("array.json"), serde_json::to_vec(&vec![r("array-1")]).unwrap()).unwrap();
+    let lookup = serde_json::json!({"Events": [{"EventId": "lookup-1", "EventName": "ListBuckets",
+        "CloudTrailEvent": r("lookup-1").to_string()}], "NextToken": "t"});
+    std::fs::write(src.join("lookup-events.json"), lookup.to_string()).unwrap();
+    let bridge = serde_json::json!({"version": "0", "id": "e", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.s3", "account": "111122223333", "detail": r("bridge-1")});
+    std::fs::write(src.join("eventbridge.json"), format!("{bridge}\n")).unwrap();
+    std::fs::write(src.join("lower.json"), serde_json::json!({"records": [r("lower-1")]}).to_string()).unwrap();
+    let lake = dir.join("lake");
+    let (code, s) = ingest(&src, &lake, &[]);
+    assert_eq!(code, Some(0), "{s:#}");
+    assert_eq!(lake_ids(&lake), ["array-1", "bridge-1", "gzl-1", "gzl-2", "jsonl-1", "jsonl-2", "lookup-1", "lower-1"]);
+}
+
+#[test]
+fn sources_without_any_event_exit_3() {
+    let dir = scratch("no-events");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("app.json"), "{\"level\":\"info\"}\n").unwrap();
+    std::fs::write(src.join("notes.txt"), "x").unwrap();
+    let (code, s) = ingest(&src, &dir.join("lake"), &[]);
+    assert_eq!(code, Some(3), "{s:#}");
+    assert_eq!(s["files_skipped"]["not-cloudtrail"], 1);
+    assert!(s["problems"][0]["reason"].as_str().unwrap().contains("no CloudTrail event"));
 }
 
 #[test]
