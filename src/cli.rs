@@ -43,7 +43,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files or folders of CloudTrail delivery files (walked recursively).
+    /// Files or folders of CloudTrail files (walked recursively), or s3://bucket/prefix URLs.
     #[arg(required = true)]
     pub sources: Vec<PathBuf>,
     /// The lake folder (created if missing).
@@ -71,6 +71,18 @@ pub struct IngestArgs {
     /// Most bytes one record may take; a larger record is rejected.
     #[arg(long, default_value_t = 4 << 20)]
     pub max_record_bytes: usize,
+    /// Read only the delivery folders of this day and later (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Read only the delivery folders of this day and earlier (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Read only these accounts' delivery folders (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_account)]
+    pub accounts: Vec<String>,
+    /// Read only these regions' delivery folders (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
 }
 
 fn parse_account(s: &str) -> Result<String, String> {

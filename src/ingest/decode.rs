@@ -97,6 +97,11 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// A file that could not be read at all (it is tried again on the next run).
+    pub fn unreadable(reason: String) -> Decoded {
+        Decoded { file_error: Some(format!("cannot read file: {reason}")), read_again: true, ..Default::default() }
+    }
+
     fn add_file_error(&mut self, msg: String) {
         self.file_error = Some(match self.file_error.take() {
             Some(prev) => format!("{prev}; {msg}"),
@@ -121,6 +126,14 @@ pub fn decode_file_with(path: &Path, opts: &DecodeOptions) -> Decoded {
     d
 }
 
+/// Decode an object fetched from elsewhere (S3), named by its URL.
+pub fn decode_object(raw: &[u8], name: &str, opts: &DecodeOptions) -> Decoded {
+    let mut ctx = FileContext::for_path(Path::new(name));
+    ctx.source_file = name.to_owned();
+    ctx.default_account = opts.account.clone();
+    decode_bytes_in(raw, &ctx, opts.limits)
+}
+
 /// Decode bytes that did not come from a delivery path (tests, tools).
 pub fn decode_bytes(raw: &[u8]) -> Decoded {
     let ctx = FileContext { source_file: "<bytes>".to_owned(), ..Default::default() };
@@ -135,11 +148,7 @@ pub fn decode_bytes_in(raw: &[u8], ctx: &FileContext, limits: Limits) -> Decoded
 
 /// Decode what `open` gives (it may be opened twice: once more when a gzip member is damaged).
 fn decode_source<R: Read>(open: impl Fn() -> io::Result<R>, ctx: &FileContext, limits: Limits) -> Decoded {
-    let cannot_read = |e: io::Error| Decoded {
-        file_error: Some(format!("cannot read file: {e}")),
-        read_again: true,
-        ..Default::default()
-    };
+    let cannot_read = |e: io::Error| Decoded::unreadable(e.to_string());
     let mut input = match open() {
         Ok(r) => BufReader::with_capacity(64 << 10, r),
         Err(e) => return cannot_read(e),

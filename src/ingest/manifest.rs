@@ -21,6 +21,9 @@ pub struct Entry {
     /// records are in the lake. A re-delivered (changed) file is read again.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rejected: u64,
+    /// For an S3 object: its ETag, which (with the key) identifies its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -29,18 +32,22 @@ fn is_zero(n: &u64) -> bool {
 
 impl Entry {
     pub fn new(f: &Found, events: u64, rejected: u64) -> Self {
-        Entry { path: key(&f.path), size: f.size, mtime_ns: f.mtime_ns, events, rejected }
+        Entry { path: key(f), size: f.size, mtime_ns: f.mtime_ns, events, rejected, etag: f.etag.clone() }
     }
 }
 
-/// Files are identified by absolute path, size and modification time.
-fn key(p: &Path) -> String {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+/// Local files are identified by absolute path, size and modification time; S3 objects by
+/// URL, size and ETag.
+fn key(f: &Found) -> String {
+    if f.is_s3() {
+        return f.path.display().to_string();
+    }
+    std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.to_path_buf()).display().to_string()
 }
 
 pub struct Manifest {
     path: PathBuf,
-    entries: HashMap<String, (u64, i128, u64)>,
+    entries: HashMap<String, (u64, i128, u64, Option<String>)>,
 }
 
 impl Manifest {
@@ -51,7 +58,7 @@ impl Manifest {
             for line in text.lines() {
                 // A torn last line (crash while appending) is ignored: that file is read again.
                 if let Ok(e) = serde_json::from_str::<Entry>(line) {
-                    entries.insert(e.path, (e.size, e.mtime_ns, e.rejected));
+                    entries.insert(e.path, (e.size, e.mtime_ns, e.rejected, e.etag));
                 }
             }
         }
@@ -60,8 +67,10 @@ impl Manifest {
 
     /// For a file already ingested as it is now: how many problems it had (0 = clean).
     pub fn ingested(&self, f: &Found) -> Option<u64> {
-        match self.entries.get(&key(&f.path)) {
-            Some(&(size, mtime, rejected)) if size == f.size && mtime == f.mtime_ns => Some(rejected),
+        match self.entries.get(&key(f)) {
+            Some((size, mtime, rejected, etag)) if *size == f.size && *mtime == f.mtime_ns && *etag == f.etag => {
+                Some(*rejected)
+            }
             _ => None,
         }
     }
@@ -83,7 +92,7 @@ impl Manifest {
         f.write_all(text.as_bytes())?;
         f.sync_data()?;
         for e in entries {
-            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns, e.rejected));
+            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns, e.rejected, e.etag.clone()));
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod discover;
 pub mod manifest;
 pub mod record;
+pub mod s3;
 pub mod scan;
 pub mod writer;
 
@@ -35,6 +36,8 @@ pub struct IngestOptions {
     pub stop_after_files: Option<usize>,
     /// Per-file and per-record size limits, and the account of events that do not name one.
     pub decode: decode::DecodeOptions,
+    /// The days, accounts and regions of the delivery layout to read.
+    pub filter: discover::Filter,
 }
 
 impl IngestOptions {
@@ -46,6 +49,7 @@ impl IngestOptions {
             progress: true,
             stop_after_files: None,
             decode: decode::DecodeOptions::default(),
+            filter: discover::Filter::default(),
         }
     }
 }
@@ -92,6 +96,8 @@ impl IngestSummary {
 
 /// Files decoded per batch: enough to keep every core busy, few enough to bound memory.
 const FILES_PER_BATCH: usize = 8;
+/// S3 objects fetched (concurrently) per batch: enough to hide the latency of each request.
+const OBJECTS_PER_BATCH: usize = 64;
 /// Decoded batches that may wait for the writer (each ~16k rows in column buffers).
 const DECODED_BATCHES_AHEAD: usize = 4;
 
@@ -105,10 +111,34 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     let run_tag = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();
 
     let mut summary = IngestSummary { lake: opts.lake.display().to_string(), ..Default::default() };
-    let (found, walk_errors) = discover::walk(&opts.sources);
+    let (urls, local): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        opts.sources.iter().partition(|p| p.to_string_lossy().starts_with("s3://"));
+    let local: Vec<PathBuf> = local.into_iter().cloned().collect();
+    let (mut found, walk_errors) = discover::walk(&local, &opts.filter);
     for (p, reason) in walk_errors {
         summary.files_failed += 1;
         summary.problems.push(Problem { file: p.display().to_string(), record: None, reason });
+    }
+    let mut s3 = if urls.is_empty() { None } else { Some(s3::S3::new()?) };
+    if let Some(client) = s3.as_mut() {
+        for u in urls {
+            let text = u.to_string_lossy();
+            let listed = s3::S3Url::parse(&text)
+                .ok_or_else(|| anyhow::anyhow!("{text} is not s3://bucket/prefix"))
+                .and_then(|url| client.list(&url, &opts.filter));
+            match listed {
+                Ok(objects) => found.extend(objects.into_iter().map(|o| discover::Found {
+                    path: PathBuf::from(o.url),
+                    size: o.size,
+                    mtime_ns: 0,
+                    etag: o.etag,
+                })),
+                Err(e) => {
+                    summary.files_failed += 1;
+                    summary.problems.push(Problem { file: text.into_owned(), record: None, reason: format!("{e:#}") });
+                }
+            }
+        }
     }
     summary.files_found = found.len() as u64;
     let skip = |summary: &mut IngestSummary, r: SkipReason| {
@@ -141,13 +171,24 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
         // A few batches of slack let decoding go on while partitions are being written.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(DECODED_BATCHES_AHEAD);
         let decode_opts = &opts.decode;
+        let per_batch = if s3.is_some() { OBJECTS_PER_BATCH } else { FILES_PER_BATCH };
+        let mut s3 = s3.take();
         scope.spawn(move || {
-            for (chunk_no, chunk) in to_read.chunks(FILES_PER_BATCH).enumerate() {
-                let base = chunk_no * FILES_PER_BATCH;
+            for (chunk_no, chunk) in to_read.chunks(per_batch).enumerate() {
+                let base = chunk_no * per_batch;
+                let fetched = fetch_objects(s3.as_mut(), chunk);
                 let decoded: Vec<(usize, decode::Decoded)> = chunk
                     .par_iter()
+                    .zip(fetched)
                     .enumerate()
-                    .map(|(i, f)| (base + i, decode::decode_file_with(&f.path, decode_opts)))
+                    .map(|(i, (f, bytes))| {
+                        let d = match bytes {
+                            None => decode::decode_file_with(&f.path, decode_opts),
+                            Some(Ok(b)) => decode::decode_object(&b, &f.path.to_string_lossy(), decode_opts),
+                            Some(Err(e)) => decode::Decoded::unreadable(format!("{e:#}")),
+                        };
+                        (base + i, d)
+                    })
                     .collect();
                 if tx.send(decoded).is_err() {
                     return;
@@ -240,6 +281,15 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
         summary.errors_file = Some(write_errors(&opts.lake, &run_tag, &summary.problems)?.display().to_string());
     }
     Ok(summary)
+}
+
+/// The bytes of the S3 objects of a batch (fetched together); `None` for local files.
+fn fetch_objects(s3: Option<&mut s3::S3>, chunk: &[discover::Found]) -> Vec<Option<Result<Vec<u8>>>> {
+    let Some(s3) = s3 else { return chunk.iter().map(|_| None).collect() };
+    let urls: Vec<String> =
+        chunk.iter().filter(|f| f.is_s3()).map(|f| f.path.to_string_lossy().into_owned()).collect();
+    let mut got = s3.fetch(&urls).into_iter();
+    chunk.iter().map(|f| if f.is_s3() { got.next() } else { None }).collect()
 }
 
 fn commit_finished(

@@ -187,3 +187,100 @@ pub fn principal<'a>(usage: &'a serde_json::Value, arn: &str) -> &'a serde_json:
 pub fn strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
+
+/// The project's Python environment (`scripts/test-env.sh`, installed once, under the repo).
+pub fn python() -> &'static Path {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let out = Command::new("bash").arg(repo().join("scripts/test-env.sh")).output().expect("bash runs");
+        assert!(out.status.success(), "scripts/test-env.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        repo().join(".venv/bin/python")
+    })
+}
+
+/// A local S3 server (moto) on 127.0.0.1, stopped when dropped.
+pub struct S3Server {
+    child: std::process::Child,
+    pub endpoint: String,
+}
+
+impl S3Server {
+    pub fn start() -> S3Server {
+        let py = python();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(py.with_file_name("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let server = S3Server { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the S3 server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// The environment a client of this server needs (no real credentials anywhere).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// Create `bucket` and upload every file under `dir` to `prefix/<path relative to dir>`.
+    pub fn upload(&self, bucket: &str, prefix: &str, dir: &Path) {
+        let script = r#"
+import boto3, os, sys
+endpoint, bucket, prefix, root = sys.argv[1:5]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+try:
+    s3.create_bucket(Bucket=bucket)
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
+for base, _, files in os.walk(root):
+    for f in files:
+        path = os.path.join(base, f)
+        key = "/".join(p for p in [prefix, os.path.relpath(path, root)] if p)
+        s3.upload_file(path, bucket, key)
+"#;
+        let out = Command::new(python())
+            .args(["-c", script, &self.endpoint, bucket, prefix, dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "upload failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Run trailtrim with this server's environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(exe());
+        c.args(args);
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c.output().expect("the trailtrim binary runs")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(exe());
+        c.args(args);
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
