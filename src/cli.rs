@@ -79,4 +79,8 @@ pub struct QueryArgs {
     /// List the queries of the library.
     #[arg(long)]
     pub list: bool,
+    /// Let table functions (`read_csv('path')`, `read_parquet(...)`) read files outside the lake;
+    /// by default they may read only the lake's own files.
+    #[arg(long)]
+    pub allow_files: bool,
 }

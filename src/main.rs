@@ -10,7 +10,12 @@ fn main() -> ExitCode {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
             eprintln!("trailtrim: error: {e:#}");
-            ExitCode::from(trailtrim::commands::Status::Failed as u8)
+            let status = if trailtrim::error::is_usage_error(&e) {
+                trailtrim::commands::Status::Usage
+            } else {
+                trailtrim::commands::Status::Failed
+            };
+            ExitCode::from(status as u8)
         }
     }
 }

@@ -1,9 +1,7 @@
 use super::Status;
 use crate::cli::QueryArgs;
-use crate::{lake, queries, report};
+use crate::{queries, report, sql};
 use anyhow::{Context, Result};
-use polars::prelude::*;
-use polars::sql::SQLContext;
 use std::io::Write;
 
 pub fn run(a: &QueryArgs) -> Result<Status> {
@@ -29,24 +27,7 @@ pub fn run(a: &QueryArgs) -> Result<Status> {
     } else {
         text.to_owned()
     };
-    let df = run_sql(lake_dir, &sql)?;
+    let df = sql::run_sql(lake_dir, &sql, a.allow_files)?;
     report::frame::render(&df, a.format, &mut std::io::stdout().lock())?;
     Ok(Status::Ok)
-}
-
-/// Run SQL over the lake with the events registered as the table `events`.
-pub fn run_sql(lake_dir: &std::path::Path, sql: &str) -> Result<DataFrame> {
-    let mut ctx = SQLContext::new();
-    ctx.register("events", lake::scan_events(lake_dir)?);
-    let lf = ctx.execute(sql).map_err(short).context("the SQL statement is not valid for the lake")?;
-    lf.collect().map_err(short).context("running the query")
-}
-
-/// polars errors can carry the whole query plan; the first line says what went wrong.
-fn short(e: PolarsError) -> anyhow::Error {
-    let text = e.to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    // The list of valid columns repeats the whole schema: keep the message before it.
-    let first = first.split("; valid columns:").next().unwrap_or(first);
-    anyhow::anyhow!("{first}")
 }

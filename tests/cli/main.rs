@@ -8,4 +8,5 @@ mod queries_lib;
 mod query;
 mod recommend;
 mod run;
+mod safety;
 mod usage;
