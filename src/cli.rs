@@ -65,7 +65,8 @@ pub struct IngestArgs {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// SQL text (the table is `events`), the name of a query in the library, or a .sql file.
+    /// SQL text (the table is `events`), the name of a query in the library, a .sql file, or `-`
+    /// for SQL on stdin.
     #[arg(required_unless_present = "list")]
     pub query: Option<String>,
     /// The lake folder.

@@ -302,6 +302,26 @@ fn principal_resolution() {
 }
 
 #[test]
+fn command_line_principals_resolve_to_arns_or_suggest_the_closest() {
+    let a = load(&cli_page());
+    assert_eq!(a.resolve_principal("bob").unwrap(), "arn:aws:iam::123456789012:user/ops/bob");
+    assert_eq!(
+        a.resolve_principal("arn:aws:iam::123456789012:user/bob").unwrap(),
+        "arn:aws:iam::123456789012:user/ops/bob"
+    );
+    assert_eq!(a.resolve_principal("app").unwrap(), "arn:aws:iam::123456789012:role/service-role/app");
+    assert_eq!(a.resolve_principal("arn:aws:iam::123456789012:root").unwrap(), "arn:aws:iam::123456789012:root");
+    let err = a.resolve_principal("arn:aws:iam::123456789012:user/alcie").unwrap_err().to_string();
+    assert!(
+        err.contains("is not a user, role or the root user")
+            && err.contains("did you mean arn:aws:iam::123456789012:user/alice?"),
+        "{err}"
+    );
+    let err = a.resolve_principal("nobody-at-all").unwrap_err().to_string();
+    assert!(!err.contains("did you mean"), "{err}");
+}
+
+#[test]
 fn policy_sets_collect_identity_boundary_and_scps() {
     let mut a = load(&cli_page());
     a.scps = vec![scp::parse_level(&allow("*").to_string(), "00-root", "00-root.json").unwrap()];

@@ -16,7 +16,15 @@ pub fn run(a: &QueryArgs) -> Result<Status> {
         }
         return Ok(Status::Ok);
     }
-    let text = a.query.as_deref().expect("clap requires a query unless --list");
+    let mut text = a.query.clone().expect("clap requires a query unless --list");
+    if text == "-" {
+        text.clear();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).context("reading SQL from stdin")?;
+        if text.trim().is_empty() {
+            crate::usage_bail!("query -: no SQL on stdin");
+        }
+    }
+    let text = text.as_str();
     let lake_dir = a.lake.as_deref().expect("clap requires --lake unless --list");
     let params = queries::parse_params(&a.params)?;
     let sql = if let Some(q) = queries::find(text) {

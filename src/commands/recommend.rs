@@ -32,7 +32,7 @@ pub struct RecommendArgs {
     /// Output folder: policies/, recommendations.json, report.md.
     #[arg(long)]
     pub out: PathBuf,
-    /// Only these principals (repeatable); default every user and role.
+    /// Only these principals (repeatable; ARN or user or role name); default every user and role.
     #[arg(long = "principal")]
     pub principals: Vec<String>,
     #[command(flatten)]
@@ -221,9 +221,10 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         exclude: a.exclude.clone(),
         ..Default::default()
     };
+    let only = a.principals.iter().map(|p| account.resolve_principal(p)).collect::<Result<Vec<_>, _>>()?;
     // Checked before the work: a folder trailtrim may not write into fails at once.
     let mut out_dir = OutputDir::open(&a.out)?;
-    let recs = compute(&a.lake, &account, &a.window.window(), &a.principals, &opts)?;
+    let recs = compute(&a.lake, &account, &a.window.window(), &only, &opts)?;
     write_outputs(&mut out_dir, &recs)?;
     out_dir.finish()?;
     let mut out = std::io::stdout().lock();

@@ -2,9 +2,12 @@
 
 use super::iam::IamArgs;
 use super::Status;
+use crate::account::Account;
+use crate::error::{did_you_mean, UsageError};
 use crate::usage::{self, facts, UsageReport, Window};
 use anyhow::{Context, Result};
 use clap::Args;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -37,7 +40,8 @@ pub struct UsageArgs {
     pub lake: PathBuf,
     #[command(flatten)]
     pub iam: IamArgs,
-    /// Only this principal (user, role or root ARN).
+    /// Only this principal: a user, role or root ARN or a user or role name of the account, or any
+    /// principal ARN seen in the logs.
     #[arg(long)]
     pub principal: Option<String>,
     #[command(flatten)]
@@ -75,9 +79,32 @@ pub fn compute(
     Ok(report)
 }
 
+/// `--principal`: a principal of the account (by ARN or name), or any principal the logs of the
+/// window show (another account's role, say); anything else is a usage error with suggestions.
+fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window, given: &str) -> Result<String> {
+    if let Ok(arn) = account.resolve_principal(given) {
+        return Ok(arn);
+    }
+    facts::refresh(lake).context("computing usage facts")?;
+    if !usage::load_facts(lake, window, Some(given))?.is_empty() {
+        return Ok(given.to_owned());
+    }
+    let logged = usage::load_facts(lake, window, None)?;
+    let mut known: BTreeSet<String> = logged.into_iter().map(|f| f.principal).collect();
+    known.extend(account.principals().into_iter().map(|(arn, _)| arn));
+    Err(UsageError(format!(
+        "principal {given} is neither a user, role or root user of account {} nor seen in the logs of the window{}",
+        account.account_id,
+        did_you_mean(given, known.iter().map(String::as_str))
+    ))
+    .into())
+}
+
 pub fn run(a: &UsageArgs) -> Result<Status> {
     let account = a.iam.load()?;
-    let report = compute(&a.lake, &account, &a.window.window(), a.principal.as_deref(), a.max_unused_days)?;
+    let window = a.window.window();
+    let principal = a.principal.as_deref().map(|p| resolve_principal(&a.lake, &account, &window, p)).transpose()?;
+    let report = compute(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
     let mut out = std::io::stdout().lock();
     match a.format {
         UsageFormat::Json => {
