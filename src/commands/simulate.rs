@@ -44,7 +44,7 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
         return Err(account
             .resolve_principal(&principal)
             .err()
-            .unwrap_or_else(|| UsageError(format!("principal {principal} is not in {}", a.iam.iam.display()))))?;
+            .unwrap_or_else(|| UsageError(format!("principal {principal} is not in {}", a.iam.path().display()))))?;
     };
     let mut context = account.base_context(&principal);
     // Keys every real API request carries; without them region guards in SCPs would always fire.

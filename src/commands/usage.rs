@@ -35,6 +35,7 @@ impl WindowArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("iam", |a| a.required(false)))]
 pub struct UsageArgs {
     #[arg(long)]
     pub lake: PathBuf,
@@ -101,7 +102,17 @@ fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window,
 }
 
 pub fn run(a: &UsageArgs) -> Result<Status> {
-    let account = a.iam.load()?;
+    let iam_given = a.iam.iam.is_some();
+    let account = match a.iam.load_optional()? {
+        Some(account) => account,
+        None => {
+            eprintln!(
+                "trailtrim: note: no --iam: each principal's used and denied actions are listed, but what it is \
+                 granted (and so what it left unused or cannot be observed) needs --iam"
+            );
+            Account::default()
+        }
+    };
     let window = a.window.window();
     let principal = a.principal.as_deref().map(|p| resolve_principal(&a.lake, &account, &window, p)).transpose()?;
     let report = compute(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
@@ -115,7 +126,7 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
             writeln!(out, "principal,type,action,status,count,first_seen,last_seen")?;
             for p in &report.principals {
                 for u in &p.used {
-                    let status = if u.granted { "used" } else { "used-not-granted" };
+                    let status = if u.granted || !iam_given { "used" } else { "used-not-granted" };
                     writeln!(
                         out,
                         "{},{},{},{},{},{},{}",
@@ -143,16 +154,18 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
                 "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
                 "principal", "type", "granted", "used", "unused", "unobs.", "denied"
             )?;
+            // Without --iam the granted side is unknown, not zero.
+            let known = |n: usize| if iam_given { n.to_string() } else { "-".to_owned() };
             for p in &report.principals {
                 writeln!(
                     out,
                     "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
                     p.arn,
                     p.kind,
-                    p.granted_actions,
+                    known(p.granted_actions),
                     p.used.len(),
-                    p.unused.len(),
-                    p.unobservable.len(),
+                    known(p.unused.len()),
+                    known(p.unobservable.len()),
                     p.denied.len()
                 )?;
             }

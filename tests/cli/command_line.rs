@@ -147,3 +147,26 @@ fn principals_may_be_given_by_name() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains(&arn("user/alice")));
 }
+
+#[test]
+fn usage_runs_without_iam_and_says_what_is_missing() {
+    let lake = p(sample_lake());
+    let o = run(&["usage", "--lake", lake, "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no --iam") && stderr(&o).contains("needs --iam"), "{}", stderr(&o));
+    let csv = String::from_utf8(o.stdout).unwrap();
+    let role = arn("role/service/app-server-role");
+    assert!(csv.lines().any(|l| l.starts_with(&format!("{role},")) && l.contains(",used,")), "{csv}");
+    assert!(!csv.contains("used-not-granted") && !csv.contains(",unused,"), "nothing is known to be granted");
+    // The table shows the granted side as unknown, not as zero.
+    let table = run_ok(&["usage", "--lake", lake]);
+    let row = table.lines().find(|l| l.starts_with(&role)).unwrap();
+    assert_eq!(row.split_whitespace().nth(2), Some("-"), "{row}");
+    // The inputs that only make sense with --iam still need it; commands that need IAM still require it.
+    let o = run(&["usage", "--lake", lake, "--scps", p(&sample_logs().join("iam/scps"))]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = scratch("recommend-without-iam");
+    let o = run(&["recommend", "--lake", lake, "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--iam"), "{}", stderr(&o));
+}
