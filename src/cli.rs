@@ -95,7 +95,8 @@ fn parse_account(s: &str) -> Result<String, String> {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// SQL text (the table is `events`), the name of a query in the library, or a .sql file.
+    /// SQL text (the table is `events`), the name of a query in the library, a .sql file, or `-`
+    /// for SQL on stdin.
     #[arg(required_unless_present = "list")]
     pub query: Option<String>,
     /// The lake folder.
@@ -109,4 +110,8 @@ pub struct QueryArgs {
     /// List the queries of the library.
     #[arg(long)]
     pub list: bool,
+    /// Let table functions (`read_csv('path')`, `read_parquet(...)`) read files outside the lake;
+    /// by default they may read only the lake's own files.
+    #[arg(long)]
+    pub allow_files: bool,
 }

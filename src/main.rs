@@ -8,9 +8,16 @@ fn main() -> ExitCode {
     let cli = trailtrim::cli::Cli::parse();
     match trailtrim::commands::run(cli) {
         Ok(status) => ExitCode::from(status as u8),
+        // `trailtrim ... | head -1`: the reader stopped reading; nothing is wrong.
+        Err(e) if trailtrim::error::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("trailtrim: error: {e:#}");
-            ExitCode::from(trailtrim::commands::Status::Failed as u8)
+            let status = if trailtrim::error::is_usage_error(&e) {
+                trailtrim::commands::Status::Usage
+            } else {
+                trailtrim::commands::Status::Failed
+            };
+            ExitCode::from(status as u8)
         }
     }
 }

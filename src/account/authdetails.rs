@@ -225,6 +225,21 @@ fn require_arn(arn: &str, what: &str, name: &str, file: &str) -> Result<(), Acco
 }
 
 fn merge_pages(pages: Vec<Value>, file: &str, warnings: &mut Vec<String>) -> Result<Merged, AccountError> {
+    const LISTS: [&str; 4] = ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"];
+    // Every field is optional, so any JSON object would read as an empty account: a file none of
+    // whose pages has one of the lists is something else (a policy, a credential report, ...).
+    if !pages.iter().any(|p| LISTS.iter().any(|l| p.get(l).is_some())) {
+        let keys: Vec<&str> =
+            pages.iter().filter_map(Value::as_object).flat_map(|o| o.keys()).map(String::as_str).take(5).collect();
+        return Err(AccountError::input(
+            file,
+            format!(
+                "not `aws iam get-account-authorization-details` output: expected a JSON object with {}, found {}",
+                LISTS.join(", "),
+                if keys.is_empty() { "an empty object".to_owned() } else { format!("the keys {}", keys.join(", ")) }
+            ),
+        ));
+    }
     let mut m = Merged::default();
     for (index, value) in pages.into_iter().enumerate() {
         let page: Page = serde_json::from_value(value)

@@ -191,9 +191,26 @@ fn opt_text(v: &str) -> Option<String> {
     }
 }
 
+/// The columns the hygiene checks read (MFA, password use, access keys, root credentials). The
+/// others (creation and rotation of passwords, key regions and services, certificate rotation)
+/// only add detail and read as `N/A` when absent.
+pub const REQUIRED_COLUMNS: &[&str] = &[
+    "password_enabled",
+    "password_last_used",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "cert_1_active",
+    "cert_2_active",
+];
+
 impl CredentialReport {
     /// Parses the CSV. Columns are found by header name, so order and extra columns don't matter;
-    /// missing columns read as `N/A`.
+    /// every column of `REQUIRED_COLUMNS` must be there, the others read as `N/A` when missing.
     pub fn parse(text: &str, file: &str) -> Result<Self, AccountError> {
         let records = parse_csv(text).map_err(|r| AccountError::input(file, r))?;
         let Some(((_, header), rows)) = records.split_first() else {
@@ -202,6 +219,18 @@ impl CredentialReport {
         let col = |name: &str| header.iter().position(|h| h.trim() == name);
         if col("user").is_none() || col("arn").is_none() {
             return Err(AccountError::input(file, "not a credential report: header lacks `user` and `arn` columns"));
+        }
+        // A check whose column is missing would read `N/A` and pass: refuse the report instead.
+        let missing: Vec<&str> = REQUIRED_COLUMNS.iter().copied().filter(|c| col(c).is_none()).collect();
+        if !missing.is_empty() {
+            return Err(AccountError::input(
+                file,
+                format!(
+                    "the credential report lacks the column{} {} that its checks need (renamed or removed?)",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", ")
+                ),
+            ));
         }
         let mut out = Vec::with_capacity(rows.len());
         for (line, cells) in rows {
@@ -250,6 +279,13 @@ impl CredentialReport {
                 certificates,
                 user,
             });
+        }
+        // Without the root row the root checks would find nothing and pass.
+        if !out.iter().any(|r| r.is_root) {
+            return Err(AccountError::input(
+                file,
+                format!("the credential report has no {ROOT_USER} row, which the root user's checks need"),
+            ));
         }
         Ok(CredentialReport { rows: out })
     }
@@ -493,6 +529,29 @@ alice,arn:aws:iam::123456789012:user/alice,2020-01-01T00:00:00+00:00,true,2024-0
         assert!(err.contains("not a credential report"), "{err}");
         let err = CredentialReport::parse("user,arn\n\"x,y\n", "cr.csv").unwrap_err().to_string();
         assert!(err.contains("unterminated"), "{err}");
+    }
+
+    #[test]
+    fn missing_or_renamed_check_columns_are_an_error_naming_them() {
+        let renamed = HEADER.replace("mfa_active", "mfa").replace("access_key_1_active", "key_1_active");
+        let text = format!("{renamed}\nalice,arn:aws:iam::1:user/alice,N/A,true,N/A,N/A,N/A,false,true,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
+        let err = CredentialReport::parse(&text, "cr.csv").unwrap_err().to_string();
+        assert!(err.contains("cr.csv") && err.contains("mfa_active, access_key_1_active"), "{err}");
+        let err = CredentialReport::parse("user,arn\n<root_account>,arn:aws:iam::1:root\n", "cr.csv").unwrap_err();
+        for c in REQUIRED_COLUMNS {
+            assert!(err.to_string().contains(c), "{err}");
+        }
+        // Columns that only add detail may be missing.
+        let slim: Vec<&str> =
+            HEADER.split(',').filter(|c| !c.ends_with("_region") && !c.ends_with("_service")).collect();
+        let cells =
+            "alice,arn:aws:iam::1:user/alice,N/A,true,N/A,N/A,N/A,false,true,N/A,N/A,false,N/A,N/A,false,N/A,false,N/A";
+        assert_eq!(slim.len(), cells.split(',').count());
+        let err = CredentialReport::parse(&format!("{}\n{cells}\n", slim.join(",")), "cr.csv").unwrap_err();
+        assert!(err.to_string().contains("no <root_account> row"), "{err}");
+        let root = "<root_account>,arn:aws:iam::1:root,N/A,not_supported,N/A,N/A,N/A,true,false,N/A,N/A,false,N/A,N/A,false,N/A,false,N/A";
+        let r = CredentialReport::parse(&format!("{}\n{cells}\n{root}\n", slim.join(",")), "cr.csv").unwrap();
+        assert_eq!(r.rows[0].access_keys[0].last_used_region, None);
     }
 
     #[test]

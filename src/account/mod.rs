@@ -204,6 +204,40 @@ impl Account {
         }
     }
 
+    /// The ARN of a principal named on the command line: an ARN `principal` resolves (giving
+    /// the user's or role's own ARN, or the root ARN) or a bare user or role name. Anything
+    /// else is a usage error that suggests the closest principals of the account.
+    pub fn resolve_principal(&self, given: &str) -> Result<String, crate::error::UsageError> {
+        match self.principal(given) {
+            Some(PrincipalRef::User(u)) => return Ok(u.arn.clone()),
+            Some(PrincipalRef::Role(r)) => return Ok(r.arn.clone()),
+            Some(PrincipalRef::Root) => return Ok(self.root_arn()),
+            None => {}
+        }
+        let named: Vec<&str> = self
+            .users
+            .iter()
+            .filter(|u| u.name == given)
+            .map(|u| u.arn.as_str())
+            .chain(self.roles.iter().filter(|r| r.name == given).map(|r| r.arn.as_str()))
+            .collect();
+        match named[..] {
+            [arn] => Ok(arn.to_owned()),
+            [] => {
+                let all = self.principals();
+                Err(crate::error::UsageError(format!(
+                    "principal {given} is not a user, role or the root user of account {}{}",
+                    self.account_id,
+                    crate::error::did_you_mean(given, all.iter().map(|(a, _)| a.as_str()))
+                )))
+            }
+            _ => Err(crate::error::UsageError(format!(
+                "{given} names both a user and a role; give the ARN ({})",
+                named.join(" or ")
+            ))),
+        }
+    }
+
     /// Every user, role and the root user as (ARN, "user" | "role" | "root"), sorted by ARN.
     pub fn principals(&self) -> Vec<(String, &'static str)> {
         let mut out: Vec<(String, &'static str)> = self

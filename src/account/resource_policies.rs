@@ -112,7 +112,12 @@ pub fn parse_file(text: &str, file_name: &str, file: &str) -> Result<Vec<(String
                 format!("entry {}: no resource ARN (give \"arn\" or name the file after the URL-encoded ARN)", i + 1),
             )
         })?;
-        let raw = raw.ok_or_else(|| AccountError::input(file, format!("{arn}: no policy (\"policy\" field)")))?;
+        let raw = raw.ok_or_else(|| {
+            AccountError::input(
+                file,
+                format!("entry {}: {arn}: no policy (expected {{\"arn\": ..., \"policy\": {{...}}}}, a policy document or a service's get-policy output)", i + 1),
+            )
+        })?;
         let doc = decode_document(&raw).map_err(|reason| AccountError::Document {
             file: file.to_string(),
             owner: arn.clone(),
@@ -221,6 +226,19 @@ mod tests {
     fn missing_arn_is_an_error_naming_the_file() {
         let err = parse_file(DOC, "bucket.json", "rp/bucket.json").unwrap_err().to_string();
         assert!(err.contains("rp/bucket.json") && err.contains("ARN"), "{err}");
+    }
+
+    #[test]
+    fn an_entry_without_a_policy_is_an_error_saying_what_was_expected() {
+        let err = parse_file(r#"{"arn":"arn:aws:s3:::logs","Tags":[]}"#, "logs.json", "rp/logs.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rp/logs.json") && err.contains("arn:aws:s3:::logs") && err.contains("\"policy\""),
+            "{err}"
+        );
+        let err = parse_file(r#"[{"Name":"x"}]"#, "x.json", "rp/x.json").unwrap_err().to_string();
+        assert!(err.contains("rp/x.json") && err.contains("entry 1") && err.contains("\"arn\""), "{err}");
     }
 
     #[test]

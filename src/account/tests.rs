@@ -302,6 +302,26 @@ fn principal_resolution() {
 }
 
 #[test]
+fn command_line_principals_resolve_to_arns_or_suggest_the_closest() {
+    let a = load(&cli_page());
+    assert_eq!(a.resolve_principal("bob").unwrap(), "arn:aws:iam::123456789012:user/ops/bob");
+    assert_eq!(
+        a.resolve_principal("arn:aws:iam::123456789012:user/bob").unwrap(),
+        "arn:aws:iam::123456789012:user/ops/bob"
+    );
+    assert_eq!(a.resolve_principal("app").unwrap(), "arn:aws:iam::123456789012:role/service-role/app");
+    assert_eq!(a.resolve_principal("arn:aws:iam::123456789012:root").unwrap(), "arn:aws:iam::123456789012:root");
+    let err = a.resolve_principal("arn:aws:iam::123456789012:user/alcie").unwrap_err().to_string();
+    assert!(
+        err.contains("is not a user, role or the root user")
+            && err.contains("did you mean arn:aws:iam::123456789012:user/alice?"),
+        "{err}"
+    );
+    let err = a.resolve_principal("nobody-at-all").unwrap_err().to_string();
+    assert!(!err.contains("did you mean"), "{err}");
+}
+
+#[test]
 fn policy_sets_collect_identity_boundary_and_scps() {
     let mut a = load(&cli_page());
     a.scps = vec![scp::parse_level(&allow("*").to_string(), "00-root", "00-root.json").unwrap()];
@@ -374,8 +394,22 @@ fn non_authorization_details_input_is_rejected_or_warned() {
     assert!(err.contains("empty.json"), "{err}");
     let err = Account::from_authorization_details_str("[1]", "x.json").unwrap_err().to_string();
     assert!(err.contains("x.json") && err.contains("number"), "{err}");
-    let a = Account::from_authorization_details_str("{\"Foo\": 1}", "x.json").unwrap();
-    assert_eq!(a.warnings.len(), 1);
+    // A JSON object of another shape (a policy document, say) is refused, naming what was expected.
+    let err = Account::from_authorization_details_str("{\"Version\": \"2012-10-17\", \"Statement\": []}", "x.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("x.json")
+            && err.contains("UserDetailList")
+            && err.contains("Version")
+            && err.contains("Statement"),
+        "{err}"
+    );
+    assert!(Account::from_authorization_details_str("{}", "x.json").unwrap_err().to_string().contains("empty object"));
+    // One odd page among real ones is only a warning.
+    let text = format!("{}\n{{\"Foo\": 1}}", cli_page());
+    let a = Account::from_authorization_details_str(&text, "x.json").unwrap();
+    assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
 }
 
 #[test]
@@ -391,8 +425,10 @@ fn load_reads_all_inputs_from_files() {
     std::fs::write(dir.join("scps/00-root.json"), allow("*").to_string()).unwrap();
     let bucket_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]});
     std::fs::write(dir.join("rp/arn%3Aaws%3As3%3A%3A%3Adata.json"), bucket_policy.to_string()).unwrap();
-    std::fs::write(dir.join("report.csv"), "user,arn,mfa_active\n<root_account>,arn:aws:iam::123456789012:root,true\n")
-        .unwrap();
+    let header = format!("user,arn,{}", crate::account::credential_report::REQUIRED_COLUMNS.join(","));
+    let root =
+        "<root_account>,arn:aws:iam::123456789012:root,not_supported,N/A,true,false,N/A,N/A,false,N/A,N/A,false,false";
+    std::fs::write(dir.join("report.csv"), format!("{header}\n{root}\n")).unwrap();
     let a = Account::load(&LoadOptions {
         iam: dir.join("auth.json.gz"),
         scps: Some(dir.join("scps")),

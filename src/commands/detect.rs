@@ -188,9 +188,9 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
         return Ok(Status::Ok);
     }
     let account = match &a.iam {
-        Some(p) => {
-            Some(IamArgs { iam: p.clone(), scps: None, resource_policies: None, credential_report: None }.load()?)
-        }
+        Some(p) => Some(
+            IamArgs { iam: Some(p.clone()), scps: None, resource_policies: None, credential_report: None }.load()?,
+        ),
         None => None,
     };
     let findings = compute(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until)?;

@@ -5,27 +5,39 @@ use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
+/// Required by default; a command that can do without (`usage`) lifts that with
+/// `#[command(mut_arg("iam", |a| a.required(false)))]` and calls `load_optional`.
 #[derive(Debug, Clone, Args)]
 pub struct IamArgs {
     /// `aws iam get-account-authorization-details` output (JSON; CLI or raw API form; pages may be concatenated).
-    #[arg(long)]
-    pub iam: PathBuf,
+    #[arg(long, required = true)]
+    pub iam: Option<PathBuf>,
     /// Service control policies: a folder with one JSON file per level (root first, by file name).
-    #[arg(long)]
+    #[arg(long, requires = "iam")]
     pub scps: Option<PathBuf>,
     /// Folder of resource-based policies (`{"arn": ..., "policy": {...}}` per file).
-    #[arg(long)]
+    #[arg(long, requires = "iam")]
     pub resource_policies: Option<PathBuf>,
     /// IAM credential report CSV (`aws iam get-credential-report`, decoded).
-    #[arg(long)]
+    #[arg(long, requires = "iam")]
     pub credential_report: Option<PathBuf>,
 }
 
 impl IamArgs {
+    /// The account of `--iam`, if given (see `load`).
+    pub fn load_optional(&self) -> Result<Option<Account>> {
+        self.iam.as_ref().map(|_| self.load()).transpose()
+    }
+
+    /// The `--iam` file (clap requires it unless the command made it optional).
+    pub fn path(&self) -> &std::path::Path {
+        self.iam.as_deref().expect("--iam is required by clap")
+    }
+
     /// Load the account; load warnings (e.g. an attached policy that cannot be resolved) go to stderr.
     pub fn load(&self) -> Result<Account> {
         let account = Account::load(&LoadOptions {
-            iam: self.iam.clone(),
+            iam: self.path().to_path_buf(),
             scps: self.scps.clone(),
             resource_policies: self.resource_policies.clone(),
             credential_report: self.credential_report.clone(),

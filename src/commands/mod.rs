@@ -38,8 +38,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Run(a) => run::run(&a),
         Command::Synth(a) => {
             let summary = crate::synth::run(&a)?;
-            serde_json::to_writer_pretty(std::io::stdout().lock(), &summary)?;
-            println!();
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &summary)?;
+            std::io::Write::write_all(&mut out, b"\n")?;
             Ok(Status::Ok)
         }
     }

@@ -21,6 +21,7 @@ pub enum PermFormat {
 pub struct PermissionsArgs {
     #[command(flatten)]
     pub iam: IamArgs,
+    /// A user, role or root ARN of the account, or a user or role name.
     #[arg(long)]
     pub principal: String,
     #[arg(long, value_enum, default_value_t = PermFormat::Table)]
@@ -87,7 +88,7 @@ pub fn effective_permissions(account: &Account, principal: &str) -> Result<Permi
 
 pub fn run(a: &PermissionsArgs) -> Result<Status> {
     let account = a.iam.load()?;
-    let p = effective_permissions(&account, &a.principal)?;
+    let p = effective_permissions(&account, &account.resolve_principal(&a.principal)?)?;
     let mut out = std::io::stdout().lock();
     match a.format {
         PermFormat::Json => {

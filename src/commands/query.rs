@@ -1,9 +1,7 @@
 use super::Status;
 use crate::cli::QueryArgs;
-use crate::{lake, queries, report};
+use crate::{queries, report, sql};
 use anyhow::{Context, Result};
-use polars::prelude::*;
-use polars::sql::SQLContext;
 use std::io::Write;
 
 pub fn run(a: &QueryArgs) -> Result<Status> {
@@ -18,7 +16,15 @@ pub fn run(a: &QueryArgs) -> Result<Status> {
         }
         return Ok(Status::Ok);
     }
-    let text = a.query.as_deref().expect("clap requires a query unless --list");
+    let mut text = a.query.clone().expect("clap requires a query unless --list");
+    if text == "-" {
+        text.clear();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).context("reading SQL from stdin")?;
+        if text.trim().is_empty() {
+            crate::usage_bail!("query -: no SQL on stdin");
+        }
+    }
+    let text = text.as_str();
     let lake_dir = a.lake.as_deref().expect("clap requires --lake unless --list");
     let params = queries::parse_params(&a.params)?;
     let sql = if let Some(q) = queries::find(text) {
@@ -29,24 +35,7 @@ pub fn run(a: &QueryArgs) -> Result<Status> {
     } else {
         text.to_owned()
     };
-    let df = run_sql(lake_dir, &sql)?;
+    let df = sql::run_sql(lake_dir, &sql, a.allow_files)?;
     report::frame::render(&df, a.format, &mut std::io::stdout().lock())?;
     Ok(Status::Ok)
-}
-
-/// Run SQL over the lake with the events registered as the table `events`.
-pub fn run_sql(lake_dir: &std::path::Path, sql: &str) -> Result<DataFrame> {
-    let mut ctx = SQLContext::new();
-    ctx.register("events", lake::scan_events(lake_dir)?);
-    let lf = ctx.execute(sql).map_err(short).context("the SQL statement is not valid for the lake")?;
-    lf.collect().map_err(short).context("running the query")
-}
-
-/// polars errors can carry the whole query plan; the first line says what went wrong.
-fn short(e: PolarsError) -> anyhow::Error {
-    let text = e.to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    // The list of valid columns repeats the whole schema: keep the message before it.
-    let first = first.split("; valid columns:").next().unwrap_or(first);
-    anyhow::anyhow!("{first}")
 }

@@ -4,6 +4,7 @@ use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
 use crate::account::{Account, PrincipalRef};
+use crate::output::{self, OutputDir};
 use crate::recommend::{self, DeniedCall, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind, RecommendOptions};
 use crate::usage::{self, facts, Fact};
 use anyhow::{Context, Result};
@@ -31,7 +32,7 @@ pub struct RecommendArgs {
     /// Output folder: policies/, recommendations.json, report.md.
     #[arg(long)]
     pub out: PathBuf,
-    /// Only these principals (repeatable); default every user and role.
+    /// Only these principals (repeatable; ARN or user or role name); default every user and role.
     #[arg(long = "principal")]
     pub principals: Vec<String>,
     #[command(flatten)]
@@ -220,8 +221,12 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         exclude: a.exclude.clone(),
         ..Default::default()
     };
-    let recs = compute(&a.lake, &account, &a.window.window(), &a.principals, &opts)?;
-    write_outputs(&a.out, &recs)?;
+    let only = a.principals.iter().map(|p| account.resolve_principal(p)).collect::<Result<Vec<_>, _>>()?;
+    // Checked before the work: a folder trailtrim may not write into fails at once.
+    let mut out_dir = OutputDir::open(&a.out)?;
+    let recs = compute(&a.lake, &account, &a.window.window(), &only, &opts)?;
+    write_outputs(&mut out_dir, &recs)?;
+    out_dir.finish()?;
     let mut out = std::io::stdout().lock();
     match a.format {
         SummaryFormat::Md => out.write_all(recommend::render_markdown(&recs).as_bytes())?,
@@ -239,25 +244,29 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
     Ok(if failed > 0 { Status::Rejected } else { Status::Ok })
 }
 
-/// Write policies/, recommendations.json and report.md (each file atomically complete).
-pub fn write_outputs(out: &Path, recs: &[recommend::Recommendation]) -> Result<()> {
-    let policies = out.join("policies");
-    if policies.exists() {
-        // Stale policies of an earlier run must not look like current recommendations.
-        std::fs::remove_dir_all(&policies).with_context(|| format!("clearing {}", policies.display()))?;
-    }
+/// Write policies/, recommendations.json and report.md into an output folder (each file complete
+/// or not at all; stale policies of an earlier run are removed by `OutputDir::finish`).
+pub fn write_outputs(out: &mut OutputDir, recs: &[recommend::Recommendation]) -> Result<()> {
+    let mut encoded = BTreeSet::new();
     for r in recs.iter().filter(|r| r.ok) {
+        if !output::is_account_id(&r.account) {
+            encoded.insert(format!("account id {:?} is not 12 digits", r.account));
+        }
+        if !output::is_iam_name(&r.name) {
+            encoded.insert(format!("{} is named {:?}, not a valid IAM name", r.arn, r.name));
+        }
         for (file, doc) in r.policy_files.iter().zip(&r.documents) {
-            let path = out.join(file);
-            std::fs::create_dir_all(path.parent().expect("policy files are in folders"))?;
             let mut text = serde_json::to_string_pretty(doc)?;
             text.push('\n');
-            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            out.write(file, text.as_bytes())?;
         }
+    }
+    for w in encoded {
+        eprintln!("trailtrim: warning: {w}: percent-encoded in the policy file's path");
     }
     let mut json = serde_json::to_string_pretty(&recommend::recommendations_json(recs))?;
     json.push('\n');
-    std::fs::write(out.join("recommendations.json"), json)?;
-    std::fs::write(out.join("report.md"), recommend::render_markdown(recs))?;
+    out.write("recommendations.json", json.as_bytes())?;
+    out.write("report.md", recommend::render_markdown(recs).as_bytes())?;
     Ok(())
 }

@@ -214,6 +214,9 @@ fn count_root_logins(lake_dir: &Path, window: &usage::Window) -> Result<u64> {
 }
 
 pub fn run(a: &ReportArgs) -> Result<Status> {
+    if a.out.is_dir() {
+        crate::usage_bail!("--out {}: is a folder; `report --out` names the report file to write", a.out.display());
+    }
     let account = a.iam.load()?;
     let window = a.window.window();
     let usage = super::usage::compute(&a.lake, &account, &window, None, a.max_unused_days)?;
@@ -231,13 +234,17 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-pub fn write_report(path: &Path, format: ReportFormat, data: &ComplianceData) -> Result<()> {
-    let text = match format {
+pub fn render_report(format: ReportFormat, data: &ComplianceData) -> String {
+    match format {
         ReportFormat::Html => compliance::render_html(data),
         ReportFormat::Md => compliance::render_markdown(data),
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Write the report file named by `--out` (the only file `report` replaces), complete or not at all.
+pub fn write_report(path: &Path, format: ReportFormat, data: &ComplianceData) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    crate::output::write_atomically(path, render_report(format, data).as_bytes())
 }

@@ -2,12 +2,13 @@
 //! compliance report, all into one output folder.
 
 use super::iam::IamArgs;
-use super::report::{gather, write_report, ReportFormat};
+use super::report::{gather, render_report, ReportFormat};
 use super::usage::WindowArgs;
 use super::Status;
 use crate::ingest::{self, IngestOptions};
+use crate::output::OutputDir;
 use crate::recommend::RecommendOptions;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -42,14 +43,16 @@ struct RunSummary {
     outputs: Vec<String>,
 }
 
-fn write_json(path: &std::path::Path, v: &impl Serialize) -> Result<()> {
+fn write_json(out: &mut OutputDir, file: &str, v: &impl Serialize) -> Result<()> {
     let mut text = serde_json::to_string_pretty(v)?;
     text.push('\n');
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    out.write(file, text.as_bytes())
 }
 
 pub fn run(a: &RunArgs) -> Result<Status> {
     let mut status = Status::Ok;
+    // Checked before the work: a folder trailtrim may not write into fails at once.
+    let mut out = OutputDir::open(&a.out)?;
     let ingest_summary = if a.sources.is_empty() {
         None
     } else {
@@ -64,10 +67,9 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     };
     let account = a.iam.load()?;
     let window = a.window.window();
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
 
     let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
-    write_json(&a.out.join("usage.json"), &usage)?;
+    write_json(&mut out, "usage.json", &usage)?;
     let recs = super::recommend::compute(
         &a.lake,
         &account,
@@ -75,13 +77,13 @@ pub fn run(a: &RunArgs) -> Result<Status> {
         &[],
         &RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() },
     )?;
-    super::recommend::write_outputs(&a.out, &recs)?;
+    super::recommend::write_outputs(&mut out, &recs)?;
     let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
-    write_json(&a.out.join("findings.json"), &serde_json::json!({ "findings": findings }))?;
-    std::fs::write(a.out.join("findings.md"), super::detect::findings_markdown(&findings))?;
+    write_json(&mut out, "findings.json", &serde_json::json!({ "findings": findings }))?;
+    out.write("findings.md", super::detect::findings_markdown(&findings).as_bytes())?;
     let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;
-    write_report(&a.out.join("compliance.html"), ReportFormat::Html, &data)?;
-    write_report(&a.out.join("compliance.md"), ReportFormat::Md, &data)?;
+    out.write("compliance.html", render_report(ReportFormat::Html, &data).as_bytes())?;
+    out.write("compliance.md", render_report(ReportFormat::Md, &data).as_bytes())?;
 
     let not_verified = recs.iter().filter(|r| !r.ok).count();
     if not_verified > 0 {
@@ -120,6 +122,7 @@ pub fn run(a: &RunArgs) -> Result<Status> {
         summary.findings_by_severity.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", "),
         a.out.join("compliance.html").display()
     );
-    write_json(&a.out.join("summary.json"), &summary)?;
+    write_json(&mut out, "summary.json", &summary)?;
+    out.finish()?;
     Ok(status)
 }

@@ -1,6 +1,7 @@
 use super::iam::{arn_account, parse_context, IamArgs};
 use super::Status;
 use crate::catalog::catalog;
+use crate::error::UsageError;
 use crate::policy::{evaluate, Request};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -36,11 +37,16 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
         bail!("{} is not an action of the IAM action catalog", a.action);
     };
     let account = a.iam.load()?;
-    let Some(set) = account.policy_set_for_request(&a.principal, &action, &a.resource) else {
-        eprintln!("trailtrim: error: principal {} is not in {}", a.principal, a.iam.iam.display());
-        return Ok(Status::Usage);
+    // An ARN is used as given (a session ARN keeps its session); a bare name becomes its ARN.
+    let principal =
+        if a.principal.starts_with("arn:") { a.principal.clone() } else { account.resolve_principal(&a.principal)? };
+    let Some(set) = account.policy_set_for_request(&principal, &action, &a.resource) else {
+        return Err(account
+            .resolve_principal(&principal)
+            .err()
+            .unwrap_or_else(|| UsageError(format!("principal {principal} is not in {}", a.iam.path().display()))))?;
     };
-    let mut context = account.base_context(&a.principal);
+    let mut context = account.base_context(&principal);
     // Keys every real API request carries; without them region guards in SCPs would always fire.
     let region = a.region.clone().or_else(|| a.resource.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned));
     context.insert("aws:RequestedRegion", region.unwrap_or_else(|| "us-east-1".to_owned()));
@@ -49,7 +55,7 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
         context.insert_multi(k, v.to_vec());
     }
     let req = Request {
-        principal: a.principal.clone(),
+        principal,
         principal_account: Some(account.account_id.clone()),
         action,
         resource: a.resource.clone(),

@@ -2,9 +2,12 @@
 
 use super::iam::IamArgs;
 use super::Status;
+use crate::account::Account;
+use crate::error::{did_you_mean, UsageError};
 use crate::usage::{self, facts, UsageReport, Window};
 use anyhow::{Context, Result};
 use clap::Args;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -32,12 +35,14 @@ impl WindowArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("iam", |a| a.required(false)))]
 pub struct UsageArgs {
     #[arg(long)]
     pub lake: PathBuf,
     #[command(flatten)]
     pub iam: IamArgs,
-    /// Only this principal (user, role or root ARN).
+    /// Only this principal: a user, role or root ARN or a user or role name of the account, or any
+    /// principal ARN seen in the logs.
     #[arg(long)]
     pub principal: Option<String>,
     #[command(flatten)]
@@ -75,9 +80,42 @@ pub fn compute(
     Ok(report)
 }
 
+/// `--principal`: a principal of the account (by ARN or name), or any principal the logs of the
+/// window show (another account's role, say); anything else is a usage error with suggestions.
+fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window, given: &str) -> Result<String> {
+    if let Ok(arn) = account.resolve_principal(given) {
+        return Ok(arn);
+    }
+    facts::refresh(lake).context("computing usage facts")?;
+    if !usage::load_facts(lake, window, Some(given))?.is_empty() {
+        return Ok(given.to_owned());
+    }
+    let logged = usage::load_facts(lake, window, None)?;
+    let mut known: BTreeSet<String> = logged.into_iter().map(|f| f.principal).collect();
+    known.extend(account.principals().into_iter().map(|(arn, _)| arn));
+    Err(UsageError(format!(
+        "principal {given} is neither a user, role or root user of account {} nor seen in the logs of the window{}",
+        account.account_id,
+        did_you_mean(given, known.iter().map(String::as_str))
+    ))
+    .into())
+}
+
 pub fn run(a: &UsageArgs) -> Result<Status> {
-    let account = a.iam.load()?;
-    let report = compute(&a.lake, &account, &a.window.window(), a.principal.as_deref(), a.max_unused_days)?;
+    let iam_given = a.iam.iam.is_some();
+    let account = match a.iam.load_optional()? {
+        Some(account) => account,
+        None => {
+            eprintln!(
+                "trailtrim: note: no --iam: each principal's used and denied actions are listed, but what it is \
+                 granted (and so what it left unused or cannot be observed) needs --iam"
+            );
+            Account::default()
+        }
+    };
+    let window = a.window.window();
+    let principal = a.principal.as_deref().map(|p| resolve_principal(&a.lake, &account, &window, p)).transpose()?;
+    let report = compute(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
     let mut out = std::io::stdout().lock();
     match a.format {
         UsageFormat::Json => {
@@ -88,7 +126,7 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
             writeln!(out, "principal,type,action,status,count,first_seen,last_seen")?;
             for p in &report.principals {
                 for u in &p.used {
-                    let status = if u.granted { "used" } else { "used-not-granted" };
+                    let status = if u.granted || !iam_given { "used" } else { "used-not-granted" };
                     writeln!(
                         out,
                         "{},{},{},{},{},{},{}",
@@ -116,16 +154,18 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
                 "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
                 "principal", "type", "granted", "used", "unused", "unobs.", "denied"
             )?;
+            // Without --iam the granted side is unknown, not zero.
+            let known = |n: usize| if iam_given { n.to_string() } else { "-".to_owned() };
             for p in &report.principals {
                 writeln!(
                     out,
                     "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
                     p.arn,
                     p.kind,
-                    p.granted_actions,
+                    known(p.granted_actions),
                     p.used.len(),
-                    p.unused.len(),
-                    p.unobservable.len(),
+                    known(p.unused.len()),
+                    known(p.unobservable.len()),
                     p.denied.len()
                 )?;
             }

@@ -576,3 +576,20 @@ fn resource_policy_lookup_uses_boundaries() {
     assert_eq!(name("arn:aws:sqs:us-east-1:111122223333:q").as_deref(), Some("queue"));
     assert_eq!(name("arn:aws:sqs:us-east-1:111122223333:q2"), None);
 }
+
+#[test]
+fn names_and_accounts_from_input_never_climb_out_of_the_policies_folder() {
+    let p = pol("p", doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])));
+    let mut i = input(PrincipalKind::Role, "../../../../tmp/x/evil-role", vec![p], vec![call("s3:GetObject", None, 3)]);
+    i.account = "../..".into();
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(r.policy_files, vec!["policies/..%2F../roles/..%2F..%2F..%2F..%2Ftmp%2Fx%2Fevil-role.json".to_owned()]);
+    for f in &r.policy_files {
+        assert!(std::path::Path::new(f).components().all(|c| matches!(c, std::path::Component::Normal(_))), "{f}");
+    }
+    // An account field of exactly `..` cannot name the parent folder either.
+    i.account = "..".into();
+    let r = recommend(&i, &RecommendOptions::default());
+    assert!(r.policy_files[0].starts_with("policies/%2E%2E/roles/"), "{:?}", r.policy_files);
+}

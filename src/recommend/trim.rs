@@ -552,15 +552,18 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     if !ok {
         notes.push("verification failed: the proposal is not written".into());
     }
+    // Names and the account id come from input: only `output::segment` makes them path segments.
+    let stem = crate::output::segment(&input.name);
     let file_stems: Vec<String> = if !ok {
         Vec::new()
     } else if documents.len() == 1 {
-        vec![input.name.clone()]
+        vec![stem.into_owned()]
     } else {
-        (1..=documents.len()).map(|i| format!("{}-{i}", input.name)).collect()
+        (1..=documents.len()).map(|i| format!("{stem}-{i}")).collect()
     };
+    let account_dir = crate::output::segment(&input.account);
     let policy_files =
-        file_stems.iter().map(|s| format!("policies/{}/{}/{}.json", input.account, input.kind.dir(), s)).collect();
+        file_stems.iter().map(|s| format!("policies/{account_dir}/{}/{s}.json", input.kind.dir())).collect();
     let policy_sizes = documents.iter().map(compact::policy_size).collect();
 
     Recommendation {

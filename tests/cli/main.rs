@@ -1,5 +1,6 @@
 //! End-to-end tests of the `trailtrim` command line (one test binary: one link of polars).
 
+mod command_line;
 mod common;
 mod detect;
 mod ingest;
@@ -9,4 +10,5 @@ mod query;
 mod recommend;
 mod run;
 mod s3;
+mod safety;
 mod usage;

@@ -1,0 +1,172 @@
+//! One command line: SQL from stdin, quiet closed pipes, and unknown principals as usage errors
+//! with suggestions, the same in every command that takes `--principal`.
+
+use crate::common::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn with_stdin(args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(exe())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn query_dash_reads_sql_from_stdin() {
+    let lake = sample_lake();
+    let o = with_stdin(&["query", "-", "--lake", p(lake), "--format", "json"], "SELECT count(*) AS n\nFROM events\n");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["n"].as_u64().unwrap() as usize, sample_counts().1.len());
+    // The file-access rule applies to SQL from stdin too.
+    let o = with_stdin(&["query", "-", "--lake", p(lake)], "SELECT * FROM read_csv('/etc/passwd')");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = with_stdin(&["query", "-", "--lake", p(lake)], "  \n");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no SQL on stdin"), "{}", stderr(&o));
+}
+
+/// `trailtrim ARGS | head -0`: the reader is gone before the first byte is written.
+fn with_closed_stdout(args: &[String]) -> std::process::Output {
+    let mut child = Command::new(exe()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let lake = p(sample_lake()).to_owned();
+    let out = scratch("closed-pipe-recommend");
+    let iam = sample_iam_args();
+    let with_iam = |cmd: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.extend(iam.iter().cloned());
+        v
+    };
+    let commands: Vec<Vec<String>> = vec![
+        vec![
+            "query".into(),
+            "SELECT * FROM events".into(),
+            "--lake".into(),
+            lake.clone(),
+            "--format".into(),
+            "csv".into(),
+        ],
+        vec![
+            "query".into(),
+            "SELECT * FROM events".into(),
+            "--lake".into(),
+            lake.clone(),
+            "--format".into(),
+            "json".into(),
+        ],
+        vec!["query".into(), "--list".into()],
+        with_iam(&["usage", "--lake", &lake, "--format", "json"]),
+        with_iam(&["usage", "--lake", &lake, "--format", "csv"]),
+        with_iam(&["permissions", "--principal", "alice", "--format", "json"]),
+        vec![
+            "detect".into(),
+            "--lake".into(),
+            lake.clone(),
+            "--iam".into(),
+            p(&sample_iam()).into(),
+            "--format".into(),
+            "json".into(),
+        ],
+        vec!["detect".into(), "--lake".into(), lake.clone(), "--list".into()],
+        with_iam(&["recommend", "--lake", &lake, "--out", p(&out), "--format", "md"]),
+    ];
+    for args in commands {
+        let o = with_closed_stdout(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn an_unknown_principal_is_a_usage_error_with_suggestions_everywhere() {
+    let lake = p(sample_lake()).to_owned();
+    let out = scratch("unknown-principal");
+    let typo = arn("user/alcie");
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for cmd in [
+        vec!["usage", "--lake", &lake],
+        vec!["recommend", "--lake", &lake, "--out", p(&out)],
+        vec!["permissions"],
+        vec!["simulate", "--action", "s3:GetObject"],
+    ] {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.extend(sample_iam_args());
+        v.extend(["--principal".into(), typo.clone()]);
+        runs.push(v);
+    }
+    for args in runs {
+        let o = run_owned(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&typo) && err.contains(&format!("did you mean {}?", arn("user/alice"))),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing close: no suggestion, still status 2.
+    let mut args: Vec<String> = vec!["permissions".into()];
+    args.extend(sample_iam_args());
+    args.extend(["--principal".into(), "zzzzzz".into()]);
+    let o = run_owned(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("did you mean"), "{}", stderr(&o));
+}
+
+#[test]
+fn principals_may_be_given_by_name() {
+    let mut args: Vec<String> = vec!["usage".into(), "--lake".into(), p(sample_lake()).into()];
+    args.extend(sample_iam_args());
+    args.extend(["--principal".into(), "app-server-role".into(), "--format".into(), "json".into()]);
+    let v: serde_json::Value =
+        serde_json::from_str(&run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>())).unwrap();
+    let principals = v["principals"].as_array().unwrap();
+    assert_eq!(principals.len(), 1);
+    assert_eq!(principals[0]["arn"], arn("role/service/app-server-role"));
+
+    let mut args: Vec<String> = vec!["simulate".into()];
+    args.extend(sample_iam_args());
+    args.extend(["--principal".into(), "alice".into(), "--action".into(), "s3:ListAllMyBuckets".into()]);
+    let o = run_owned(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&arn("user/alice")));
+}
+
+#[test]
+fn usage_runs_without_iam_and_says_what_is_missing() {
+    let lake = p(sample_lake());
+    let o = run(&["usage", "--lake", lake, "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no --iam") && stderr(&o).contains("needs --iam"), "{}", stderr(&o));
+    let csv = String::from_utf8(o.stdout).unwrap();
+    let role = arn("role/service/app-server-role");
+    assert!(csv.lines().any(|l| l.starts_with(&format!("{role},")) && l.contains(",used,")), "{csv}");
+    assert!(!csv.contains("used-not-granted") && !csv.contains(",unused,"), "nothing is known to be granted");
+    // The table shows the granted side as unknown, not as zero.
+    let table = run_ok(&["usage", "--lake", lake]);
+    let row = table.lines().find(|l| l.starts_with(&role)).unwrap();
+    assert_eq!(row.split_whitespace().nth(2), Some("-"), "{row}");
+    // The inputs that only make sense with --iam still need it; commands that need IAM still require it.
+    let o = run(&["usage", "--lake", lake, "--scps", p(&sample_logs().join("iam/scps"))]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = scratch("recommend-without-iam");
+    let o = run(&["recommend", "--lake", lake, "--out", p(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--iam"), "{}", stderr(&o));
+}
