@@ -30,22 +30,7 @@ pub fn lock_for_writing(lake: &Path) -> Result<WriteLock> {
     Ok(WriteLock(f))
 }
 
-/// A valid `account=` partition value: 12 digits (or `unknown` when no source names one).
-pub fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A valid `region=` partition value: `us-east-1`, `us-gov-west-1`, `cn-north-1`,
-/// `us-isob-east-1`, `eu-central-2` (letters, then a number of at most two digits).
-pub fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let (Some((number, words)), true) = (parts.split_last(), s.len() <= 32) else { return false };
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && words.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && (1..=2).contains(&number.len())
-        && number.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::names::{is_account_id as is_account, is_region};
 
 /// Columns stored in every events Parquet file, in order, with their types.
 /// (Partition columns `account`, `region`, `event_date` come from the directory names.)

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod lake;
 pub mod mapping;
 pub mod measure;
+pub mod names;
 pub mod output;
 pub mod policy;
 pub mod queries;

@@ -14,22 +14,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-/// Characters of IAM names (`[\w+=,.@-]`, ASCII) other than letters and digits: kept as they are.
-const IAM_PUNCTUATION: &[u8] = b"_+=,.@-";
-
-/// Everything but letters, digits and [`IAM_PUNCTUATION`] is percent-encoded.
+/// Everything but letters, digits and [`crate::names::IAM_PUNCTUATION`] is percent-encoded.
 const ENCODED: &AsciiSet =
     &NON_ALPHANUMERIC.remove(b'_').remove(b'+').remove(b'=').remove(b',').remove(b'.').remove(b'@').remove(b'-');
 
-/// An IAM user, role, group or policy name: `[\w+=,.@-]+` (ASCII word characters).
-pub fn is_iam_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || IAM_PUNCTUATION.contains(&b))
-}
-
-/// An AWS account id: exactly 12 digits.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::names::{is_account_id, is_iam_name};
 
 /// An input value as one safe path segment. IAM names and account ids come out unchanged;
 /// anything else is percent-encoded (`../x` -> `..%2Fx`), `.` and `..` become `%2E` and

@@ -229,7 +229,7 @@ impl Caller {
                 "sts" if res.starts_with("federated-user/") => shape = Shape::FederatedUser,
                 _ => {}
             }
-        } else if is_account_id(principal) {
+        } else if crate::names::is_account_id(principal) {
             shape = Shape::Root;
             account.get_or_insert_with(|| principal.to_string());
         } else if principal.ends_with(".amazonaws.com") || principal.ends_with(".amazonaws.com.cn") {
@@ -255,13 +255,9 @@ impl Caller {
     }
 }
 
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// The account named by a Principal AWS entry (`123456789012` or `arn:...:iam::123456789012:root`).
 fn entry_account(entry: &str) -> Option<&str> {
-    if is_account_id(entry) {
+    if crate::names::is_account_id(entry) {
         return Some(entry);
     }
     split_arn(entry).filter(|p| p[0] == "arn" && p[2] == "iam" && p[5] == "root").map(|p| p[4])
