@@ -113,6 +113,7 @@ struct RowCall<'a> {
     denied: bool,
     error_code: Option<&'a str>,
     source_ip: Option<&'a str>,
+    region: &'a str,
 }
 
 /// Map every event of `df` (READ_COLUMNS, `event_time` as Int64) and call `f` per (action,
@@ -174,6 +175,7 @@ fn for_each_call(df: &DataFrame, counts: &mut MappingCounts, mut f: impl FnMut(R
                     denied,
                     error_code: ev.error_code,
                     source_ip: ev.source_ip,
+                    region: ev.aws_region.unwrap_or(""),
                 });
             }
         }
@@ -257,13 +259,10 @@ pub fn event_facts(
         return Ok(out);
     }
     let wanted = Series::new("ids".into(), event_ids.iter().cloned().collect::<Vec<String>>());
-    for files in lake::partition_files(lake_dir, window)? {
-        let region = files[0]
-            .ancestors()
-            .filter_map(|d| d.file_name()?.to_str()?.strip_prefix("region=").map(str::to_owned))
-            .next()
-            .unwrap_or_default();
-        let df = read_events(&files, Some(col("event_id").is_in(lit(wanted.clone()).implode(false), false)))?;
+    // One scan of the window (the region partition is the event's own region).
+    let files: Vec<PathBuf> = lake::partition_files(lake_dir, window)?.into_iter().flatten().collect();
+    if !files.is_empty() {
+        let df = read_events(&files, Some(col("event_id").is_in(lit(wanted).implode(false), false)))?;
         let mut counts = MappingCounts::new();
         for_each_call(&df, &mut counts, |c| {
             let fact = super::Fact {
@@ -273,7 +272,7 @@ pub fn event_facts(
                 action: c.action.action.clone(),
                 resource: c.resource.to_owned(),
                 via_service: c.principal.via_service.clone().unwrap_or_default(),
-                region: region.clone(),
+                region: c.region.to_owned(),
                 count: u64::from(!c.denied),
                 denied_count: u64::from(c.denied),
                 error_codes: c.error_code.map(str::to_owned).into_iter().collect(),
