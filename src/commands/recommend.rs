@@ -5,7 +5,10 @@ use super::usage::WindowArgs;
 use super::Status;
 use crate::account::{Account, PrincipalRef};
 use crate::output::{self, OutputDir};
-use crate::recommend::{self, DeniedCall, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind, RecommendOptions};
+use crate::recommend::{
+    self, DeniedCall, IncidentFinding, IncidentUse, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind,
+    RecommendOptions,
+};
 use crate::usage::{self, facts, Fact};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -54,6 +57,14 @@ pub struct RecommendArgs {
     /// Write customer-managed-policy-sized documents (6 144 characters) instead of inline ones.
     #[arg(long)]
     pub managed: bool,
+    /// Findings to trim against (findings.json of `detect --format json` or `run`); without it the
+    /// detectors run on the lake. Calls in the events of high or critical findings are not
+    /// evidence of need: actions used only there are left out and listed.
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<PathBuf>,
+    /// Keep actions used only in the events of high or critical findings.
+    #[arg(long, conflicts_with = "findings")]
+    pub keep_incident_actions: bool,
     #[arg(long, value_enum, default_value_t = SummaryFormat::None)]
     pub format: SummaryFormat,
 }
@@ -88,6 +99,7 @@ fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, St
 }
 
 /// Build the engine's input for one principal from its facts and the usage report entry.
+#[allow(clippy::too_many_arguments)]
 fn input_for(
     account: &Account,
     arn: &str,
@@ -96,6 +108,7 @@ fn input_for(
     created: Option<&str>,
     facts: &[&Fact],
     unobservable: &BTreeSet<String>,
+    incident_only: Vec<IncidentUse>,
     window: (i64, i64),
 ) -> Option<PrincipalInput> {
     let policies = account.policy_set(arn)?;
@@ -154,12 +167,13 @@ fn input_for(
         observed: calls.into_values().collect(),
         denied: denied.into_values().collect(),
         unobservable: unobservable.clone(),
+        incident_only,
         window_start_ms: window.0,
         window_end_ms: window.1,
     })
 }
 
-/// Compute recommendations (shared with `report`).
+/// Compute recommendations (shared with `report`), counting every successful call as use.
 pub fn compute(
     lake: &Path,
     account: &Account,
@@ -167,8 +181,31 @@ pub fn compute(
     only: &[String],
     opts: &RecommendOptions,
 ) -> Result<Vec<recommend::Recommendation>> {
+    compute_with_findings(lake, account, window, only, opts, None)
+}
+
+/// Compute recommendations; with `findings`, the calls in the events of high or critical ones
+/// are not counted as use (see [`recommend::incidents`]).
+pub fn compute_with_findings(
+    lake: &Path,
+    account: &Account,
+    window: &usage::Window,
+    only: &[String],
+    opts: &RecommendOptions,
+    findings: Option<&[IncidentFinding]>,
+) -> Result<Vec<recommend::Recommendation>> {
     facts::refresh(lake).context("computing usage facts")?;
-    let all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
+    let mut all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
+    let mut incident_only = BTreeMap::new();
+    if let Some(findings) = findings {
+        let ids: BTreeSet<String> =
+            findings.iter().filter(|f| f.is_incident()).flat_map(|f| f.event_ids.iter().cloned()).collect();
+        let events: Vec<(String, Fact)> = facts::event_facts(lake, window, &ids)?
+            .into_iter()
+            .map(|(id, f)| (id, usage::resolve_passed_roles(std::slice::from_ref(&f), account).remove(0)))
+            .collect();
+        (all, incident_only) = recommend::incidents::set_aside(all, &events, findings);
+    }
     let report = usage::build_report(&all, account, None);
     let unobservable: BTreeMap<&str, BTreeSet<String>> =
         report.principals.iter().map(|p| (p.arn.as_str(), p.unobservable.iter().cloned().collect())).collect();
@@ -204,7 +241,9 @@ pub fn compute(
         };
         let fs = by_principal.get(arn.as_str()).cloned().unwrap_or_default();
         let unobs = unobservable.get(arn.as_str()).unwrap_or(&empty);
-        if let Some(i) = input_for(account, &arn, kind, &name, created.as_deref(), &fs, unobs, (start, end)) {
+        let incidents = incident_only.remove(&arn).unwrap_or_default();
+        if let Some(i) = input_for(account, &arn, kind, &name, created.as_deref(), &fs, unobs, incidents, (start, end))
+        {
             inputs.push(i);
         }
     }
@@ -224,7 +263,19 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
     let only = a.principals.iter().map(|p| account.resolve_principal(p)).collect::<Result<Vec<_>, _>>()?;
     // Checked before the work: a folder trailtrim may not write into fails at once.
     let mut out_dir = OutputDir::open(&a.out)?;
-    let recs = compute(&a.lake, &account, &a.window.window(), &only, &opts)?;
+    let window = a.window.window();
+    let findings: Option<Vec<IncidentFinding>> = if a.keep_incident_actions {
+        None
+    } else if let Some(path) = &a.findings {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let parsed = recommend::incidents::parse_findings(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a findings.json ({e})", path.display()))?;
+        Some(parsed)
+    } else {
+        let found = super::detect::compute(&a.lake, Some(&account), &window, None)?;
+        Some(found.iter().map(IncidentFinding::from).collect())
+    };
+    let recs = compute_with_findings(&a.lake, &account, &window, &only, &opts, findings.as_deref())?;
     write_outputs(&mut out_dir, &recs)?;
     out_dir.finish()?;
     let mut out = std::io::stdout().lock();

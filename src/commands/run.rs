@@ -7,7 +7,7 @@ use super::usage::WindowArgs;
 use super::Status;
 use crate::ingest::{self, IngestOptions};
 use crate::output::OutputDir;
-use crate::recommend::RecommendOptions;
+use crate::recommend::{IncidentFinding, RecommendOptions};
 use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Keep actions used only in the events of high or critical findings in the recommendations
+    /// (by default they are left out and listed).
+    #[arg(long)]
+    pub keep_incident_actions: bool,
 }
 
 #[derive(Serialize)]
@@ -70,15 +74,17 @@ pub fn run(a: &RunArgs) -> Result<Status> {
 
     let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
     write_json(&mut out, "usage.json", &usage)?;
-    let recs = super::recommend::compute(
+    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
+    let incidents: Vec<IncidentFinding> = findings.iter().map(IncidentFinding::from).collect();
+    let recs = super::recommend::compute_with_findings(
         &a.lake,
         &account,
         &window,
         &[],
         &RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() },
+        (!a.keep_incident_actions).then_some(&incidents[..]),
     )?;
     super::recommend::write_outputs(&mut out, &recs)?;
-    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
     write_json(&mut out, "findings.json", &serde_json::json!({ "findings": findings }))?;
     out.write("findings.md", super::detect::findings_markdown(&findings).as_bytes())?;
     let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;

@@ -17,6 +17,11 @@
 //! - a request value that cannot be read as the operator's type (a number, a date, an IP)
 //!   satisfies neither the operator nor its negation; likewise a policy value whose variable
 //!   cannot be resolved never matches, and a negated operator with such a value is false.
+//!
+//! Three-valued evaluation ([`Condition::truth`]): a caller that knows some keys cannot be in its
+//! context (CloudTrail does not record resource tags, for instance) names them, and a condition
+//! on such a key that the context lacks is [`Truth::Unknown`] whatever its operator, since the
+//! real request may have carried any value or none.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -233,6 +238,28 @@ impl fmt::Display for Operator {
     }
 }
 
+/// Truth of a condition (or a conjunction of them) when some keys cannot be known.
+/// Ordered so that a conjunction is the minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Truth {
+    False,
+    Unknown,
+    True,
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// A predicate on lowercased context keys: true for keys the caller's context cannot carry.
+pub type UnknownKeys<'a> = &'a dyn Fn(&str) -> bool;
+
 /// A policy value compiled for its operator.
 #[derive(Debug, Clone, PartialEq)]
 enum PolicyValue {
@@ -344,6 +371,16 @@ impl Condition {
             None if negated => request_values.iter().all(|rv| satisfies(rv)),
             None => request_values.iter().any(|rv| satisfies(rv)),
         }
+    }
+
+    /// Three-valued [`matches`](Self::matches): Unknown when the key is absent from `ctx` (or
+    /// empty) and `unknown` says the context could not have carried it.
+    pub fn truth(&self, ctx: &dyn Lookup, unknown: UnknownKeys) -> Truth {
+        let absent = ctx.values(&self.key_lower).is_none_or(|v| v.is_empty());
+        if absent && unknown(&self.key_lower) {
+            return Truth::Unknown;
+        }
+        self.matches(ctx).into()
     }
 
     fn resolve(&self, ctx: &dyn Lookup) -> Vec<Option<Resolved>> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::condition::Condition;
+use super::condition::{Condition, Truth, UnknownKeys};
 use super::matching::ActionPattern;
 use super::variables::{Lookup, ResourcePattern};
 
@@ -200,6 +200,26 @@ impl Statement {
     /// Do all conditions hold in `ctx`?
     pub fn conditions_hold(&self, ctx: &dyn Lookup) -> bool {
         self.conditions.iter().all(|c| c.matches(ctx))
+    }
+
+    /// Three-valued [`conditions_hold`](Self::conditions_hold): False if some condition is
+    /// false, else Unknown if some condition is on a key `unknown` names and `ctx` lacks.
+    pub fn conditions_truth(&self, ctx: &dyn Lookup, unknown: UnknownKeys) -> Truth {
+        self.conditions.iter().map(|c| c.truth(ctx, unknown)).min().unwrap_or(Truth::True)
+    }
+
+    /// The condition keys (as written) that make [`conditions_truth`](Self::conditions_truth)
+    /// unknown in `ctx`.
+    pub fn unknown_condition_keys(&self, ctx: &dyn Lookup, unknown: UnknownKeys) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .conditions
+            .iter()
+            .filter(|c| c.truth(ctx, unknown) == Truth::Unknown)
+            .map(|c| c.key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 
     /// The raw action patterns (of Action or NotAction, see `action.negated`).

@@ -29,6 +29,10 @@
 //!   caller ARN, and for a session also its role (as AWS documents for NotPrincipal).
 //! - The account root user has every identity permission (SCPs still apply).
 //! - Requests whose principal or resource account is unknown are treated as same-account.
+//! - [`evaluate_observed`] evaluates a request known to have succeeded when some condition keys
+//!   cannot be known: an Allow whose conditions are unknown "may allow" and counts as allowing
+//!   (named in [`Evaluation::assumed`]); a Deny whose conditions are unknown is taken not to
+//!   have applied, since the request succeeded. [`evaluate`] knows every key.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -36,6 +40,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
+use super::condition::{Truth, UnknownKeys};
 use super::document::{Effect, NamedPolicy, PolicyKind, PolicySet, PrincipalType, Principals, Statement};
 use super::matching::split_arn;
 use super::variables::Lookup;
@@ -171,6 +176,10 @@ pub struct Evaluation {
     pub statements: Vec<StatementRef>,
     /// Human-readable: which layer decided.
     pub reason: String,
+    /// Allow: those of `statements` that allow only if conditions on unknown keys held
+    /// ([`evaluate_observed`]); always empty for [`evaluate`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<StatementRef>,
 }
 
 /// How a resource-policy Principal element matched the caller (weakest first).
@@ -342,17 +351,22 @@ fn match_principals(p: &Principals, c: &Caller) -> Option<Grant> {
 struct EvalCtx<'a> {
     ctx: &'a Context,
     fallback: BTreeMap<&'static str, Vec<String>>,
+    unknown: UnknownKeys<'a>,
+}
+
+fn no_unknown_keys(_: &str) -> bool {
+    false
 }
 
 impl<'a> EvalCtx<'a> {
-    fn new(req: &'a Request, caller: &Caller) -> EvalCtx<'a> {
+    fn new(req: &'a Request, caller: &Caller, unknown: UnknownKeys<'a>) -> EvalCtx<'a> {
         let mut fallback = BTreeMap::new();
         let arn = caller.role_arn().unwrap_or_else(|| req.principal.clone());
         fallback.insert("aws:principalarn", vec![arn]);
         if let Some(a) = &caller.account {
             fallback.insert("aws:principalaccount", vec![a.clone()]);
         }
-        EvalCtx { ctx: &req.context, fallback }
+        EvalCtx { ctx: &req.context, fallback, unknown }
     }
 }
 
@@ -366,8 +380,8 @@ fn uses_principal(kind: PolicyKind) -> bool {
     matches!(kind, PolicyKind::Resource | PolicyKind::Trust)
 }
 
-/// Does the statement apply to the request? Some(grant) if so (Direct for policy kinds without
-/// a Principal element).
+/// Does the statement apply to the request? Some((grant, assumed)) if so (Direct for policy
+/// kinds without a Principal element); `assumed`: an Allow whose conditions are unknown.
 fn statement_applies(
     st: &Statement,
     kind: PolicyKind,
@@ -375,7 +389,7 @@ fn statement_applies(
     req: &Request,
     caller: &Caller,
     ctx: &EvalCtx,
-) -> Option<Grant> {
+) -> Option<(Grant, bool)> {
     if !st.matches_action_lower(action_lower) {
         return None;
     }
@@ -385,16 +399,21 @@ fn statement_applies(
     } else {
         Grant::Direct
     };
-    if !st.matches_resource_in(&req.resource, ctx) || !st.conditions_hold(ctx) {
+    if !st.matches_resource_in(&req.resource, ctx) {
         return None;
     }
-    Some(grant)
+    match (st.conditions_truth(ctx, ctx.unknown), st.effect) {
+        (Truth::True, _) => Some((grant, false)),
+        (Truth::Unknown, Effect::Allow) => Some((grant, true)),
+        _ => None,
+    }
 }
 
 #[derive(Default)]
 struct Scan {
     allows: Vec<(StatementRef, Grant)>,
     denies: Vec<StatementRef>,
+    assumed: Vec<StatementRef>,
 }
 
 impl Scan {
@@ -416,8 +435,11 @@ fn scan<'p>(
     let mut out = Scan::default();
     for np in policies {
         for (i, st) in np.policy.statements.iter().enumerate() {
-            if let Some(g) = statement_applies(st, np.kind, action_lower, req, caller, ctx) {
+            if let Some((g, assumed)) = statement_applies(st, np.kind, action_lower, req, caller, ctx) {
                 let r = StatementRef { policy: np.name.clone(), kind: np.kind, sid: st.sid.clone(), index: i };
+                if assumed {
+                    out.assumed.push(r.clone());
+                }
                 match st.effect {
                     Effect::Allow => out.allows.push((r, g)),
                     Effect::Deny => out.denies.push(r),
@@ -432,7 +454,7 @@ fn scan<'p>(
 /// identity, boundaries, SCP levels, session, resource. For recommendation provenance.
 pub fn matching_statements(set: &PolicySet, req: &Request) -> Vec<(StatementRef, Effect)> {
     let caller = Caller::new(&req.principal, req.principal_account.as_deref());
-    let ctx = EvalCtx::new(req, &caller);
+    let ctx = EvalCtx::new(req, &caller, &no_unknown_keys);
     let action = req.action.to_ascii_lowercase();
     let all = set
         .identity
@@ -448,13 +470,19 @@ pub fn matching_statements(set: &PolicySet, req: &Request) -> Vec<(StatementRef,
 }
 
 fn implicit(reason: impl Into<String>) -> Evaluation {
-    Evaluation { decision: Decision::ImplicitDeny, statements: Vec::new(), reason: reason.into() }
+    Evaluation { decision: Decision::ImplicitDeny, statements: Vec::new(), reason: reason.into(), assumed: Vec::new() }
 }
 
 /// Evaluate one request against a principal's policy set.
 pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
+    evaluate_observed(set, req, &no_unknown_keys)
+}
+
+/// Evaluate a request that is known to have succeeded, when the keys `unknown` names (and the
+/// context lacks) cannot be known: see the module docs. With no unknown key it is [`evaluate`].
+pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -> Evaluation {
     let caller = Caller::new(&req.principal, req.principal_account.as_deref());
-    let ctx = EvalCtx::new(req, &caller);
+    let ctx = EvalCtx::new(req, &caller, unknown);
     let action = req.action.to_ascii_lowercase();
     let run = |ps: &[NamedPolicy]| scan(ps, &action, req, &caller, &ctx);
 
@@ -475,6 +503,7 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             decision: Decision::ExplicitDeny,
             statements: denies,
             reason: format!("explicit deny by {}", names.join(", ")),
+            assumed: Vec::new(),
         };
     }
 
@@ -587,7 +616,12 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
             statements.extend(r.allows.iter().map(|(r, _)| r.clone()));
         }
     }
-    Evaluation { decision: Decision::Allow, statements, reason }
+    let assumed = statements
+        .iter()
+        .filter(|r| identity.assumed.contains(r) || resource.as_ref().is_some_and(|s| s.assumed.contains(r)))
+        .cloned()
+        .collect();
+    Evaluation { decision: Decision::Allow, statements, reason, assumed }
 }
 
 fn trust_failure(g: Grant, identity_failure: &str) -> String {
@@ -887,4 +921,100 @@ fn covers_every_resource(st: &Statement, service_lower: &str) -> bool {
 /// One-off [`Access`] for an action. For many actions build an [`AccessIndex`] once.
 pub fn action_access(set: &PolicySet, action: &str, principal: &PrincipalInfo) -> Access {
     AccessIndex::new(set, principal).access(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse_policy;
+
+    fn set(doc: serde_json::Value) -> PolicySet {
+        let mut s = PolicySet::default();
+        s.identity.push(NamedPolicy::new("p", PolicyKind::Identity, parse_policy(&doc).unwrap()));
+        s
+    }
+
+    fn req(action: &str, resource: &str) -> Request {
+        let mut r = Request {
+            principal: "arn:aws:iam::111122223333:user/bob".into(),
+            action: action.into(),
+            resource: resource.into(),
+            ..Request::default()
+        };
+        r.context.insert("aws:username", "bob");
+        r
+    }
+
+    fn tags(key: &str) -> bool {
+        key.starts_with("aws:resourcetag/")
+    }
+
+    #[test]
+    fn an_allow_on_an_unknown_key_may_allow_and_is_named() {
+        let s = set(serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Own", "Effect": "Allow", "Action": "ec2:StartInstances", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}},
+            {"Sid": "Ip", "Effect": "Allow", "Action": "ec2:StopInstances", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+        ]}));
+        let r = req("ec2:StartInstances", "arn:aws:ec2:us-east-1:111122223333:instance/i-1");
+        // Plain evaluation: the key is absent, so StringEquals is false.
+        assert_eq!(evaluate(&s, &r).decision, Decision::ImplicitDeny);
+        let ev = evaluate_observed(&s, &r, &tags);
+        assert_eq!(ev.decision, Decision::Allow);
+        assert_eq!(ev.assumed.len(), 1);
+        assert_eq!(ev.assumed[0].to_string(), "p#Own");
+        // A known key that is false still decides: unknown AND false is false.
+        let mut r2 = req("ec2:StopInstances", "*");
+        r2.context.insert("aws:SourceIp", "192.0.2.1");
+        assert_eq!(evaluate_observed(&s, &r2, &tags).decision, Decision::ImplicitDeny);
+        r2.context.insert("aws:SourceIp", "10.1.2.3");
+        assert_eq!(evaluate_observed(&s, &r2, &tags).decision, Decision::Allow);
+        // A key present in the context is evaluated, not assumed.
+        let mut r3 = r.clone();
+        r3.context.insert("aws:ResourceTag/owner", "alice");
+        assert_eq!(evaluate_observed(&s, &r3, &tags).decision, Decision::ImplicitDeny);
+        r3.context.insert("aws:ResourceTag/owner", "bob");
+        let ev = evaluate_observed(&s, &r3, &tags);
+        assert_eq!(ev.decision, Decision::Allow);
+        assert!(ev.assumed.is_empty());
+    }
+
+    #[test]
+    fn a_deny_on_an_unknown_key_did_not_apply_to_a_successful_call() {
+        let s = set(serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+            {"Sid": "Prod", "Effect": "Deny", "Action": "ec2:StopInstances", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}},
+            {"Sid": "NotVpce", "Effect": "Deny", "Action": "ec2:StopInstances", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}
+        ]}));
+        let r = req("ec2:StopInstances", "*");
+        // Plain: StringNotEquals on an absent key is true, so NotVpce denies.
+        assert_eq!(evaluate(&s, &r).decision, Decision::ExplicitDeny);
+        let unknown = |k: &str| tags(k) || k == "aws:sourcevpce";
+        let ev = evaluate_observed(&s, &r, &unknown);
+        assert_eq!(ev.decision, Decision::Allow);
+        assert!(ev.assumed.is_empty(), "the allow is unconditional");
+    }
+
+    #[test]
+    fn every_operator_on_an_absent_unknown_key_is_unknown() {
+        for (op, val) in [
+            ("StringEquals", "x"),
+            ("StringNotEquals", "x"),
+            ("StringLikeIfExists", "x*"),
+            ("ForAllValues:StringEquals", "x"),
+            ("ForAnyValue:StringEquals", "x"),
+            ("Null", "true"),
+            ("Null", "false"),
+        ] {
+            let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {op: {"aws:ResourceTag/k": val}}}
+            ]});
+            let st = &parse_policy(&doc).unwrap().statements[0];
+            assert_eq!(st.conditions_truth(&Context::new(), &tags), Truth::Unknown, "{op}");
+            assert_eq!(st.unknown_condition_keys(&Context::new(), &tags), vec!["aws:ResourceTag/k"], "{op}");
+        }
+    }
 }

@@ -21,13 +21,13 @@ pub mod matching;
 pub mod parse;
 pub mod variables;
 
-pub use condition::{BaseOp, Condition, Operator, SetQualifier};
+pub use condition::{BaseOp, Condition, Operator, SetQualifier, Truth, UnknownKeys};
 pub use document::{
     ActionList, Effect, NamedPolicy, Policy, PolicyKind, PolicySet, PrincipalType, Principals, ResourceList, Statement,
 };
 pub use evaluate::{
-    action_access, evaluate, matching_statements, Access, AccessIndex, Context, Decision, Evaluation, PrincipalInfo,
-    Request, StatementRef,
+    action_access, evaluate, evaluate_observed, matching_statements, Access, AccessIndex, Context, Decision,
+    Evaluation, PrincipalInfo, Request, StatementRef,
 };
 pub use matching::{ActionPattern, ArnGlob, Glob};
 pub use parse::{parse_policy, validate_for_kind, PolicyError};

@@ -97,6 +97,7 @@ pub fn synthetic_inputs(principals: usize, calls: usize) -> Vec<PrincipalInput> 
                 observed,
                 denied: Vec::new(),
                 unobservable: BTreeSet::new(),
+                incident_only: Vec::new(),
                 window_start_ms: T0,
                 window_end_ms: T0 + 90 * DAY,
             }

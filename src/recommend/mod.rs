@@ -30,6 +30,7 @@
 
 pub mod bench;
 mod compact;
+pub mod incidents;
 mod render;
 mod resources;
 mod trim;
@@ -46,6 +47,7 @@ use serde_json::Value;
 use crate::policy::{NamedPolicy, PolicySet};
 
 pub use compact::policy_size;
+pub use incidents::{IncidentFinding, IncidentUse};
 pub use render::{render_csv, render_markdown};
 pub use resources::{generalise, pattern_covers, Generalise};
 pub use verify::verify;
@@ -134,6 +136,9 @@ pub struct PrincipalInput {
     pub denied: Vec<DeniedCall>,
     /// Granted actions CloudTrail could not show (canonical names).
     pub unobservable: BTreeSet<String>,
+    /// Actions whose only calls were in the events of high or critical findings; those calls
+    /// are not in `observed` (see [`incidents`]).
+    pub incident_only: Vec<IncidentUse>,
     pub window_start_ms: i64,
     pub window_end_ms: i64,
 }
@@ -223,6 +228,30 @@ impl Confidence {
     }
 }
 
+/// Outcome of the static check (every request, not only the observed ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaticCheck {
+    /// For every action a proposal Allow statement names (wildcards expanded over the catalog)
+    /// and each of its resource patterns, an original statement allows it under the same or
+    /// fewer conditions, and every original Deny that applies is kept.
+    #[default]
+    Proved,
+    Failed,
+}
+
+/// A request the proposal may allow and the original does not (or not under the same
+/// conditions): the first one the static check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counterexample {
+    pub action: String,
+    /// A resource pattern of the proposal (`*` when the check is not about one resource).
+    pub resource: String,
+    /// The proposal statement (Sid, or `(no Sid)`), or the original deny that is missing.
+    pub statement: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Verification {
     /// Distinct observed calls (action, resource, context) the original allowed and that were
@@ -232,6 +261,11 @@ pub struct Verification {
     pub replayed_events: u64,
     pub still_allowed: usize,
     pub broader_than_original: bool,
+    /// The static check over all requests: `proved` or `failed` (then see `counterexample`).
+    #[serde(rename = "static")]
+    pub static_check: StaticCheck,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
     /// Why the proposal was rejected (empty when it passed).
     pub failures: Vec<String>,
 }
@@ -257,6 +291,11 @@ pub struct Evidence {
     pub statements: Vec<String>,
     /// Distinct resources seen (`*` when the events named none).
     pub resources: usize,
+    /// `statement: keys` when the calls were allowed only if that statement's conditions on
+    /// keys CloudTrail does not record held (the statement "may allow"; a successful call says
+    /// it did). The action is then kept with the statement's resources and conditions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_conditions: Vec<String>,
 }
 
 /// One line of the granted-versus-used diff.
@@ -294,12 +333,43 @@ pub struct Recommendation {
     pub sparse_wildcards: Vec<SparseWildcard>,
     pub used_not_granted: Vec<String>,
     pub denied_only: Vec<String>,
+    /// Actions used only in incident findings' events: not evidence of need, not kept.
+    pub incident_only: Vec<IncidentUse>,
     pub evidence: Vec<Evidence>,
     pub diff: Vec<DiffLine>,
     pub policy_sizes: Vec<usize>,
     pub notes: Vec<String>,
     /// False: the proposal failed verification and must not be written.
     pub ok: bool,
+}
+
+/// Condition keys the request context of an observed call carries whenever they apply (built by
+/// the `recommend` command from the event and the account model): a key of this list that a
+/// call's context lacks was absent from the request. Every other key a call's context lacks is
+/// unknown (resource and request tags, `aws:TagKeys`, `aws:SourceVpce`, organisation ids and
+/// paths, MFA, service-specific keys, `iam:PassedToService` of an inferred PassRole, ...).
+/// Lowercase; a trailing `/` is a prefix.
+pub const CARRIED_KEYS: &[&str] = &[
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principaltype",
+    "aws:principaltag/",
+    "aws:username",
+    "aws:userid",
+    "aws:requestedregion",
+    "aws:sourceip",
+    "aws:securetransport",
+    "aws:currenttime",
+    "aws:viaawsservice",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+];
+
+/// True for a (lowercased) condition key that CloudTrail-derived context cannot carry, see
+/// [`CARRIED_KEYS`]: a condition on it is unknown, and a successful call shows it held.
+pub fn unknown_key(key_lower: &str) -> bool {
+    !CARRIED_KEYS.iter().any(|k| if k.ends_with('/') { key_lower.starts_with(k) } else { key_lower == *k })
 }
 
 /// Recommend a trimmed policy for one principal.

@@ -34,11 +34,18 @@ fn principal(s: &mut String, r: &Recommendation) {
     let v = &r.verification;
     let _ = writeln!(
         s,
-        "- Verification: {} of {} observed calls ({} events) still allowed; broader than original: {}",
+        "- Verification: {} of {} observed calls ({} events) still allowed; broader than original: {}; static check: {}",
         v.still_allowed,
         v.replayed_calls,
         v.replayed_events,
-        if v.broader_than_original { "yes" } else { "no" }
+        if v.broader_than_original { "yes" } else { "no" },
+        match v.static_check {
+            super::StaticCheck::Proved => "proved".to_string(),
+            super::StaticCheck::Failed => match &v.counterexample {
+                Some(c) => format!("failed ({} on {} in {})", c.action, c.resource, c.statement),
+                None => "failed".to_string(),
+            },
+        }
     );
     if r.ok {
         if r.policy_files.is_empty() {
@@ -59,6 +66,12 @@ fn principal(s: &mut String, r: &Recommendation) {
     }
     s.push_str("```\n");
 
+    if !r.incident_only.is_empty() {
+        s.push_str("\n### Used only in incidents\n\n");
+        for u in &r.incident_only {
+            let _ = writeln!(s, "- `{}` ({} events): {}", u.action, u.events, u.note);
+        }
+    }
     if !r.dead_statements.is_empty() {
         s.push_str("\n### Statements that matched no call\n\n");
         for d in &r.dead_statements {

@@ -37,6 +37,7 @@ fn input(kind: PrincipalKind, name: &str, policies: Vec<NamedPolicy>, observed: 
         observed,
         denied: Vec::new(),
         unobservable: BTreeSet::new(),
+        incident_only: Vec::new(),
         window_start_ms: T0,
         window_end_ms: T0 + 90 * DAY,
     }
@@ -592,4 +593,171 @@ fn names_and_accounts_from_input_never_climb_out_of_the_policies_folder() {
     i.account = "..".into();
     let r = recommend(&i, &RecommendOptions::default());
     assert!(r.policy_files[0].starts_with("policies/%2E%2E/roles/"), "{:?}", r.policy_files);
+}
+
+fn tag_gated_group_policy() -> NamedPolicy {
+    pol(
+        "developers/own-instances",
+        doc(json!([
+            {"Sid": "OwnInstances", "Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+             "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}},
+            {"Sid": "Read", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
+            {"Sid": "Reboot", "Effect": "Allow", "Action": "ec2:RebootInstances", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}}
+        ])),
+    )
+}
+
+#[test]
+fn conditional_grants_on_keys_cloudtrail_lacks_are_kept_with_their_conditions() {
+    let instance = "arn:aws:ec2:us-east-1:111122223333:instance/i-0b0b";
+    let mut calls = vec![
+        call("ec2:StartInstances", Some(instance), 25),
+        call("ec2:StopInstances", Some(instance), 25),
+        call("ec2:DescribeInstances", None, 10),
+    ];
+    for c in &mut calls {
+        c.context = vec![("aws:username".into(), "bob".into())];
+    }
+    let r = recommend(
+        &input(PrincipalKind::User, "bob", vec![tag_gated_group_policy()], calls),
+        &RecommendOptions::default(),
+    );
+    assert_verified(&r);
+    assert!(r.used_not_granted.is_empty(), "{:?}", r.used_not_granted);
+    let st = statement_for(&r, "ec2:StartInstances");
+    assert_eq!(as_list(&st["Action"]), vec!["ec2:StartInstances", "ec2:StopInstances"]);
+    // The statement's resources, not the one instance seen: new instances tagged for bob work too.
+    assert_eq!(st["Resource"], "*");
+    assert_eq!(st["Condition"]["StringEquals"]["aws:ResourceTag/owner"], "${aws:username}");
+    // RebootInstances was never called: removed as usual.
+    assert!(!proposed_actions(&r).contains("ec2:RebootInstances"));
+    let ev = r.evidence.iter().find(|e| e.action == "ec2:StopInstances").unwrap();
+    assert_eq!(ev.unknown_conditions, vec!["developers/own-instances#OwnInstances: aws:ResourceTag/owner"]);
+    assert!(r.evidence.iter().find(|e| e.action == "ec2:DescribeInstances").unwrap().unknown_conditions.is_empty());
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("conditions CloudTrail does not record") && n.contains("ec2:StartInstances")));
+    let json = serde_json::to_string(&r.evidence).unwrap();
+    assert!(json.contains("unknown_conditions"));
+}
+
+#[test]
+fn a_known_key_that_fails_still_drops_the_call_and_a_proven_statement_wins() {
+    // A call whose known context contradicts every allowing statement is "no longer granted";
+    // where a proven statement also allows, it is chosen over the one that only may allow.
+    let policy = pol(
+        "p",
+        doc(json!([
+            {"Sid": "Office", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "StringEquals": {"s3:ExistingObjectTag/team": "x"}}},
+            {"Sid": "Tagged", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*",
+             "Condition": {"StringEquals": {"aws:RequestTag/team": "x"}}},
+            {"Sid": "Plain", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/in/*"}
+        ])),
+    );
+    let mut get = call("s3:GetObject", Some("arn:aws:s3:::b/k"), 3);
+    get.context = vec![("aws:SourceIp".into(), "192.0.2.1".into())];
+    let put = call("s3:PutObject", Some("arn:aws:s3:::b/in/k"), 3);
+    let r = recommend(&input(PrincipalKind::Role, "r", vec![policy], vec![get, put]), &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(r.used_not_granted, vec!["s3:GetObject"]);
+    let st = statement_for(&r, "s3:PutObject");
+    assert!(st.get("Condition").is_none(), "{st}");
+    assert!(r.evidence.iter().all(|e| e.unknown_conditions.is_empty()));
+}
+
+#[test]
+fn inferred_passrole_without_a_known_service_may_be_allowed() {
+    let policy = pol(
+        "p",
+        doc(json!([
+            {"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/app",
+             "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}
+        ])),
+    );
+    // Inferred from RunInstances with an instance profile: the service is not recorded.
+    let pass = call("iam:PassRole", Some("arn:aws:iam::111122223333:role/app"), 2);
+    let r = recommend(&input(PrincipalKind::Role, "r", vec![policy], vec![pass]), &RecommendOptions::default());
+    assert_verified(&r);
+    assert!(r.used_not_granted.is_empty());
+    let st = statement_for(&r, "iam:PassRole");
+    assert_eq!(st["Condition"]["StringEquals"]["iam:PassedToService"], "ec2.amazonaws.com");
+    assert_eq!(r.evidence[0].unknown_conditions, vec!["p#Pass: iam:PassedToService"]);
+}
+
+#[test]
+fn carried_keys_are_known_and_others_unknown() {
+    for k in ["aws:sourceip", "aws:username", "aws:principaltag/team", "aws:requestedregion"] {
+        assert!(!unknown_key(k), "{k}");
+    }
+    for k in [
+        "aws:resourcetag/owner",
+        "aws:requesttag/x",
+        "aws:tagkeys",
+        "aws:sourcevpce",
+        "aws:principalorgpaths",
+        "aws:resourceorgid",
+        "aws:multifactorauthpresent",
+        "s3:prefix",
+        "iam:passedtoservice",
+        "ec2:resourcetag/x",
+    ] {
+        assert!(unknown_key(k), "{k}");
+    }
+}
+
+#[test]
+fn the_static_check_catches_a_broadened_proposal() {
+    let i = input(
+        PrincipalKind::Role,
+        "app",
+        vec![app_policy()],
+        vec![call("s3:GetObject", Some("arn:aws:s3:::examplecorp-data/a.csv"), 5)],
+    );
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+    assert_eq!(r.verification.static_check, StaticCheck::Proved);
+    assert!(r.verification.counterexample.is_none());
+    let json = serde_json::to_value(&r.verification).unwrap();
+    assert_eq!(json["static"], "proved");
+
+    // Every observed call is still allowed, so replay alone would pass these.
+    let broadened = [
+        // Another bucket.
+        doc(json!([{"Sid": "Wide", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*"}])),
+        // A wildcard the original covers (s3:* on the bucket), then an action it never grants.
+        doc(
+            json!([{"Sid": "Wild", "Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::examplecorp-data/*"},
+                   {"Sid": "Kms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]),
+        ),
+        // A condition of the original dropped.
+        doc(json!([{"Sid": "Plain", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}])),
+    ];
+    let conditional = pol(
+        "cond",
+        doc(json!([{"Sid": "Vpc", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+                    "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}])),
+    );
+    let cond_input =
+        input(PrincipalKind::Role, "c", vec![conditional], vec![call("s3:GetObject", Some("arn:aws:s3:::b/k"), 1)]);
+    let expected = [
+        (&i, "s3:GetObject", "arn:aws:s3:::*", "Wide"),
+        (&i, "kms:Decrypt", "*", "Kms"),
+        (&cond_input, "s3:GetObject", "arn:aws:s3:::b/*", "Plain"),
+    ];
+    for (d, (inp, action, resource, sid)) in broadened.iter().zip(expected) {
+        let v = verify(inp, std::slice::from_ref(d));
+        assert_eq!(v.static_check, StaticCheck::Failed, "{d}");
+        assert_eq!(v.still_allowed, v.replayed_calls, "replay passes: {:?}", v.failures);
+        assert_eq!(serde_json::to_value(&v).unwrap()["counterexample"]["action"], action);
+        let c = v.counterexample.expect("a counterexample");
+        assert_eq!(
+            (c.action.as_str(), c.resource.as_str(), c.statement.as_str()),
+            (action, resource, sid),
+            "{}",
+            c.reason
+        );
+    }
 }

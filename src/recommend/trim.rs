@@ -10,11 +10,13 @@ use super::compact::{self, canonical, Draft, Grant, Parts, ResourceSpec};
 use super::resources::{covered_by_any, generalise, Generalise};
 use super::verify::{self, Mode, Replay};
 use super::{
-    Confidence, DiffLine, Evidence, ObservedCall, PrincipalInput, RecommendOptions, Recommendation, SparseWildcard,
+    Confidence, DiffLine, Evidence, IncidentUse, ObservedCall, PrincipalInput, RecommendOptions, Recommendation,
+    SparseWildcard,
 };
 use crate::catalog::catalog;
 use crate::policy::{
-    evaluate, Access, AccessIndex, Context, Decision, Effect, PolicyKind, PolicySet, PrincipalInfo, Request, Statement,
+    evaluate_observed, Access, AccessIndex, Context, Decision, Effect, PolicyKind, PolicySet, PrincipalInfo, Request,
+    Statement, Truth,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -112,9 +114,10 @@ impl ResourcePolicySlot {
     }
 }
 
-/// Identity Allow statements that apply to the action under the call's context, resource
-/// ignored (for calls whose resource is unknown).
-fn allows_ignoring_resource(set: &PolicySet, req: &Request) -> Vec<(String, usize)> {
+/// Identity Allow statements that apply (or may apply, see [`super::unknown_key`]) to the action
+/// under the call's context, resource ignored (for calls whose resource is unknown); with
+/// whether each was assumed.
+fn allows_ignoring_resource(set: &PolicySet, req: &Request) -> Vec<((String, usize), bool)> {
     let mut ctx = req.context.clone();
     if ctx.get("aws:PrincipalArn").is_none() {
         ctx.insert("aws:PrincipalArn", req.principal.clone());
@@ -127,8 +130,13 @@ fn allows_ignoring_resource(set: &PolicySet, req: &Request) -> Vec<(String, usiz
     let mut out = Vec::new();
     for np in &set.identity {
         for (i, st) in np.policy.statements.iter().enumerate() {
-            if st.effect == Effect::Allow && st.matches_action(&req.action) && st.conditions_hold(&ctx) {
-                out.push((np.name.clone(), i));
+            if st.effect != Effect::Allow || !st.matches_action(&req.action) {
+                continue;
+            }
+            match st.conditions_truth(&ctx, &super::unknown_key) {
+                Truth::True => out.push(((np.name.clone(), i), false)),
+                Truth::Unknown => out.push(((np.name.clone(), i), true)),
+                Truth::False => {}
             }
         }
     }
@@ -142,6 +150,8 @@ pub(crate) struct Included<'a> {
     pub mode: Mode,
     /// (policy name, statement index) of allowing identity statements.
     pub allowing: Vec<(String, usize)>,
+    /// Those of `allowing` that allow only if conditions on keys CloudTrail does not carry held.
+    pub assumed: Vec<(String, usize)>,
 }
 
 pub(crate) struct Classified<'a> {
@@ -179,21 +189,22 @@ pub(crate) fn classify<'a>(input: &'a PrincipalInput, set: &mut PolicySet, index
         };
         let req = request_for(input, call, &action);
         slot.apply(set, input, &req.resource);
-        let ev = evaluate(set, &req);
+        // The call succeeded: conditions on keys CloudTrail does not carry may have held.
+        let ev = evaluate_observed(set, &req, &super::unknown_key);
         if ev.decision == Decision::Allow {
-            let allowing = ev
-                .statements
-                .iter()
-                .filter(|r| r.kind == PolicyKind::Identity)
-                .map(|r| (r.policy.clone(), r.index))
-                .collect();
-            out.included.push(Included { call, action, mode: Mode::Exact, allowing });
+            let refs = |v: &[crate::policy::StatementRef]| {
+                v.iter().filter(|r| r.kind == PolicyKind::Identity).map(|r| (r.policy.clone(), r.index)).collect()
+            };
+            let (allowing, assumed) = (refs(&ev.statements), refs(&ev.assumed));
+            out.included.push(Included { call, action, mode: Mode::Exact, allowing, assumed });
             continue;
         }
         if call.resource.is_none() && ev.decision == Decision::ImplicitDeny && index.access(&action) != Access::None {
-            let allowing = allows_ignoring_resource(set, &req);
-            if !allowing.is_empty() {
-                out.included.push(Included { call, action, mode: Mode::AnyResource, allowing });
+            let found = allows_ignoring_resource(set, &req);
+            if !found.is_empty() {
+                let assumed = found.iter().filter(|(_, a)| *a).map(|(r, _)| r.clone()).collect();
+                let allowing = found.into_iter().map(|(r, _)| r).collect();
+                out.included.push(Included { call, action, mode: Mode::AnyResource, allowing, assumed });
                 continue;
             }
         }
@@ -291,15 +302,19 @@ struct GroupAcc {
     any_resource: bool,
     passed: BTreeSet<String>,
     passed_unknown: bool,
+    /// Some call was allowed by the statement only if its conditions on keys CloudTrail does not
+    /// carry held.
+    assumed: bool,
 }
 
-/// Rank allowing statements: Keep-marked first, then conditional ones (narrower), then ones
-/// with specific resources, then set order.
-fn choose(ids: &[usize], stmts: &[IdStatement], keep: &dyn Fn(&Statement) -> bool) -> usize {
+/// Rank allowing statements: Keep-marked first, then ones proven to allow (not only under
+/// unknown conditions), then conditional ones (narrower), then ones with specific resources,
+/// then set order.
+fn choose(ids: &[usize], assumed: &BTreeSet<usize>, stmts: &[IdStatement], keep: &dyn Fn(&Statement) -> bool) -> usize {
     let rank = |&i: &usize| {
         let st = stmts[i].st;
         let star = st.resources().contains(&"*") || st.resource.is_none();
-        (!keep(st), st.conditions.is_empty(), star, i)
+        (!keep(st), assumed.contains(&i), st.conditions.is_empty(), star, i)
     };
     *ids.iter().min_by_key(|i| rank(i)).unwrap_or(&ids[0])
 }
@@ -326,19 +341,35 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     let mut per_action_stmts: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     let mut groups: BTreeMap<(String, usize), GroupAcc> = BTreeMap::new();
     let mut resource_policy_only: BTreeSet<String> = BTreeSet::new();
+    // Action -> "statement: keys" of the conditions CloudTrail could not show for it.
+    let mut unknown_conditions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for inc in &classified.included {
-        let ids: Vec<usize> = inc.allowing.iter().filter_map(|(p, i)| by_ref.get(&(p.as_str(), *i)).copied()).collect();
+        let to_ids = |refs: &[(String, usize)]| -> Vec<usize> {
+            refs.iter().filter_map(|(p, i)| by_ref.get(&(p.as_str(), *i)).copied()).collect()
+        };
+        let ids = to_ids(&inc.allowing);
+        let assumed: BTreeSet<usize> = to_ids(&inc.assumed).into_iter().collect();
         if ids.is_empty() {
             resource_policy_only.insert(inc.action.clone());
             continue;
         }
         matched.extend(&ids);
         per_action_stmts.entry(inc.action.clone()).or_default().extend(&ids);
-        let chosen = choose(&ids, &stmts, &keep);
+        let chosen = choose(&ids, &assumed, &stmts, &keep);
         if keep(stmts[chosen].st) {
             continue;
         }
         let g = groups.entry((inc.action.clone(), chosen)).or_default();
+        if assumed.contains(&chosen) {
+            g.assumed = true;
+            let ctx = call_context(inc.call);
+            let keys = stmts[chosen].st.unknown_condition_keys(&ctx, &super::unknown_key);
+            unknown_conditions.entry(inc.action.clone()).or_default().insert(format!(
+                "{}: {}",
+                stmts[chosen].label,
+                keys.join(", ")
+            ));
+        }
         match (&inc.mode, &inc.call.resource) {
             (Mode::Exact, Some(r)) => {
                 g.resources.insert(r.clone());
@@ -372,6 +403,10 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         let resources = if g.any_resource {
             unscoped.insert(action.clone());
             resource_spec_of(st)
+        } else if g.assumed {
+            // The calls prove only that the statement may allow: its conditions (resource tags,
+            // ...) decide which resources, and new resources that satisfy them must keep working.
+            resource_spec_of(st)
         } else if with_variables {
             // `${aws:username}`-style patterns are already per-principal; observed ARNs could
             // not be shown to be covered without the request context.
@@ -404,6 +439,12 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         notes.push(format!(
             "resources unknown for some calls of {}: kept the original statement's resources for them",
             unscoped.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !unknown_conditions.is_empty() {
+        notes.push(format!(
+            "allowed only under conditions CloudTrail does not record, so kept with the statement's resources and conditions: {}",
+            unknown_conditions.keys().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
 
@@ -521,7 +562,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         .map(|(_, s)| s.label.clone())
         .collect();
     let sparse_wildcards = sparse(&stmts, &per_action_stmts);
-    let evidence = evidence(&classified.included, &per_action_stmts, &stmts);
+    let evidence = evidence(&classified.included, &per_action_stmts, &stmts, &unknown_conditions);
     let not_granted: Vec<String> = classified.not_granted.keys().cloned().collect();
     let diff = diff_lines(&granted, &used, &unobservable, &not_granted);
 
@@ -533,6 +574,20 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     }
     if !denied_only.is_empty() {
         notes.push(format!("refused and never successful in the window, not granted: {}", denied_only.join(", ")));
+    }
+    let (whole, partly): (Vec<&IncidentUse>, Vec<&IncidentUse>) =
+        input.incident_only.iter().partition(|u| u.resources.is_empty());
+    if !whole.is_empty() {
+        notes.push(format!(
+            "not kept, used only in the events of high or critical findings: {}",
+            whole.iter().map(|u| u.action.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !partly.is_empty() {
+        notes.push(format!(
+            "calls on some resources of {} were made only in the events of high or critical findings and are not counted as use (see the incidents section)",
+            partly.iter().map(|u| u.action.as_str()).collect::<Vec<_>>().join(", ")
+        ));
     }
     if !not_granted.is_empty() {
         notes.push(format!(
@@ -585,6 +640,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         sparse_wildcards,
         used_not_granted: not_granted,
         denied_only,
+        incident_only: input.incident_only.clone(),
         evidence,
         diff,
         policy_sizes,
@@ -621,6 +677,7 @@ fn evidence(
     included: &[Included],
     per_action: &BTreeMap<String, BTreeSet<usize>>,
     stmts: &[IdStatement],
+    unknown_conditions: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<Evidence> {
     struct Acc {
         count: u64,
@@ -656,6 +713,7 @@ fn evidence(
                 .map(|ids| ids.iter().map(|&i| stmts[i].label.clone()).collect())
                 .unwrap_or_default(),
             resources: a.resources.len(),
+            unknown_conditions: unknown_conditions.get(action).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
         })
         .collect()
 }

@@ -27,10 +27,11 @@ use serde_json::Value;
 use super::compact::canonical;
 use super::resources::pattern_covers;
 use super::trim::{base_set, classify, identity_statements, principal_info, request_for, ResourcePolicySlot};
-use super::{ObservedCall, PrincipalInput, Verification};
+use super::{Counterexample, ObservedCall, PrincipalInput, StaticCheck, Verification};
 use crate::catalog::catalog;
 use crate::policy::{
-    evaluate, parse_policy, Access, AccessIndex, Decision, Effect, NamedPolicy, PolicyKind, PolicySet, Statement,
+    evaluate_observed, parse_policy, Access, AccessIndex, Decision, Effect, NamedPolicy, PolicyKind, PolicySet,
+    Statement, Truth,
 };
 
 /// How a call was allowed originally.
@@ -89,8 +90,15 @@ pub(crate) fn check(
     let mut pset = match proposal_set(original, documents) {
         Ok(s) => s,
         Err(e) => {
-            v.failures.push(e);
+            v.failures.push(e.clone());
             v.broader_than_original = true;
+            v.static_check = StaticCheck::Failed;
+            v.counterexample = Some(Counterexample {
+                action: "*".into(),
+                resource: "*".into(),
+                statement: "(document)".into(),
+                reason: e,
+            });
             return v;
         }
     };
@@ -115,14 +123,17 @@ fn replay(input: &PrincipalInput, pset: &mut PolicySet, replays: &[Replay], v: &
     for r in replays {
         let req = request_for(input, r.call, &r.action);
         slot.apply(pset, input, &req.resource);
-        let ev = evaluate(pset, &req);
+        // As in `classify`: conditions on keys CloudTrail does not carry may hold.
+        let ev = evaluate_observed(pset, &req, &super::unknown_key);
         let ok = ev.decision == Decision::Allow
             || (r.mode == Mode::AnyResource
                 && ev.decision == Decision::ImplicitDeny
                 && pindex.access(&r.action) != Access::None
                 && pset.identity.iter().any(|np| {
                     np.policy.statements.iter().any(|st| {
-                        st.effect == Effect::Allow && st.matches_action(&r.action) && st.conditions_hold(&req.context)
+                        st.effect == Effect::Allow
+                            && st.matches_action(&r.action)
+                            && st.conditions_truth(&req.context, &super::unknown_key) != Truth::False
                     })
                 }));
         if ok {
@@ -174,6 +185,28 @@ pub(crate) fn allowed_universe(set: &PolicySet) -> BTreeSet<String> {
         .collect()
 }
 
+/// Failure messages of the static check, and the first counterexample.
+#[derive(Default)]
+struct Findings {
+    failures: Vec<String>,
+    listed: usize,
+    first: Option<Counterexample>,
+}
+
+impl Findings {
+    fn fail(&mut self, action: &str, resource: &str, statement: &str, msg: String) {
+        if self.first.is_none() {
+            self.first = Some(Counterexample {
+                action: action.to_owned(),
+                resource: resource.to_owned(),
+                statement: statement.to_owned(),
+                reason: msg.clone(),
+            });
+        }
+        push_limited(&mut self.failures, &mut self.listed, msg);
+    }
+}
+
 fn broader(input: &PrincipalInput, original: &PolicySet, pset: &PolicySet, v: &mut Verification) {
     let cat = catalog();
     let pinfo = principal_info(input);
@@ -181,8 +214,7 @@ fn broader(input: &PrincipalInput, original: &PolicySet, pset: &PolicySet, v: &m
     let pindex = AccessIndex::new(pset, &pinfo);
     let ostmts = identity_statements(original);
     let ojson: BTreeSet<String> = ostmts.iter().map(|s| canonical(s.st.to_json()).to_string()).collect();
-    let mut failures = Vec::new();
-    let mut listed = 0;
+    let mut found = Findings::default();
     let mut universe: BTreeSet<String> = BTreeSet::new();
 
     for np in &pset.identity {
@@ -191,28 +223,25 @@ fn broader(input: &PrincipalInput, original: &PolicySet, pset: &PolicySet, v: &m
                 continue;
             }
             let actions = statement_actions(st);
+            let label = st.sid.clone().unwrap_or_else(|| "(no Sid)".into());
             for raw in st.actions() {
                 if !st.action.negated && cat.expand(raw).is_empty() {
-                    push_limited(
-                        &mut failures,
-                        &mut listed,
-                        format!("proposal names {raw}, which matches no catalog action"),
-                    );
+                    found.fail(raw, "*", &label, format!("proposal names {raw}, which matches no catalog action"));
                 }
             }
             universe.extend(actions.iter().cloned());
             if ojson.contains(&canonical(st.to_json()).to_string()) {
                 continue;
             }
-            let label = st.sid.clone().unwrap_or_else(|| "(no Sid)".into());
             let Some(res) = st.resource.as_ref() else {
-                push_limited(&mut failures, &mut listed, format!("statement {label} has no Resource"));
+                found.fail("*", "*", &label, format!("statement {label} has no Resource"));
                 continue;
             };
             if st.action.negated {
-                push_limited(
-                    &mut failures,
-                    &mut listed,
+                found.fail(
+                    "*",
+                    "*",
+                    &label,
                     format!("statement {label} uses NotAction and is not an original statement"),
                 );
                 continue;
@@ -240,9 +269,10 @@ fn broader(input: &PrincipalInput, original: &PolicySet, pset: &PolicySet, v: &m
                             }
                     });
                     if !covered {
-                        push_limited(
-                            &mut failures,
-                            &mut listed,
+                        found.fail(
+                            a,
+                            r,
+                            &label,
                             format!(
                                 "statement {label}: {a} on {r} is not granted by any original statement with the same or fewer conditions"
                             ),
@@ -256,11 +286,7 @@ fn broader(input: &PrincipalInput, original: &PolicySet, pset: &PolicySet, v: &m
     for a in &universe {
         let (p, o) = (pindex.access(a), oindex.access(a));
         if p > o {
-            push_limited(
-                &mut failures,
-                &mut listed,
-                format!("{a}: proposal access {} exceeds original {}", p.as_str(), o.as_str()),
-            );
+            found.fail(a, "*", "(all)", format!("{a}: proposal access {} exceeds original {}", p.as_str(), o.as_str()));
         }
     }
 
@@ -271,21 +297,26 @@ fn broader(input: &PrincipalInput, original: &PolicySet, pset: &PolicySet, v: &m
         .map(|st| canonical(st.to_json()).to_string())
         .collect();
     for o in ostmts.iter().filter(|o| o.st.effect == Effect::Deny) {
-        let applies = universe.iter().any(|a| o.st.matches_action(a));
-        if applies && !pjson.contains(&canonical(o.st.to_json()).to_string()) {
-            push_limited(
-                &mut failures,
-                &mut listed,
-                format!("original deny {} applies to proposed actions but is missing", o.label),
-            );
+        let applies = universe.iter().find(|a| o.st.matches_action(a));
+        if let Some(a) = applies {
+            if !pjson.contains(&canonical(o.st.to_json()).to_string()) {
+                found.fail(
+                    a,
+                    "*",
+                    &o.label,
+                    format!("original deny {} applies to proposed actions but is missing", o.label),
+                );
+            }
         }
     }
 
-    if listed > MAX_LISTED {
-        failures.push(format!("{} more broader-than-original findings", listed - MAX_LISTED));
+    if found.listed > MAX_LISTED {
+        found.failures.push(format!("{} more broader-than-original findings", found.listed - MAX_LISTED));
     }
-    if !failures.is_empty() {
+    if !found.failures.is_empty() {
         v.broader_than_original = true;
-        v.failures.extend(failures);
+        v.static_check = StaticCheck::Failed;
+        v.counterexample = found.first;
+        v.failures.extend(found.failures);
     }
 }

@@ -173,12 +173,22 @@ fn user(
     })
 }
 
-fn group(name: &str, created: &str, attached: Vec<Value>) -> Value {
+fn group(name: &str, created: &str, inline: Vec<(&str, Value)>, attached: Vec<Value>) -> Value {
     json!({
         "Path": "/", "GroupName": name, "GroupId": stable_id("AGPA", name, 17),
         "Arn": format!("arn:aws:iam::{ACCOUNT}:group/{name}"), "CreateDate": created,
-        "GroupPolicyList": [], "AttachedManagedPolicies": attached,
+        "GroupPolicyList": inline.into_iter().map(|(n, d)| json!({"PolicyName": n, "PolicyDocument": d})).collect::<Vec<_>>(),
+        "AttachedManagedPolicies": attached,
     })
+}
+
+/// Developers may start and stop the instances tagged with their own name (CloudTrail does not
+/// record the tag: a trimmed policy must keep this grant as it is).
+fn own_instances_policy() -> Value {
+    json!({"Version": V, "Statement": [
+        {"Sid": "OwnInstances", "Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}},
+    ]})
 }
 
 /// The `get-account-authorization-details` document at the end of the window.
@@ -245,15 +255,16 @@ pub fn authorization_details(events: &[Ev]) -> Value {
         user("support-ops", &support_created, &[], vec![], vec![managed("AdministratorAccess")], json!([])),
     ];
     let groups = vec![
-        group("admins", "2021-06-14T09:00:00+00:00", vec![managed("AdministratorAccess")]),
+        group("admins", "2021-06-14T09:00:00+00:00", vec![], vec![managed("AdministratorAccess")]),
         group(
             "developers",
             "2023-02-20T10:00:00+00:00",
+            vec![("own-instances", own_instances_policy())],
             vec![
                 json!({"PolicyName": "DeveloperAccess", "PolicyArn": format!("arn:aws:iam::{ACCOUNT}:policy/DeveloperAccess")}),
             ],
         ),
-        group("readonly", "2024-05-07T08:30:00+00:00", vec![managed("ReadOnlyAccess")]),
+        group("readonly", "2024-05-07T08:30:00+00:00", vec![], vec![managed("ReadOnlyAccess")]),
     ];
     let app_role_min = json!({"Path": "/service/", "RoleName": "app-server-role", "RoleId": role_id("app-server-role"), "Arn": format!("arn:aws:iam::{ACCOUNT}:role/service/app-server-role"), "CreateDate": "2023-03-01T10:00:00+00:00", "AssumeRolePolicyDocument": trust_service("ec2.amazonaws.com")});
     let profile = json!({"Path": "/service/", "InstanceProfileName": "app-server-profile", "InstanceProfileId": stable_id("AIPA", "app-server-profile", 17), "Arn": format!("arn:aws:iam::{ACCOUNT}:instance-profile/service/app-server-profile"), "CreateDate": "2023-03-01T10:00:00+00:00", "Roles": [app_role_min]});

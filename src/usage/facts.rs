@@ -102,23 +102,23 @@ const READ_COLUMNS: &[&str] = &[
     "error_code",
 ];
 
-/// Compute the facts of one partition from its event files.
-fn partition_facts(files: &[PathBuf]) -> Result<(DataFrame, DataFrame)> {
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { glob: false, ..Default::default() };
-    let df = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)?
-        .select(
-            READ_COLUMNS
-                .iter()
-                .map(|c| if *c == "event_time" { col(*c).cast(DataType::Int64) } else { col(*c) })
-                .collect::<Vec<_>>(),
-        )
-        .collect()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading events of {}", files[0].parent().unwrap_or(Path::new("")).display()))?;
-    let mut df = df;
-    df.rechunk_mut_par();
+/// One authorisation an event stands for, as the facts count it.
+struct RowCall<'a> {
+    event_id: &'a str,
+    time: i64,
+    principal: &'a mapping::Principal,
+    principal_arn: &'a str,
+    action: &'a mapping::RequiredAction,
+    resource: &'a str,
+    denied: bool,
+    error_code: Option<&'a str>,
+    source_ip: Option<&'a str>,
+    region: &'a str,
+}
 
+/// Map every event of `df` (READ_COLUMNS, `event_time` as Int64) and call `f` per (action,
+/// resource) it needs; every event is counted in `counts` by its mapping status.
+fn for_each_call(df: &DataFrame, counts: &mut MappingCounts, mut f: impl FnMut(RowCall<'_>)) -> Result<()> {
     let s = |name: &str| -> Result<&StringChunked> { Ok(df.column(name)?.str()?) };
     let ids = s("event_id")?;
     let times = df.column("event_time")?.i64()?;
@@ -129,9 +129,6 @@ fn partition_facts(files: &[PathBuf]) -> Result<(DataFrame, DataFrame)> {
     let (sname, sid, ip, region) = (s("session_name")?, s("source_identity")?, s("source_ip")?, s("aws_region")?);
     let (recipient, params, resources, err) =
         (s("recipient_account_id")?, s("request_parameters")?, s("resources")?, s("error_code")?);
-
-    let mut facts: BTreeMap<FactKey, FactAgg> = BTreeMap::new();
-    let mut counts: MappingCounts = BTreeMap::new();
     for i in 0..df.height() {
         let ev = EventFields {
             event_source: src.get(i).unwrap_or(""),
@@ -160,50 +157,136 @@ fn partition_facts(files: &[PathBuf]) -> Result<(DataFrame, DataFrame)> {
             continue;
         }
         let p = mapping::resolve_principal(&ev);
-        let Some(principal) = p.arn.clone() else { continue };
+        let Some(principal_arn) = p.arn.as_deref() else { continue };
         let denied = is_denied(ev.error_code);
-        let t = times.get(i).unwrap_or(0);
-        let id = ids.get(i).unwrap_or("");
+        let time = times.get(i).unwrap_or(0);
+        let event_id = ids.get(i).unwrap_or("");
         for a in &m.actions {
             let resources: Vec<&str> =
                 if a.resources.is_empty() { vec![""] } else { a.resources.iter().map(|s| s.as_str()).collect() };
             for r in resources {
-                let key = FactKey {
-                    principal: principal.clone(),
-                    principal_type: p.kind.as_str().to_owned(),
-                    actor: p.actor.clone().unwrap_or_default(),
-                    action: a.action.clone(),
-                    resource: r.to_owned(),
-                    via_service: p.via_service.clone().unwrap_or_default(),
-                };
-                let f = facts.entry(key).or_insert_with(|| FactAgg { first: t, last: t, ..Default::default() });
-                if denied {
-                    f.denied += 1;
-                } else {
-                    f.count += 1;
-                }
-                if let Some(code) = ev.error_code {
-                    f.error_codes.insert(code.to_owned());
-                }
-                f.first = f.first.min(t);
-                f.last = f.last.max(t);
-                if let Some(ip) = ev.source_ip {
-                    if f.ips.len() < MAX_IPS {
-                        f.ips.insert(ip.to_owned());
-                    }
-                }
-                if let Some(svc) = &a.passed_to_service {
-                    f.passed_to_service.insert(svc.clone());
-                }
-                f.samples.push((t, id.to_owned()));
-                if f.samples.len() > SAMPLES * 4 {
-                    f.samples.sort();
-                    f.samples.truncate(SAMPLES);
-                }
+                f(RowCall {
+                    event_id,
+                    time,
+                    principal: &p,
+                    principal_arn,
+                    action: a,
+                    resource: r,
+                    denied,
+                    error_code: ev.error_code,
+                    source_ip: ev.source_ip,
+                    region: ev.aws_region.unwrap_or(""),
+                });
             }
         }
     }
+    Ok(())
+}
+
+fn read_events(files: &[PathBuf], filter: Option<Expr>) -> Result<DataFrame> {
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet { glob: false, ..Default::default() };
+    let mut lf = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)?.select(
+        READ_COLUMNS
+            .iter()
+            .map(|c| if *c == "event_time" { col(*c).cast(DataType::Int64) } else { col(*c) })
+            .collect::<Vec<_>>(),
+    );
+    if let Some(f) = filter {
+        lf = lf.filter(f);
+    }
+    let mut df = lf
+        .collect()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading events of {}", files[0].parent().unwrap_or(Path::new("")).display()))?;
+    df.rechunk_mut_par();
+    Ok(df)
+}
+
+/// Compute the facts of one partition from its event files.
+fn partition_facts(files: &[PathBuf]) -> Result<(DataFrame, DataFrame)> {
+    let df = read_events(files, None)?;
+    let mut facts: BTreeMap<FactKey, FactAgg> = BTreeMap::new();
+    let mut counts: MappingCounts = BTreeMap::new();
+    for_each_call(&df, &mut counts, |c| {
+        let key = FactKey {
+            principal: c.principal_arn.to_owned(),
+            principal_type: c.principal.kind.as_str().to_owned(),
+            actor: c.principal.actor.clone().unwrap_or_default(),
+            action: c.action.action.clone(),
+            resource: c.resource.to_owned(),
+            via_service: c.principal.via_service.clone().unwrap_or_default(),
+        };
+        let t = c.time;
+        let f = facts.entry(key).or_insert_with(|| FactAgg { first: t, last: t, ..Default::default() });
+        if c.denied {
+            f.denied += 1;
+        } else {
+            f.count += 1;
+        }
+        if let Some(code) = c.error_code {
+            f.error_codes.insert(code.to_owned());
+        }
+        f.first = f.first.min(t);
+        f.last = f.last.max(t);
+        if let Some(ip) = c.source_ip {
+            if f.ips.len() < MAX_IPS {
+                f.ips.insert(ip.to_owned());
+            }
+        }
+        if let Some(svc) = &c.action.passed_to_service {
+            f.passed_to_service.insert(svc.clone());
+        }
+        f.samples.push((t, c.event_id.to_owned()));
+        if f.samples.len() > SAMPLES * 4 {
+            f.samples.sort();
+            f.samples.truncate(SAMPLES);
+        }
+    })?;
     Ok((facts_frame(facts)?, counts_frame(counts)?))
+}
+
+/// The facts of single events: for each of `event_ids` found in the lake within the window, one
+/// fact (count or denied_count 1) per (action, resource) the event stands for, mapped exactly as
+/// [`refresh`] maps it. Keyed by event id.
+pub fn event_facts(
+    lake_dir: &Path,
+    window: &super::Window,
+    event_ids: &BTreeSet<String>,
+) -> Result<Vec<(String, super::Fact)>> {
+    let mut out = Vec::new();
+    if event_ids.is_empty() {
+        return Ok(out);
+    }
+    let wanted = Series::new("ids".into(), event_ids.iter().cloned().collect::<Vec<String>>());
+    // One scan of the window (the region partition is the event's own region).
+    let files: Vec<PathBuf> = lake::partition_files(lake_dir, window)?.into_iter().flatten().collect();
+    if !files.is_empty() {
+        let df = read_events(&files, Some(col("event_id").is_in(lit(wanted).implode(false), false)))?;
+        let mut counts = MappingCounts::new();
+        for_each_call(&df, &mut counts, |c| {
+            let fact = super::Fact {
+                principal: c.principal_arn.to_owned(),
+                principal_type: c.principal.kind.as_str().to_owned(),
+                actor: c.principal.actor.clone().unwrap_or_default(),
+                action: c.action.action.clone(),
+                resource: c.resource.to_owned(),
+                via_service: c.principal.via_service.clone().unwrap_or_default(),
+                region: c.region.to_owned(),
+                count: u64::from(!c.denied),
+                denied_count: u64::from(c.denied),
+                error_codes: c.error_code.map(str::to_owned).into_iter().collect(),
+                source_ips: c.source_ip.map(str::to_owned).into_iter().collect(),
+                passed_to_service: c.action.passed_to_service.clone().into_iter().collect(),
+                sample_event_ids: vec![c.event_id.to_owned()],
+                first_seen: c.time,
+                last_seen: c.time,
+            };
+            out.push((c.event_id.to_owned(), fact));
+        })?;
+    }
+    out.sort_by(|a, b| (&a.0, &a.1.action, &a.1.resource).cmp(&(&b.0, &b.1.action, &b.1.resource)));
+    Ok(out)
 }
 
 fn join(set: &BTreeSet<String>) -> String {

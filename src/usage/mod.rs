@@ -16,7 +16,7 @@ use std::path::Path;
 pub use crate::lake::Window;
 
 /// One fact row as read back from the usage table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fact {
     pub principal: String,
     pub principal_type: String,

@@ -310,6 +310,53 @@ fn bob(sc: &mut Sc, d: i64) {
     }
 }
 
+/// bob starts his own test instance when his day starts and stops it after his last call. The
+/// developers group allows that only on instances tagged with the caller's name (a condition on
+/// `aws:ResourceTag/owner`, which CloudTrail does not record).
+///
+/// Added after the rest of the scenario with its own PRNG, and each call inside the delivery
+/// file of the call before it, so the other events and the file names stay as they were.
+pub fn own_instance(sc: &mut Sc, seed: u64) {
+    let mut days: std::collections::BTreeMap<i64, (i64, i64, String)> = std::collections::BTreeMap::new();
+    for e in sc
+        .events
+        .iter()
+        .filter(|e| e.principal == "user/bob" && e.tags.is_empty() && e.region == US && e.rec.user_agent == UA_BOB)
+    {
+        let d = days.entry((e.t - START) / DAY).or_insert((e.t, e.t, e.rec.source_ip_address.clone()));
+        d.0 = d.0.min(e.t);
+        d.1 = d.1.max(e.t);
+    }
+    let saved = std::mem::replace(&mut sc.rng, crate::synth::rng::Rng::derive(seed, "own-instance"));
+    let saved_tags = std::mem::take(&mut sc.tags);
+    // Half-hour slots: the organization trail's copy of the incident day is cut that way.
+    let in_slot = |t: i64, after: i64| (t + after).min((t / (30 * MIN) + 1) * 30 * MIN - 1);
+    for (first, last, ip) in days.into_values() {
+        for (t, name, states) in [
+            (in_slot(first, 1), "StartInstances", ((0, "pending"), (80, "stopped"))),
+            (in_slot(last, 2), "StopInstances", ((64, "stopping"), (16, "running"))),
+        ] {
+            let actor =
+                Actor::new(identity::iam_user(ACCOUNT, "bob", &identity::user_key("bob", 1)), ACCOUNT, &ip, UA_BOB);
+            let mut rec = identity::call(
+                &mut sc.rng,
+                &actor,
+                t,
+                US,
+                "ec2",
+                name,
+                json!({"instancesSet": {"items": [{"instanceId": BOB_INSTANCE}]}}),
+            );
+            let ((cur_code, cur), (prev_code, prev)) = states;
+            rec.respond(json!({"requestId": sc.rng.uuid(), "instancesSet": {"items": [{"instanceId": BOB_INSTANCE, "currentState": {"code": cur_code, "name": cur}, "previousState": {"code": prev_code, "name": prev}}]}}));
+            rec.read_only(false);
+            sc.push("user/bob", US, t, rec);
+        }
+    }
+    sc.rng = saved;
+    sc.tags = saved_tags;
+}
+
 /// bob's weekly Athena query: Athena reads Glue and S3 on his behalf (`invokedBy`).
 fn athena_query(sc: &mut Sc, s: &mut Sess, d: i64) {
     let qid = sc.rng.uuid();

@@ -297,6 +297,7 @@ pub fn events(seed: u64) -> Vec<Ev> {
     let mut sc = Sc::new(seed);
     baseline::generate(&mut sc);
     incidents::generate(&mut sc);
+    baseline::own_instance(&mut sc, seed);
     sc.events.sort_by_key(|e| e.t);
     sc.events
 }

@@ -1,0 +1,272 @@
+//! Incident-aware trimming: the calls behind a high or critical finding are not evidence that a
+//! principal needs a permission (an attacker's `cloudtrail:StopLogging` must not survive into the
+//! trimmed policy of the role they used).
+//!
+//! Pure: the caller gives the findings, the usage facts and the facts of the findings' single
+//! events (mapped like the usage facts). [`set_aside`] takes the incident events out of the facts
+//! and returns, per principal, the actions that were used only in incidents.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::usage::Fact;
+
+/// What trimming needs of a finding (a `findings.json` entry, or a [`crate::detect::Finding`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IncidentFinding {
+    pub id: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    #[serde(default)]
+    pub detector: String,
+    pub event_ids: Vec<String>,
+}
+
+impl From<&crate::detect::Finding> for IncidentFinding {
+    fn from(f: &crate::detect::Finding) -> IncidentFinding {
+        IncidentFinding {
+            id: f.id.clone(),
+            severity: f.severity.as_str().to_owned(),
+            detector: f.detector.clone(),
+            event_ids: f.event_ids.clone(),
+        }
+    }
+}
+
+impl IncidentFinding {
+    /// High and critical findings are incidents; lower ones are routine-prone signals whose
+    /// calls still count as use.
+    pub fn is_incident(&self) -> bool {
+        matches!(self.severity.to_ascii_lowercase().as_str(), "high" | "critical")
+    }
+}
+
+/// The `findings` array of a findings.json (from `detect --format json` or `run`).
+pub fn parse_findings(text: &str) -> Result<Vec<IncidentFinding>, String> {
+    #[derive(Deserialize)]
+    struct Doc {
+        findings: Vec<IncidentFinding>,
+    }
+    serde_json::from_str::<Doc>(text).map(|d| d.findings).map_err(|e| e.to_string())
+}
+
+/// An action a principal used only in the events of incident findings, or (with `resources`)
+/// an action still in use whose calls on these resources were all in such events.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct IncidentUse {
+    pub action: String,
+    /// Empty: the whole action. Otherwise the resources used only in incidents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// Ids of the findings whose events hold the calls.
+    pub findings: Vec<String>,
+    /// Successful calls set aside.
+    pub events: u64,
+    /// `used only in finding <id>: not kept`, or for resources `on <resources> used only in
+    /// finding <id>: not counted as use`.
+    pub note: String,
+}
+
+/// Which of a fact's calls are incident calls: facts are per (principal, actor, action,
+/// resource, via service, region).
+type Key = (String, String, String, String, String, String);
+
+fn key(f: &Fact) -> Key {
+    (
+        f.principal.clone(),
+        f.actor.clone(),
+        f.action.clone(),
+        f.resource.clone(),
+        f.via_service.clone(),
+        f.region.clone(),
+    )
+}
+
+/// Take the successful calls of incident events out of `facts`. `event_facts`: (event id, the
+/// single-event fact) as [`crate::usage::facts::event_facts`] gives them. Returns the remaining
+/// facts (a fact left with no call is dropped) and, per principal, the actions no remaining call
+/// uses, with the findings they came from.
+pub fn set_aside(
+    facts: Vec<Fact>,
+    event_facts: &[(String, Fact)],
+    findings: &[IncidentFinding],
+) -> (Vec<Fact>, BTreeMap<String, Vec<IncidentUse>>) {
+    let mut by_event: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.is_incident()) {
+        for e in &f.event_ids {
+            by_event.entry(e.as_str()).or_default().insert(f.id.as_str());
+        }
+    }
+    // Per fact key: the successful incident calls (time, event id, findings), each to be taken
+    // once out of the fact (one per lake partition) whose time span holds it.
+    type Call<'a> = (i64, &'a str, &'a BTreeSet<&'a str>);
+    let mut incident: BTreeMap<Key, Vec<Call>> = BTreeMap::new();
+    for (event, f) in event_facts {
+        let Some(ids) = by_event.get(event.as_str()) else { continue };
+        if f.count == 0 {
+            continue;
+        }
+        incident.entry(key(f)).or_default().push((f.first_seen, event.as_str(), ids));
+    }
+    // Per (principal, action, resource): calls left, and incident calls with their findings.
+    let mut left: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut taken: BTreeMap<(String, String, String), (u64, BTreeSet<&str>)> = BTreeMap::new();
+    let mut out = Vec::with_capacity(facts.len());
+    for mut f in facts {
+        if let Some(calls) = incident.get_mut(&key(&f)) {
+            let mut events: BTreeSet<&str> = BTreeSet::new();
+            calls.retain(|(t, event, ids)| {
+                let inside = *t >= f.first_seen && *t <= f.last_seen && (events.len() as u64) < f.count;
+                if inside {
+                    events.insert(event);
+                    let e = taken.entry((f.principal.clone(), f.action.clone(), f.resource.clone())).or_default();
+                    e.0 += 1;
+                    e.1.extend(ids.iter().copied());
+                }
+                !inside
+            });
+            f.count -= events.len() as u64;
+            f.sample_event_ids.retain(|e| !events.contains(e.as_str()));
+        }
+        *left.entry((f.principal.clone(), f.action.clone(), f.resource.clone())).or_default() += f.count;
+        if f.count > 0 || f.denied_count > 0 {
+            out.push(f);
+        }
+    }
+    // Per (principal, action): calls left in all; incident-only resources with their calls.
+    let mut action_left: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for ((p, a, _), n) in &left {
+        *action_left.entry((p.as_str(), a.as_str())).or_default() += n;
+    }
+    type Acc<'a> = (BTreeSet<String>, u64, BTreeSet<&'a str>);
+    let mut by_action: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for ((principal, action, resource), (events, ids)) in taken {
+        let resource_left = left.get(&(principal.clone(), action.clone(), resource.clone())).copied().unwrap_or(0);
+        let whole = action_left.get(&(principal.as_str(), action.as_str())).copied().unwrap_or(0) == 0;
+        if resource_left > 0 || (!whole && resource.is_empty()) {
+            continue;
+        }
+        let e = by_action.entry((principal, action)).or_default();
+        if !whole {
+            e.0.insert(resource);
+        }
+        e.1 += events;
+        e.2.extend(ids);
+    }
+    let mut uses: BTreeMap<String, Vec<IncidentUse>> = BTreeMap::new();
+    for ((principal, action), (resources, events, ids)) in by_action {
+        let findings: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+        let resources: Vec<String> = resources.into_iter().collect();
+        let plural = if findings.len() > 1 { "s" } else { "" };
+        // A resource's calls are not evidence, but the action stays and a kept resource pattern
+        // may still cover the resource: "not counted as use", not "not kept".
+        let note = if resources.is_empty() {
+            format!("used only in finding{plural} {}: not kept", findings.join(", "))
+        } else {
+            format!(
+                "on {} used only in finding{plural} {}: not counted as use",
+                resources.join(", "),
+                findings.join(", ")
+            )
+        };
+        uses.entry(principal).or_default().push(IncidentUse { action, resources, findings, events, note });
+    }
+    (out, uses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(principal: &str, action: &str, resource: &str, count: u64, samples: &[&str]) -> Fact {
+        Fact {
+            first_seen: 0,
+            last_seen: 1000,
+            principal: principal.into(),
+            action: action.into(),
+            resource: resource.into(),
+            region: "us-east-1".into(),
+            count,
+            sample_event_ids: samples.iter().map(|s| s.to_string()).collect(),
+            ..Fact::default()
+        }
+    }
+
+    fn finding(id: &str, severity: &str, events: &[&str]) -> IncidentFinding {
+        IncidentFinding {
+            id: id.into(),
+            severity: severity.into(),
+            detector: "d".into(),
+            event_ids: events.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn incident_only_actions_are_set_aside_and_shared_ones_kept() {
+        let role = "arn:aws:iam::1:role/admin";
+        let facts = vec![
+            fact(role, "cloudtrail:StopLogging", "arn:t", 1, &["e1"]),
+            fact(role, "iam:CreateAccessKey", "arn:u/a", 1, &["e2"]),
+            fact(role, "iam:CreateAccessKey", "arn:u/b", 1, &["e3"]),
+            // Used in the incident and in routine work: kept, with one call fewer.
+            fact(role, "s3:ListBuckets", "", 10, &["e4", "r1", "r2"]),
+            // Only in a medium finding: still use.
+            fact(role, "ec2:DescribeRegions", "", 1, &["e5"]),
+            // A bucket the role read only during the incident, another one routinely.
+            fact(role, "s3:GetObject", "arn:aws:s3:::loot/x", 1, &["e6"]),
+            fact(role, "s3:GetObject", "arn:aws:s3:::app/y", 3, &["r4"]),
+            // The same call on another day (another lake partition): untouched.
+            Fact { first_seen: 86_400_000, last_seen: 86_401_000, ..fact(role, "s3:ListBuckets", "", 4, &["r3"]) },
+        ];
+        let one = |id: &str, f: &Fact| {
+            let mut f = f.clone();
+            f.count = 1;
+            f.sample_event_ids = vec![id.to_string()];
+            (id.to_string(), f)
+        };
+        let events = vec![
+            one("e1", &facts[0]),
+            one("e2", &facts[1]),
+            one("e3", &facts[2]),
+            one("e4", &facts[3]),
+            one("e5", &facts[4]),
+            one("e6", &facts[5]),
+        ];
+        let findings = vec![
+            finding("f-tamper", "critical", &["e1", "e4"]),
+            finding("f-keys", "high", &["e2", "e6"]),
+            finding("f-keys2", "high", &["e3"]),
+            finding("f-recon", "medium", &["e5"]),
+        ];
+        let (left, uses) = set_aside(facts, &events, &findings);
+        let actions: Vec<&str> = left.iter().map(|f| f.action.as_str()).collect();
+        assert_eq!(actions, vec!["s3:ListBuckets", "ec2:DescribeRegions", "s3:GetObject", "s3:ListBuckets"]);
+        assert_eq!(left[0].count, 9);
+        assert_eq!(left[3].count, 4);
+        assert_eq!(left[0].sample_event_ids, vec!["r1", "r2"]);
+        let u = &uses[role];
+        assert_eq!(u.len(), 3, "{u:#?}");
+        assert_eq!(u[0].action, "cloudtrail:StopLogging");
+        assert_eq!(u[0].note, "used only in finding f-tamper: not kept");
+        assert_eq!(u[1].action, "iam:CreateAccessKey");
+        assert_eq!(u[1].events, 2);
+        assert_eq!(u[1].findings, vec!["f-keys", "f-keys2"]);
+        assert_eq!(u[1].note, "used only in findings f-keys, f-keys2: not kept");
+        assert_eq!(u[2].action, "s3:GetObject");
+        assert_eq!(u[2].resources, vec!["arn:aws:s3:::loot/x"]);
+        assert_eq!(u[2].note, "on arn:aws:s3:::loot/x used only in finding f-keys: not counted as use");
+    }
+
+    #[test]
+    fn findings_json_is_read_and_bad_input_named() {
+        let f = parse_findings(
+            r#"{"findings": [{"id": "a1", "detector": "x", "severity": "high", "event_ids": ["e"], "summary": "s"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f[0].id, "a1");
+        assert!(f[0].is_incident());
+        let err = parse_findings(r#"{"findings": [{"id": "a1"}]}"#).unwrap_err();
+        assert!(err.contains("severity"), "{err}");
+    }
+}
