@@ -220,14 +220,18 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
     let account = a.iam.load()?;
     let window = a.window.window();
     let usage = super::usage::compute(&a.lake, &account, &window, None, a.max_unused_days)?;
-    let recs = super::recommend::compute(
+    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
+    // The same recommendations as `run` and `recommend`: calls of incidents are not evidence of need.
+    let incidents: Vec<crate::recommend::IncidentFinding> =
+        findings.iter().map(crate::recommend::IncidentFinding::from).collect();
+    let recs = super::recommend::compute_with_findings(
         &a.lake,
         &account,
         &window,
         &[],
         &RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() },
+        Some(&incidents),
     )?;
-    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
     let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;
     write_report(&a.out, a.format, &data)?;
     eprintln!("report: wrote {}", a.out.display());
