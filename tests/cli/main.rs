@@ -3,6 +3,7 @@
 mod common;
 mod detect;
 mod ingest;
+mod ingest_writer;
 mod policy_cli;
 mod queries_lib;
 mod query;
