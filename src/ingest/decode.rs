@@ -10,7 +10,6 @@ use super::record::{build_row, parse_record, EventRow, RawRecord};
 use super::writer::{fingerprint, PartitionKey};
 use anyhow::Result;
 use flate2::read::MultiGzDecoder;
-use polars::prelude::DataFrame;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::cell::RefCell;
@@ -52,8 +51,8 @@ impl FileContext {
 pub struct PartChunk {
     pub key: PartitionKey,
     /// Rows in the lake's columns.
-    pub frame: DataFrame,
-    /// `fingerprint(event_id)` of each row, for de-duplication.
+    pub columns: ColumnsBuilder,
+    /// `fingerprint(event_id, event_time)` of each row, for de-duplication.
     pub ids: Vec<u128>,
 }
 
@@ -258,7 +257,8 @@ impl<'c> Partitioner<'c> {
                 let i = match self.parts.iter().position(|(k, _, _)| *k == key) {
                     Some(i) => i,
                     None => {
-                        self.parts.push((key, ColumnsBuilder::with_capacity(512), Vec::with_capacity(512)));
+                        // Empty buffers that grow with the rows: most files hold few.
+                        self.parts.push((key, ColumnsBuilder::for_source(&self.ctx.source_file), Vec::new()));
                         self.parts.len() - 1
                     }
                 };
@@ -268,13 +268,13 @@ impl<'c> Partitioner<'c> {
         };
         let (_, cols, ids) = &mut self.parts[i];
         cols.push(row);
-        ids.push(fingerprint(&row.event_id));
+        ids.push(fingerprint(&row.event_id, row.event_time));
     }
 
     fn finish(self) -> Result<Rows> {
         let mut parts = Vec::with_capacity(self.parts.len());
         for (key, cols, ids) in self.parts {
-            parts.push(PartChunk { key, frame: cols.finish(&self.ctx.source_file)?, ids });
+            parts.push(PartChunk { key, columns: cols, ids });
         }
         Ok(Rows { parts })
     }

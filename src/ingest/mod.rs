@@ -181,7 +181,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                 summary.records_read += d.rows.len() as u64;
                 let n_rows = d.rows.len();
                 for part in d.rows.parts {
-                    lake_writer.push(part.key, part.frame, &part.ids, idx as u32)?;
+                    lake_writer.push(part.key, part.columns, &part.ids, idx as u32)?;
                 }
                 if !unreadable {
                     awaiting_commit.insert(idx as u32, manifest::Entry::new(f, n_rows as u64, problems));
