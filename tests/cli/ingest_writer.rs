@@ -99,3 +99,40 @@ fn walk_partitions(lake: &Path) -> usize {
     walk(&trailtrim::lake::events_dir(lake), &mut n);
     n
 }
+
+#[test]
+fn an_event_delivered_with_and_without_its_recipient_account_is_written_once() {
+    let dir = scratch("dedup-across-accounts");
+    // A cross-account call: the caller's account differs from the account that received it.
+    let with: Vec<_> = (0..20)
+        .map(|i| {
+            let mut r = record(&format!("x-{i}"), "2026-09-01T12:00:00Z", "GetObject");
+            r["userIdentity"]["accountId"] = "999988887777".into();
+            r
+        })
+        .collect();
+    // The same events as a SIEM export keeps them: no recipientAccountId, no account in the path.
+    let without: Vec<_> = with
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("recipientAccountId");
+            r
+        })
+        .collect();
+    put_delivery(&dir.join("trail"), "a.json.gz", &gzip(&records_file(&with)));
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    std::fs::write(export.join("events.json"), records_file(&without[..10])).unwrap();
+    let lake = dir.join("lake");
+    let (code, s) = ingest(&dir, &lake, &[]);
+    assert_eq!(code, Some(0), "{s:#}");
+    assert_eq!((s["events_written"].as_u64(), s["duplicates_dropped"].as_u64()), (Some(20), Some(10)));
+    // Across runs too: the earlier copies are found under the other account's folder.
+    std::fs::write(export.join("more.json"), records_file(&without[10..])).unwrap();
+    let (_, s) = ingest(&dir, &lake, &[]);
+    assert_eq!((s["events_written"].as_u64(), s["duplicates_dropped"].as_u64()), (Some(0), Some(10)));
+    let counts = lake_id_counts(&lake);
+    assert_eq!(counts.len(), 20);
+    assert!(counts.values().all(|&n| n == 1));
+}
