@@ -82,8 +82,30 @@ impl IngestSummary {
 
 /// Files decoded per batch: enough to keep every core busy, few enough to bound memory.
 const FILES_PER_BATCH: usize = 8;
-/// Decoded batches that may wait for the writer (each ~16k rows in column buffers).
-const DECODED_BATCHES_AHEAD: usize = 4;
+/// Input bytes per batch (a larger file goes alone): decoded rows take ~10x their gzip size,
+/// so a batch of large files holds fewer of them.
+const BATCH_BYTES: u64 = 4 << 20;
+/// Decoded batches that may wait for the writer.
+const DECODED_BATCHES_AHEAD: usize = 2;
+
+/// Consecutive index ranges of the files to read (given their sizes) that make the decoding
+/// batches: at most `FILES_PER_BATCH` files and `BATCH_BYTES` (a larger file goes alone).
+fn batches(sizes: impl Iterator<Item = u64>) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes, mut n) = (0, 0, 0);
+    for (i, size) in sizes.enumerate() {
+        if i > start && (i - start >= FILES_PER_BATCH || bytes + size > BATCH_BYTES) {
+            out.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+        n = i + 1;
+    }
+    if n > start {
+        out.push(start..n);
+    }
+    out
+}
 
 pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     let started = Instant::now();
@@ -131,10 +153,13 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
         // A few batches of slack let decoding go on while partitions are being written.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(DECODED_BATCHES_AHEAD);
         scope.spawn(move || {
-            for (chunk_no, chunk) in to_read.chunks(FILES_PER_BATCH).enumerate() {
-                let base = chunk_no * FILES_PER_BATCH;
-                let decoded: Vec<(usize, decode::Decoded)> =
-                    chunk.par_iter().enumerate().map(|(i, f)| (base + i, decode::decode_file(&f.path))).collect();
+            for range in batches(to_read.iter().map(|f| f.size)) {
+                let base = range.start;
+                let decoded: Vec<(usize, decode::Decoded)> = to_read[range]
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, f)| (base + i, decode::decode_file(&f.path)))
+                    .collect();
                 if tx.send(decoded).is_err() {
                     return;
                 }
@@ -254,4 +279,19 @@ fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
         .expect("valid template"),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_batches_are_bounded_by_file_count_and_bytes() {
+        let small = batches(std::iter::repeat_n(1_000, 20));
+        assert_eq!(small, [0..8, 8..16, 16..20]);
+        // Large files go one or two at a time; one larger than the budget goes alone.
+        let large = batches([3 << 20, 1 << 20, 1, 50 << 20, 2].into_iter());
+        assert_eq!(large, [0..2, 2..3, 3..4, 4..5]);
+        assert!(batches(std::iter::empty()).is_empty());
+    }
 }
