@@ -1,7 +1,7 @@
 //! Pipeline benchmark over a million-event lake: usage, recommend and detect end to end, plus
 //! the policy engine's effective-permissions and single-request speed.
 //!
-//!     cargo bench --bench pipeline               # reuses the data of `cargo bench --bench ingest`
+//!     cargo bench --bench pipeline               # 1 000 000 events of one account (synth's bulk shape)
 //!     TRAILTRIM_BENCH_EVENTS=200000 cargo bench --bench pipeline
 //!
 //! Figures, not assertions: timing belongs in benchmarks, never in tests.
@@ -47,7 +47,7 @@ fn main() {
         let st = Command::new(exe)
             .args(["synth", "--out"])
             .arg(&logs)
-            .args(["--events", &events.to_string()])
+            .args(["--events", &events.to_string(), "--shape", "bulk"])
             .stdout(Stdio::null())
             .status()
             .unwrap();

@@ -10,12 +10,8 @@ pub fn run(a: &IngestArgs) -> Result<Status> {
     opts.progress = !a.quiet;
     opts.stop_after_files = a.stop_after_files;
     opts.decode.account = a.account.clone();
-    opts.filter = ingest::discover::Filter {
-        from: a.from,
-        to: a.to,
-        accounts: a.accounts.clone(),
-        regions: a.regions.clone(),
-    };
+    opts.filter =
+        ingest::discover::Filter { from: a.from, to: a.to, accounts: a.accounts.clone(), regions: a.regions.clone() };
     opts.decode.limits =
         ingest::scan::Limits { max_file_bytes: a.max_file_bytes, max_record_bytes: a.max_record_bytes };
     let summary = ingest::run(&opts)?;

@@ -11,7 +11,6 @@ use super::scan::{self, ItemSink, Limits, Outline, Place};
 use super::writer::{fingerprint, PartitionKey};
 use crate::lake::{is_account, is_region};
 use anyhow::Result;
-use polars::prelude::DataFrame;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -59,8 +58,8 @@ impl FileContext {
 pub struct PartChunk {
     pub key: PartitionKey,
     /// Rows in the lake's columns.
-    pub frame: DataFrame,
-    /// `fingerprint(event_id)` of each row, for de-duplication.
+    pub columns: ColumnsBuilder,
+    /// `fingerprint(event_id, event_time)` of each row, for de-duplication.
     pub ids: Vec<u128>,
 }
 
@@ -517,7 +516,8 @@ impl<'c> Partitioner<'c> {
                 let i = match self.parts.iter().position(|(k, _, _)| *k == key) {
                     Some(i) => i,
                     None => {
-                        self.parts.push((key, ColumnsBuilder::with_capacity(512), Vec::with_capacity(512)));
+                        // Empty buffers that grow with the rows: most files hold few.
+                        self.parts.push((key, ColumnsBuilder::for_source(&self.ctx.source_file), Vec::new()));
                         self.parts.len() - 1
                     }
                 };
@@ -527,13 +527,13 @@ impl<'c> Partitioner<'c> {
         };
         let (_, cols, ids) = &mut self.parts[i];
         cols.push(row);
-        ids.push(fingerprint(&row.event_id));
+        ids.push(fingerprint(&row.event_id, row.event_time));
     }
 
     fn finish(self) -> Result<Rows> {
         let mut parts = Vec::with_capacity(self.parts.len());
         for (key, cols, ids) in self.parts {
-            parts.push(PartChunk { key, frame: cols.finish(&self.ctx.source_file)?, ids });
+            parts.push(PartChunk { key, columns: cols, ids });
         }
         Ok(Rows { parts })
     }

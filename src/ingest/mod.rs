@@ -98,8 +98,30 @@ impl IngestSummary {
 const FILES_PER_BATCH: usize = 8;
 /// S3 objects fetched (concurrently) per batch: enough to hide the latency of each request.
 const OBJECTS_PER_BATCH: usize = 64;
-/// Decoded batches that may wait for the writer (each ~16k rows in column buffers).
-const DECODED_BATCHES_AHEAD: usize = 4;
+/// Input bytes per batch (a larger file goes alone): decoded rows take ~10x their gzip size,
+/// so a batch of large files holds fewer of them.
+const BATCH_BYTES: u64 = 4 << 20;
+/// Decoded batches that may wait for the writer.
+const DECODED_BATCHES_AHEAD: usize = 2;
+
+/// Consecutive index ranges of the files to read (given their sizes) that make the decoding
+/// batches: at most `FILES_PER_BATCH` files and `BATCH_BYTES` (a larger file goes alone).
+fn batches(sizes: impl Iterator<Item = u64>) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes, mut n) = (0, 0, 0);
+    for (i, size) in sizes.enumerate() {
+        if i > start && (i - start >= FILES_PER_BATCH || bytes + size > BATCH_BYTES) {
+            out.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+        n = i + 1;
+    }
+    if n > start {
+        out.push(start..n);
+    }
+    out
+}
 
 pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     let started = Instant::now();
@@ -171,11 +193,19 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
         // A few batches of slack let decoding go on while partitions are being written.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, decode::Decoded)>>(DECODED_BATCHES_AHEAD);
         let decode_opts = &opts.decode;
-        let per_batch = if s3.is_some() { OBJECTS_PER_BATCH } else { FILES_PER_BATCH };
         let mut s3 = s3.take();
         scope.spawn(move || {
-            for (chunk_no, chunk) in to_read.chunks(per_batch).enumerate() {
-                let base = chunk_no * per_batch;
+            let ranges: Vec<std::ops::Range<usize>> = if s3.is_some() {
+                (0..to_read.len())
+                    .step_by(OBJECTS_PER_BATCH)
+                    .map(|s| s..(s + OBJECTS_PER_BATCH).min(to_read.len()))
+                    .collect()
+            } else {
+                batches(to_read.iter().map(|f| f.size))
+            };
+            for range in ranges {
+                let base = range.start;
+                let chunk = &to_read[range];
                 let fetched = fetch_objects(s3.as_mut(), chunk);
                 let decoded: Vec<(usize, decode::Decoded)> = chunk
                     .par_iter()
@@ -237,7 +267,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
                 summary.records_read += d.rows.len() as u64;
                 let n_rows = d.rows.len();
                 for part in d.rows.parts {
-                    lake_writer.push(part.key, part.frame, &part.ids, idx as u32)?;
+                    lake_writer.push(part.key, part.columns, &part.ids, idx as u32)?;
                 }
                 if !unreadable {
                     awaiting_commit.insert(idx as u32, manifest::Entry::new(f, n_rows as u64, problems));
@@ -286,8 +316,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
 /// The bytes of the S3 objects of a batch (fetched together); `None` for local files.
 fn fetch_objects(s3: Option<&mut s3::S3>, chunk: &[discover::Found]) -> Vec<Option<Result<Vec<u8>>>> {
     let Some(s3) = s3 else { return chunk.iter().map(|_| None).collect() };
-    let urls: Vec<String> =
-        chunk.iter().filter(|f| f.is_s3()).map(|f| f.path.to_string_lossy().into_owned()).collect();
+    let urls: Vec<String> = chunk.iter().filter(|f| f.is_s3()).map(|f| f.path.to_string_lossy().into_owned()).collect();
     let mut got = s3.fetch(&urls).into_iter();
     chunk.iter().map(|f| if f.is_s3() { got.next() } else { None }).collect()
 }
@@ -329,4 +358,19 @@ fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
         .expect("valid template"),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_batches_are_bounded_by_file_count_and_bytes() {
+        let small = batches(std::iter::repeat_n(1_000, 20));
+        assert_eq!(small, [0..8, 8..16, 16..20]);
+        // Large files go one or two at a time; one larger than the budget goes alone.
+        let large = batches([3 << 20, 1 << 20, 1, 50 << 20, 2].into_iter());
+        assert_eq!(large, [0..2, 2..3, 3..4, 4..5]);
+        assert!(batches(std::iter::empty()).is_empty());
+    }
 }

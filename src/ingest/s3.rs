@@ -7,12 +7,12 @@
 //! environment (`AWS_ACCESS_KEY_ID`, `AWS_REGION`, web identity, ECS and instance roles,
 //! `AWS_ENDPOINT_URL` for S3-compatible stores, `AWS_ALLOW_HTTP=true` for plain-http endpoints).
 
-use anyhow::{anyhow, bail, Context, Result};
+use super::discover::{keep_folder, Filter};
+use anyhow::{anyhow, Context, Result};
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
-use super::discover::{keep_folder, Filter};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -160,10 +160,7 @@ mod tests {
 
     #[test]
     fn parses_urls() {
-        assert_eq!(
-            S3Url::parse("s3://logs/AWSLogs/"),
-            Some(S3Url { bucket: "logs".into(), prefix: "AWSLogs".into() })
-        );
+        assert_eq!(S3Url::parse("s3://logs/AWSLogs/"), Some(S3Url { bucket: "logs".into(), prefix: "AWSLogs".into() }));
         assert_eq!(S3Url::parse("s3://logs"), Some(S3Url { bucket: "logs".into(), prefix: String::new() }));
         assert_eq!(S3Url::parse("s3:///x"), None);
         assert_eq!(S3Url::parse("/tmp/x"), None);

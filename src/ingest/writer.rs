@@ -1,19 +1,23 @@
 //! Partitioned, de-duplicated, crash-safe Parquet writing.
 //!
-//! Rows are buffered per Hive partition (account, region, event date); a partition is flushed
-//! to a new Parquet file when the total buffered rows pass a bound, so memory stays bounded
-//! whatever the volume. Each file is written under a temporary name and renamed into place,
-//! so readers (and an interrupted run) only ever see whole files. De-duplication is per
-//! partition: a duplicate delivery of an event has the same time and region, so it lands in
-//! the same partition; only the IDs of partitions this run touches are ever loaded.
+//! Rows are buffered per Hive partition (account, region, event date), the rows of every file
+//! that touches a partition appended into one buffer; the largest partitions are flushed to a
+//! new Parquet file when the buffered rows or their allocated bytes pass a bound, so memory
+//! stays bounded whatever the number of files, partitions or events. Each file is written under
+//! a temporary name and renamed into place, so readers (and an interrupted run) only ever see
+//! whole files. De-duplication is by event ID and time within a region and day, across every
+//! account (the account field of two deliveries of one event can differ); only the IDs of the
+//! scopes this run touches are ever loaded.
 
+use super::columns::ColumnsBuilder;
 use crate::lake;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use polars::prelude::*;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Where a row belongs in the lake.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,13 +37,14 @@ impl PartitionKey {
     }
 }
 
-/// A 128-bit fingerprint of an event ID: two independent SipHash passes, so that holding
-/// millions of IDs costs 16 bytes each, with a collision chance that is negligible.
-pub fn fingerprint(id: &str) -> u128 {
+/// A 128-bit fingerprint of an event (its ID and time in milliseconds): two independent
+/// SipHash passes, so that holding millions of events costs 16 bytes each, with a collision
+/// chance that is negligible.
+pub fn fingerprint(id: &str, time_ms: i64) -> u128 {
     let mut a = std::hash::DefaultHasher::new();
-    id.hash(&mut a);
+    (id, time_ms).hash(&mut a);
     let mut b = std::hash::DefaultHasher::new();
-    (0x5eed_u32, id).hash(&mut b);
+    (0x5eed_u32, id, time_ms).hash(&mut b);
     ((a.finish() as u128) << 64) | b.finish() as u128
 }
 
@@ -67,22 +72,34 @@ type IdSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
 /// repetitive text at a fraction of the CPU time.
 const ZSTD_LEVEL: i32 = 1;
 
+/// One partition's buffered rows: rows of every file that touched it, appended into one
+/// growing buffer (a file with one event costs its bytes, not a buffer of its own).
 struct Buffer {
-    /// Chunks of rows in arrival order, each with the number of the file it came from.
-    chunks: Vec<(DataFrame, u32)>,
-    rows: usize,
+    cols: ColumnsBuilder,
+    /// Numbers of the source files with rows in `cols` (each once, in arrival order).
+    files: Vec<u32>,
+    /// `cols.allocated_bytes()` when last measured.
     bytes: usize,
 }
 
-/// Upper bound on the bytes of buffered rows, whatever the row bound: rows vary in size, and
-/// memory is what must stay bounded. Flushing partitions of a few thousand rows costs little.
-const MAX_BUFFERED_BYTES: usize = 128 << 20;
+/// Upper bound on the heap bytes of buffered rows, whatever the row bound: rows vary in size,
+/// and memory is what must stay bounded. Counted as allocated capacity, not payload.
+const MAX_BUFFERED_BYTES: usize = 256 << 20;
+
+/// The de-duplication scope of a row: its region and day, across every account. A duplicate
+/// delivery has the same time and region, but not always the same account field (an event
+/// delivered once with `recipientAccountId` and once without lands in two account partitions).
+type Scope = (String, String);
+
+fn scope_of(key: &PartitionKey) -> Scope {
+    (key.region.clone(), key.date.clone())
+}
 
 /// One partition's rows on their way to a file.
 struct FlushJob {
     dir: PathBuf,
     name: String,
-    chunks: Vec<DataFrame>,
+    cols: ColumnsBuilder,
 }
 
 pub struct LakeWriter {
@@ -92,7 +109,8 @@ pub struct LakeWriter {
     buffered: usize,
     buffered_bytes: usize,
     max_buffered: usize,
-    seen: BTreeMap<PartitionKey, IdSet>,
+    max_buffered_bytes: usize,
+    seen: BTreeMap<Scope, IdSet>,
     seen_total: usize,
     max_seen: usize,
     files_written: usize,
@@ -110,6 +128,7 @@ impl LakeWriter {
             buffered: 0,
             buffered_bytes: 0,
             max_buffered: max_buffered.max(1),
+            max_buffered_bytes: MAX_BUFFERED_BYTES,
             seen: BTreeMap::new(),
             seen_total: 0,
             max_seen: max_buffered.max(1) * 40,
@@ -119,17 +138,24 @@ impl LakeWriter {
         }
     }
 
-    /// Add the rows of one file for one partition (`ids` holds the fingerprint of each row's
-    /// event ID); rows whose event is already in the partition are dropped. Returns the number
-    /// of rows kept.
-    pub fn push(&mut self, key: PartitionKey, frame: DataFrame, ids: &[u128], file_idx: u32) -> Result<usize> {
-        if !self.seen.contains_key(&key) {
+    /// Lower the byte budget (tests: exercise flushing on small inputs).
+    pub fn with_max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes.max(1);
+        self
+    }
+
+    /// Add the rows of one file for one partition (`ids` holds the fingerprint of each row);
+    /// rows whose event is already in the lake or this run, in any account's partition of the
+    /// same region and day, are dropped. Returns the number of rows kept.
+    pub fn push(&mut self, key: PartitionKey, cols: ColumnsBuilder, ids: &[u128], file_idx: u32) -> Result<usize> {
+        let scope = scope_of(&key);
+        if !self.seen.contains_key(&scope) {
             self.evict_seen_if_needed();
-            let ids = load_partition_ids(&key.dir(&self.lake))?;
+            let ids = load_scope_ids(&self.lake, &scope)?;
             self.seen_total += ids.len();
-            self.seen.insert(key.clone(), ids);
+            self.seen.insert(scope.clone(), ids);
         }
-        let seen = self.seen.get_mut(&key).expect("inserted above");
+        let seen = self.seen.get_mut(&scope).expect("inserted above");
         let mut keep: Option<Vec<bool>> = None;
         for (i, id) in ids.iter().enumerate() {
             if seen.insert(*id) {
@@ -139,52 +165,63 @@ impl LakeWriter {
                 keep.get_or_insert_with(|| vec![true; ids.len()])[i] = false;
             }
         }
-        let frame = match keep {
-            Some(mask) => frame.filter(&BooleanChunked::from_slice("keep".into(), &mask))?,
-            None => frame,
+        let n = match &keep {
+            Some(k) => k.iter().filter(|k| **k).count(),
+            None => cols.len(),
         };
-        let n = frame.height();
         if n == 0 {
             return Ok(0);
         }
-        let bytes = frame.estimated_size();
-        let buf = self.buffers.entry(key).or_insert_with(|| Buffer { chunks: Vec::new(), rows: 0, bytes: 0 });
-        buf.chunks.push((frame, file_idx));
-        buf.rows += n;
-        buf.bytes += bytes;
+        let buf = self.buffers.entry(key).or_insert_with(|| Buffer {
+            cols: ColumnsBuilder::default(),
+            files: Vec::new(),
+            bytes: 0,
+        });
+        if buf.cols.is_empty() && keep.is_none() {
+            // The first rows of a partition: take the file's buffer as it is, no copy.
+            buf.cols = cols;
+        } else {
+            buf.cols.append(&cols, keep.as_deref());
+        }
+        if buf.files.last() != Some(&file_idx) {
+            buf.files.push(file_idx);
+        }
+        let bytes = buf.cols.allocated_bytes();
+        self.buffered_bytes = self.buffered_bytes + bytes - buf.bytes;
+        buf.bytes = bytes;
         self.buffered += n;
-        self.buffered_bytes += bytes;
         Ok(n)
     }
 
-    /// Forget the IDs of partitions with nothing buffered once too many are held; they are
+    /// Forget the IDs of scopes with nothing buffered once too many are held; they are
     /// reloaded from their (now complete) Parquet files if touched again.
     fn evict_seen_if_needed(&mut self) {
         if self.seen_total <= self.max_seen {
             return;
         }
-        let idle: Vec<PartitionKey> = self.seen.keys().filter(|k| !self.buffers.contains_key(*k)).cloned().collect();
-        for k in idle {
-            if let Some(ids) = self.seen.remove(&k) {
+        let busy: BTreeSet<Scope> = self.buffers.keys().map(scope_of).collect();
+        let idle: Vec<Scope> = self.seen.keys().filter(|s| !busy.contains(*s)).cloned().collect();
+        for s in idle {
+            if let Some(ids) = self.seen.remove(&s) {
                 self.seen_total -= ids.len();
             }
         }
     }
 
     pub fn over_budget(&self) -> bool {
-        self.buffered >= self.max_buffered || self.buffered_bytes >= MAX_BUFFERED_BYTES
+        self.buffered >= self.max_buffered || self.buffered_bytes >= self.max_buffered_bytes
     }
 
-    /// Flush the largest partitions until under half of both bounds.
+    /// Flush the largest partitions (by bytes held) until under half of both bounds.
     pub fn flush_some(&mut self) -> Result<()> {
         let mut by_size: Vec<(usize, usize, &PartitionKey)> =
-            self.buffers.iter().map(|(k, b)| (b.rows, b.bytes, k)).collect();
+            self.buffers.iter().map(|(k, b)| (b.bytes, b.cols.len(), k)).collect();
         // Largest first; among equals the smallest key, so the choice is deterministic.
         by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(b.2)));
         let (mut rows_left, mut bytes_left) = (self.buffered, self.buffered_bytes);
         let mut keys = Vec::new();
-        for (rows, bytes, key) in by_size {
-            if rows_left <= self.max_buffered / 2 && bytes_left <= MAX_BUFFERED_BYTES / 2 {
+        for (bytes, rows, key) in by_size {
+            if rows_left <= self.max_buffered / 2 && bytes_left <= self.max_buffered_bytes / 2 {
                 break;
             }
             rows_left -= rows;
@@ -201,7 +238,12 @@ impl LakeWriter {
 
     /// Source files that still have rows waiting in a buffer.
     pub fn pending_files(&self) -> BTreeSet<u32> {
-        self.buffers.values().flat_map(|b| b.chunks.iter().map(|(_, f)| *f)).collect()
+        self.buffers.values().flat_map(|b| b.files.iter().copied()).collect()
+    }
+
+    /// Rows and bytes buffered now.
+    pub fn buffered(&self) -> (usize, usize) {
+        (self.buffered, self.buffered_bytes)
     }
 
     /// Write the given partitions, several at once: each file is sorted, encoded and compressed
@@ -210,51 +252,51 @@ impl LakeWriter {
         let mut jobs = Vec::with_capacity(keys.len());
         for key in keys {
             let Some(buf) = self.buffers.remove(&key) else { continue };
-            self.buffered -= buf.rows;
+            self.buffered -= buf.cols.len();
             self.buffered_bytes -= buf.bytes;
             self.files_written += 1;
             jobs.push(FlushJob {
                 dir: key.dir(&self.lake),
                 name: format!("part-{}-{:05}.parquet", self.run_tag, self.files_written),
-                chunks: buf.chunks.into_iter().map(|(df, _)| df).collect(),
+                cols: buf.cols,
             });
         }
-        let written: Vec<Result<u64>> = jobs.into_par_iter().map(write_job).collect();
-        for n in written {
+        for n in run_jobs(jobs) {
             self.events_written += n?;
         }
         Ok(())
     }
 }
 
+/// Run the flush jobs on a few plain threads, each taking the next job when it is done.
+///
+/// Not on a rayon pool: polars blocks on its own pool inside a job, and a rayon worker that
+/// blocks across pools steals the next job onto the same stack (thousands of partitions then
+/// nest thousands of jobs and overflow it). A plain thread just waits.
+fn run_jobs(jobs: Vec<FlushJob>) -> Vec<Result<u64>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    let slots: Vec<Mutex<Option<FlushJob>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let results: Vec<Mutex<Option<Result<u64>>>> = slots.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(slot) = slots.get(i) else { break };
+                let job = slot.lock().expect("job slot").take().expect("each job is taken once");
+                *results[i].lock().expect("result slot") = Some(write_job(job));
+            });
+        }
+    });
+    results.into_iter().map(|r| r.into_inner().expect("result slot").expect("every job ran")).collect()
+}
+
 fn write_job(job: FlushJob) -> Result<u64> {
-    let mut df = sorted_frame(job.chunks)?;
+    let mut df = job.cols.to_sorted_frame()?;
+    drop(job.cols);
     std::fs::create_dir_all(&job.dir).with_context(|| format!("creating {}", job.dir.display()))?;
     write_events_file(&mut df, &job.dir.join(job.name))?;
     Ok(df.height() as u64)
-}
-
-/// The chunks as one frame, rows sorted by (event_time, event_id): the file's content is then
-/// independent of read order, and row-group statistics on time are tight for pruning.
-fn sorted_frame(chunks: Vec<DataFrame>) -> Result<DataFrame> {
-    let mut keys: Vec<(i64, &str, IdxSize)> = Vec::with_capacity(chunks.iter().map(|c| c.height()).sum());
-    for c in &chunks {
-        let times = c.column("event_time")?.datetime()?.physical();
-        let ids = c.column("event_id")?.str()?;
-        for (t, id) in times.iter().zip(ids.iter()) {
-            let i = keys.len() as IdxSize;
-            keys.push((t.unwrap_or_default(), id.unwrap_or_default(), i));
-        }
-    }
-    keys.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let order = IdxCa::from_vec("order".into(), keys.into_iter().map(|k| k.2).collect());
-    let mut iter = chunks.iter();
-    let Some(first) = iter.next() else { bail!("a flushed partition has no rows") };
-    let mut all = first.clone();
-    for c in iter {
-        all.vstack_mut(c)?;
-    }
-    Ok(all.take(&order)?)
 }
 
 /// Write an events file (see `write_parquet_atomically`) with the lake's encoding settings.
@@ -276,23 +318,41 @@ fn write_atomically(
 ) -> Result<()> {
     let tmp = path.with_extension("parquet.tmp");
     {
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        ParquetWriter::new(&mut f)
+        let f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        // Buffered: the Parquet writer emits metadata in many tiny writes (a syscall each).
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        ParquetWriter::new(&mut out)
             .with_compression(compression)
             .with_statistics(statistics)
             .finish(df)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("writing {}", tmp.display()))?;
+        let f = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", tmp.display()))?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))?;
     Ok(())
 }
 
-/// The event IDs already committed in one partition directory.
-fn load_partition_ids(dir: &Path) -> Result<IdSet> {
+/// The fingerprints of the events already committed in a scope: its region and day in every
+/// account's folder.
+fn load_scope_ids(lake: &Path, (region, date): &Scope) -> Result<IdSet> {
     let mut ids = IdSet::default();
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(ids) };
+    let Ok(accounts) = std::fs::read_dir(lake::events_dir(lake)) else { return Ok(ids) };
+    let mut dirs: Vec<PathBuf> = accounts
+        .filter_map(|e| e.ok().map(|e| e.path().join(format!("region={region}")).join(format!("event_date={date}"))))
+        .filter(|d| d.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        load_partition_ids(&dir, &mut ids)?;
+    }
+    Ok(ids)
+}
+
+/// Add the fingerprints of the events committed in one partition directory.
+fn load_partition_ids(dir: &Path, ids: &mut IdSet) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
     let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     for path in files {
@@ -301,15 +361,18 @@ fn load_partition_ids(dir: &Path) -> Result<IdSet> {
         }
         let f = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let df = ParquetReader::new(f)
-            .with_columns(Some(vec!["event_id".into()]))
+            .with_columns(Some(vec!["event_id".into(), "event_time".into()]))
             .finish()
             .map_err(anyhow::Error::from)
             .with_context(|| format!("reading event IDs from {}", path.display()))?;
-        for id in df.column("event_id")?.str()?.iter().flatten() {
-            ids.insert(fingerprint(id));
+        let times = df.column("event_time")?.datetime()?.physical();
+        for (id, t) in df.column("event_id")?.str()?.iter().zip(times.iter()) {
+            if let (Some(id), Some(t)) = (id, t) {
+                ids.insert(fingerprint(id, t));
+            }
         }
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// Remove temporary files an interrupted run left behind (they were never visible to readers).
@@ -330,4 +393,131 @@ pub fn remove_stale_temporaries(lake: &Path) -> Result<usize> {
     let mut n = 0;
     walk(&lake::events_dir(lake), &mut n)?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::record::EventRow;
+    use std::borrow::Cow;
+
+    fn key(account: &str, date: &str) -> PartitionKey {
+        PartitionKey { account: account.into(), region: "us-east-1".into(), date: date.into() }
+    }
+
+    /// One file's rows: `ids` at 2026-09-01T10:00Z.
+    fn chunk(file: &str, ids: &[String]) -> (ColumnsBuilder, Vec<u128>) {
+        chunk_at(file, ids, 1_788_256_800_000)
+    }
+
+    fn chunk_at(file: &str, ids: &[String], time: i64) -> (ColumnsBuilder, Vec<u128>) {
+        let mut cols = ColumnsBuilder::for_source(file);
+        let mut fps = Vec::new();
+        for id in ids {
+            let row = EventRow {
+                event_id: Cow::Borrowed(id),
+                event_time: time,
+                event_source: Cow::Borrowed("s3.amazonaws.com"),
+                event_name: Cow::Borrowed("GetObject"),
+                user_agent: Some(Cow::Borrowed("aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux#6.5.0-41-generic")),
+                request_parameters: Some(r#"{"bucketName":"example-bucket","key":"data/part-00001.parquet"}"#),
+                ..Default::default()
+            };
+            cols.push(&row);
+            fps.push(fingerprint(id, row.event_time));
+        }
+        (cols, fps)
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("trailtrim-writer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn lake_ids(lake: &Path) -> Vec<String> {
+        let df = lake::scan_events(lake).unwrap().collect().unwrap();
+        let mut ids: Vec<String> =
+            df.column("event_id").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_owned()).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn a_one_event_file_costs_a_few_hundred_bytes_of_buffer_not_a_buffer_of_its_own() {
+        let lake = scratch("per-file");
+        let mut w = LakeWriter::new(&lake, "t".into(), 1_000_000);
+        for f in 0..2_000u32 {
+            let (cols, ids) = chunk(&format!("/logs/AWSLogs/111122223333/file-{f:05}.json.gz"), &[format!("e{f}")]);
+            w.push(key("111122223333", "2026-09-01"), cols, &ids, f).unwrap();
+        }
+        let (rows, bytes) = w.buffered();
+        assert_eq!(rows, 2_000);
+        // The row's text is ~250 bytes; growth by doubling at most doubles it.
+        assert!(bytes / rows < 1_500, "{} bytes per one-event file", bytes / rows);
+        assert_eq!(w.pending_files().len(), 2_000);
+        w.flush_all().unwrap();
+        assert!(w.pending_files().is_empty());
+        assert_eq!(w.events_written, 2_000);
+        // All files' rows of the partition went into one Parquet file.
+        assert_eq!(lake::event_files(&lake).unwrap().len(), 1);
+        let _ = std::fs::remove_dir_all(&lake);
+    }
+
+    #[test]
+    fn the_byte_budget_flushes_the_largest_partitions_and_only_their_files_leave_pending() {
+        let lake = scratch("budget");
+        let mut w = LakeWriter::new(&lake, "t".into(), 1_000_000).with_max_buffered_bytes(64 << 10);
+        let mut flushes = 0;
+        let mut all = Vec::new();
+        for f in 0..200u32 {
+            // Files 0, 2, 4, ... feed a busy partition (20 rows each); odd files a quiet one.
+            let (date, n) = if f % 2 == 0 { ("2026-09-01", 20) } else { ("2026-09-02", 1) };
+            let ids: Vec<String> = (0..n).map(|i| format!("f{f}-{i}")).collect();
+            all.extend(ids.iter().cloned());
+            let (cols, fps) = chunk(&format!("file-{f}"), &ids);
+            w.push(key("111122223333", date), cols, &fps, f).unwrap();
+            if w.over_budget() {
+                let largest = w.buffers.iter().max_by_key(|(_, b)| b.bytes).map(|(k, _)| k.clone()).unwrap();
+                w.flush_some().unwrap();
+                flushes += 1;
+                let (_, bytes) = w.buffered();
+                assert!(bytes <= 32 << 10, "after a flush {bytes} bytes stay buffered");
+                // The largest partition went first; only the other one's files can be pending.
+                assert!(!w.buffers.contains_key(&largest));
+                let flushed_parity = u32::from(largest.date == "2026-09-02");
+                let pending = w.pending_files();
+                assert!(pending.iter().all(|f| f % 2 != flushed_parity), "{pending:?}");
+            }
+        }
+        assert!(flushes >= 3, "{flushes} flushes");
+        w.flush_all().unwrap();
+        all.sort();
+        assert_eq!(lake_ids(&lake), all);
+        let _ = std::fs::remove_dir_all(&lake);
+    }
+
+    #[test]
+    fn an_event_is_kept_once_whatever_account_partition_its_copies_land_in() {
+        let lake = scratch("dedup-scope");
+        let ids: Vec<String> = (0..10).map(|i| format!("e{i}")).collect();
+        let mut w = LakeWriter::new(&lake, "a".into(), 1_000);
+        let (cols, fps) = chunk("with-recipient", &ids);
+        assert_eq!(w.push(key("111122223333", "2026-09-01"), cols, &fps, 0).unwrap(), 10);
+        // The same events, partitioned under the caller's account (no recipientAccountId).
+        let (cols, fps) = chunk("without-recipient", &ids);
+        assert_eq!(w.push(key("999988887777", "2026-09-01"), cols, &fps, 1).unwrap(), 0);
+        w.flush_all().unwrap();
+        assert_eq!(w.duplicates, 10);
+        // A later run loads the scope from every account's folder.
+        let mut w = LakeWriter::new(&lake, "b".into(), 1_000);
+        let (cols, fps) = chunk("again", &ids[5..]);
+        assert_eq!(w.push(key("444455556666", "2026-09-01"), cols, &fps, 0).unwrap(), 0);
+        // Another day is another scope; the same ID at another time is another event.
+        let (cols, fps) = chunk_at("next-day", &ids[..1], 1_788_256_800_000 + 86_400_000);
+        assert_eq!(w.push(key("111122223333", "2026-09-02"), cols, &fps, 1).unwrap(), 1);
+        w.flush_all().unwrap();
+        assert_eq!(lake_ids(&lake).len(), 11);
+        let _ = std::fs::remove_dir_all(&lake);
+    }
 }

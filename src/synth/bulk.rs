@@ -15,9 +15,9 @@ use super::record::{Record, Resource};
 use super::rng::{stable_id, Rng};
 use super::writer::{gz_create, log_file_name, trail_dir, write_pretty, Written};
 
-const ACCOUNT: &str = "210987654321";
+pub(super) const ACCOUNT: &str = "210987654321";
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "us-west-2", "eu-central-1", "ap-southeast-1"];
-const DAY: i64 = 86_400;
+pub(super) const DAY: i64 = 86_400;
 
 /// How an operation is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +122,7 @@ const PROFILES: &[Profile] = &[
 ];
 
 /// A synthetic principal of the bulk account.
-struct Principal {
+pub(super) struct Principal {
     name: String,
     is_role: bool,
     profile: usize,
@@ -140,7 +140,7 @@ const UAS: &[&str] = &[
     "aws-sdk-js/3.614.0 ua/2.1 os/linux#5.10.219 lang/js md/nodejs#20.15.1 api/dynamodb#3.614.0",
 ];
 
-fn principals(n: u32) -> Vec<Principal> {
+pub(super) fn principals(n: u32) -> Vec<Principal> {
     (0..n)
         .map(|i| {
             let mut r = Rng::derive(0xb01c, &format!("p{i}"));
@@ -159,11 +159,11 @@ fn principals(n: u32) -> Vec<Principal> {
 }
 
 /// The actor of principal `p` on day `day`: role sessions get a new key per day.
-fn actor(p: &Principal, day: i64, start: i64) -> Actor {
+fn actor(p: &Principal, day: i64, start: i64, account: &str) -> Actor {
     let identity = if p.is_role {
         let mut r = Rng::derive(day as u64, &p.name);
         RoleSession {
-            account: ACCOUNT.into(),
+            account: account.to_owned(),
             role_name: p.name.clone(),
             role_path: "/bulk/".into(),
             session_name: format!("i-0{}", r.hex(16)),
@@ -174,48 +174,48 @@ fn actor(p: &Principal, day: i64, start: i64) -> Actor {
         }
         .identity()
     } else {
-        identity::iam_user(ACCOUNT, &p.name, &identity::user_key(&p.name, 1))
+        identity::iam_user(account, &p.name, &identity::user_key(&p.name, 1))
     };
-    Actor::new(identity, ACCOUNT, &p.ip, p.ua)
+    Actor::new(identity, account, &p.ip, p.ua)
 }
 
-fn params(op: &Op, region: &str, bucket: &str, r: &mut Rng) -> (Value, Option<Vec<Resource>>) {
+fn params(op: &Op, region: &str, bucket: &str, r: &mut Rng, account: &str) -> (Value, Option<Vec<Resource>>) {
     let Op(svc, name, _, kind) = *op;
     match kind {
         S3Object => {
             let key = format!("data/{}/part-{:05}.parquet", r.below(400), r.below(100_000));
             (
                 json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "key": key}),
-                Some(identity::s3_object_resources(ACCOUNT, bucket, &key)),
+                Some(identity::s3_object_resources(account, bucket, &key)),
             )
         }
         S3List => (
             json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "prefix": format!("data/{}/", r.below(400)), "list-type": "2"}),
-            Some(identity::s3_bucket_resources(ACCOUNT, bucket)),
+            Some(identity::s3_bucket_resources(account, bucket)),
         ),
         Ddb => {
             let table = format!("{bucket}-table");
             (
                 json!({"tableName": table, "key": {"pk": {"S": format!("id-{}", r.below(1_000_000))}}}),
                 Some(identity::one_resource(
-                    ACCOUNT,
+                    account,
                     "AWS::DynamoDB::Table",
-                    format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{table}"),
+                    format!("arn:aws:dynamodb:{region}:{account}:table/{table}"),
                 )),
             )
         }
         Invoke => {
-            let f = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{bucket}-worker");
+            let f = format!("arn:aws:lambda:{region}:{account}:function:{bucket}-worker");
             (
                 json!({"functionName": f, "invocationType": "Event"}),
-                Some(identity::one_resource(ACCOUNT, "AWS::Lambda::Function", f)),
+                Some(identity::one_resource(account, "AWS::Lambda::Function", f)),
             )
         }
         Mgmt => {
             let v = match (svc, name) {
                 ("ec2", _) => json!({"instancesSet": {}, "filterSet": {}}),
                 ("kms", _) => {
-                    json!({"keyId": format!("arn:aws:kms:{region}:{ACCOUNT}:key/{}", stable_id("", bucket, 8).to_lowercase()), "encryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+                    json!({"keyId": format!("arn:aws:kms:{region}:{account}:key/{}", stable_id("", bucket, 8).to_lowercase()), "encryptionAlgorithm": "SYMMETRIC_DEFAULT"})
                 }
                 ("lambda", "ListFunctions20150331") => Value::Null,
                 ("lambda", _) => json!({"functionName": format!("{bucket}-fn")}),
@@ -226,7 +226,7 @@ fn params(op: &Op, region: &str, bucket: &str, r: &mut Rng) -> (Value, Option<Ve
                 ("s3", _) => json!({"Host": format!("s3.{region}.amazonaws.com")}),
                 ("iam", "CreateAccessKey") => json!({"userName": "admin"}),
                 ("iam", "CreateRole") => json!({"roleName": format!("{bucket}-new"), "assumeRolePolicyDocument": "{}"}),
-                ("sns", _) => json!({"topicArn": format!("arn:aws:sns:{region}:{ACCOUNT}:{bucket}")}),
+                ("sns", _) => json!({"topicArn": format!("arn:aws:sns:{region}:{account}:{bucket}")}),
                 _ => json!({"maxResults": 50}),
             };
             (v, None)
@@ -234,8 +234,9 @@ fn params(op: &Op, region: &str, bucket: &str, r: &mut Rng) -> (Value, Option<Ve
     }
 }
 
-/// One event of file `r`'s principal mix at time `t`.
-fn event(
+/// One event of file `r`'s principal mix at time `t`, recorded by `account`'s trail.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn event(
     ps: &[Principal],
     actors: &mut [(i64, Option<Actor>)],
     r: &mut Rng,
@@ -243,13 +244,15 @@ fn event(
     t: i64,
     day: i64,
     start: i64,
+    account: &str,
 ) -> Record {
     let x = r.below(1000);
     let pi = r.below(ps.len() as u64) as usize;
     let p = &ps[pi];
-    // Cache one actor per principal and day (cloning the identity is cheaper than rebuilding).
-    if actors[pi].0 != day || actors[pi].1.is_none() {
-        actors[pi] = (day, Some(actor(p, day, start)));
+    // Cache one actor per principal, day and account (cloning the identity is cheaper than
+    // rebuilding).
+    if actors[pi].0 != day || !actors[pi].1.as_ref().is_some_and(|a| a.account == account) {
+        actors[pi] = (day, Some(actor(p, day, start, account)));
     }
     let a = actors[pi].1.as_ref().expect("cached");
     let bucket = &p.bucket;
@@ -257,7 +260,7 @@ fn event(
         // Console sign-in of a user (principals are mostly roles: use a user slot).
         let name = format!("user-{:04}", (pi / 5) * 5);
         let mut rec = identity::call(r, a, t, "us-east-1", "signin", "ConsoleLogin", Value::Null);
-        rec.user_identity = identity::user_signin(ACCOUNT, &name, true).into();
+        rec.user_identity = identity::user_signin(account, &name, true).into();
         rec.event_type = "AwsConsoleSignIn";
         rec.request_id = None;
         rec.read_only = false;
@@ -274,13 +277,13 @@ fn event(
     if x < 60 && p.is_role {
         // The service refreshing the role's credentials.
         let svc = "ec2.amazonaws.com";
-        let sa = Actor::new(identity::service(svc), ACCOUNT, svc, svc);
-        let arn = identity::role_arn(ACCOUNT, "/bulk/", &p.name);
+        let sa = Actor::new(identity::service(svc), account, svc, svc);
+        let arn = identity::role_arn(account, "/bulk/", &p.name);
         let session = format!("i-0{}", r.hex(16));
         let mut rec =
             identity::call(r, &sa, t, region, "sts", "AssumeRole", json!({"roleArn": arn, "roleSessionName": session}));
         rec.read_only = false;
-        rec.resources = Some(identity::one_resource(ACCOUNT, "AWS::IAM::Role", arn));
+        rec.resources = Some(identity::one_resource(account, "AWS::IAM::Role", arn));
         rec.response_elements = json!({"credentials": {"accessKeyId": format!("ASIA{}", r.upper_alnum(16)), "expiration": super::record::fmt_expiration(t + 21_600)}});
         return rec;
     }
@@ -292,7 +295,7 @@ fn event(
     } else {
         (profile.ops[r.below(profile.ops.len() as u64) as usize], false)
     };
-    let (v, resources) = params(&op, region, bucket, r);
+    let (v, resources) = params(&op, region, bucket, r, account);
     let mut rec = identity::call(r, a, t, region, op.0, op.1, v);
     if let Some(res) = resources {
         if op.3 == Mgmt {
@@ -322,7 +325,7 @@ fn event(
     rec
 }
 
-fn day_start(start: &str) -> anyhow::Result<i64> {
+pub(super) fn day_start(start: &str) -> anyhow::Result<i64> {
     let d = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d")
         .with_context(|| format!("--start {start}: expected YYYY-MM-DD"))?;
     Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp())
@@ -360,7 +363,7 @@ fn write_file(
     // calls into deflate).
     let mut buf = Vec::with_capacity(1 << 18);
     for (i, &t) in times.iter().enumerate() {
-        let rec = event(ps, &mut actors, &mut r, region, t, day, start);
+        let rec = event(ps, &mut actors, &mut r, region, t, day, start, ACCOUNT);
         if i > 0 {
             buf.push(b',');
         }
@@ -380,7 +383,7 @@ fn write_file(
 }
 
 /// Authorization details for the bulk principals: each allowed exactly its profile's actions.
-fn authorization_details(ps: &[Principal]) -> Value {
+pub(super) fn authorization_details(ps: &[Principal], account: &str) -> Value {
     let doc = |p: &Principal| {
         let mut actions: Vec<&str> = PROFILES[p.profile].ops.iter().map(|o| o.2).collect();
         actions.sort_unstable();
@@ -388,12 +391,12 @@ fn authorization_details(ps: &[Principal]) -> Value {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]})
     };
     let users: Vec<Value> = ps.iter().filter(|p| !p.is_role).map(|p| json!({
-        "Path": "/", "UserName": p.name, "UserId": identity::user_id(&p.name), "Arn": identity::user_arn(ACCOUNT, &p.name),
+        "Path": "/", "UserName": p.name, "UserId": identity::user_id(&p.name), "Arn": identity::user_arn(account, &p.name),
         "CreateDate": "2025-01-01T00:00:00+00:00", "GroupList": [], "AttachedManagedPolicies": [], "Tags": [],
         "UserPolicyList": [{"PolicyName": PROFILES[p.profile].name, "PolicyDocument": doc(p)}],
     })).collect();
     let roles: Vec<Value> = ps.iter().filter(|p| p.is_role).map(|p| json!({
-        "Path": "/bulk/", "RoleName": p.name, "RoleId": identity::role_id(&p.name), "Arn": identity::role_arn(ACCOUNT, "/bulk/", &p.name),
+        "Path": "/bulk/", "RoleName": p.name, "RoleId": identity::role_id(&p.name), "Arn": identity::role_arn(account, "/bulk/", &p.name),
         "CreateDate": "2025-01-01T00:00:00+00:00",
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
         "InstanceProfileList": [], "AttachedManagedPolicies": [], "Tags": [], "RoleLastUsed": {},
@@ -420,7 +423,8 @@ pub fn generate(args: &super::SynthArgs) -> anyhow::Result<Written> {
             Ok(a)
         })?;
     let mut w = total;
-    w.bytes += write_pretty(&args.out.join("iam").join("authorization-details.json"), &authorization_details(&ps))?;
+    w.bytes +=
+        write_pretty(&args.out.join("iam").join("authorization-details.json"), &authorization_details(&ps, ACCOUNT))?;
     w.files += 1;
     Ok(w)
 }

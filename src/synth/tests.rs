@@ -1,8 +1,8 @@
-//! Determinism, layout and record-shape tests of the generator (sample and bulk mode).
+//! Determinism, layout and record-shape tests of the generator (sample, bulk and other shapes).
 
 use std::path::{Path, PathBuf};
 
-use super::{run, SynthArgs};
+use super::{run, Shape, SynthArgs};
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("trailtrim-synth-{name}-{}", std::process::id()));
@@ -115,6 +115,7 @@ fn bulk_is_deterministic_and_well_formed() {
     let (a, b) = (temp_dir("bulk-a"), temp_dir("bulk-b"));
     let mut args = SynthArgs::new(&a);
     args.events = 5_500;
+    args.shape = Shape::Bulk;
     args.events_per_file = 1_000;
     args.principals = 50;
     let sa = run(&args).unwrap();
@@ -177,4 +178,99 @@ fn scenario_story_holds() {
     for id in documented {
         assert!(events.iter().any(|e| e.tags.contains(&id)), "{id} has no events");
     }
+}
+
+/// (account, region, YYYY/MM/DD) of a log file from its path, and its record count.
+fn log_files(root: &Path) -> Vec<((String, String, String), usize, u64)> {
+    files(root)
+        .into_iter()
+        .filter(|p| is_log(p))
+        .map(|p| {
+            check_layout(root, &p);
+            let rel: Vec<String> =
+                p.strip_prefix(root).unwrap().iter().map(|c| c.to_string_lossy().into_owned()).collect();
+            let rest = if rel[1].starts_with("o-") { &rel[2..] } else { &rel[1..] };
+            let key = (rest[0].clone(), rest[2].clone(), format!("{}/{}/{}", rest[3], rest[4], rest[5]));
+            (key, check_records(&gunzip(&p)), std::fs::metadata(&p).unwrap().len())
+        })
+        .collect()
+}
+
+#[test]
+fn realistic_shape_is_many_small_deliveries_per_account_region_and_5_minutes() {
+    let (a, b) = (temp_dir("real-a"), temp_dir("real-b"));
+    let mut args = SynthArgs::new(&a);
+    args.events = 40_000;
+    args.days = 2;
+    args.accounts = 3;
+    args.principals = 50;
+    let sa = run(&args).unwrap();
+    args.out = b.clone();
+    assert_eq!(run(&args).unwrap(), sa, "same arguments, same corpus");
+    assert_eq!((sa.mode, sa.events), ("realistic", 40_000));
+    for (x, y) in files(&a).iter().zip(&files(&b)) {
+        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{x:?}");
+    }
+    let logs = log_files(&a);
+    assert_eq!(logs.iter().map(|l| l.1).sum::<usize>(), 40_000);
+    assert_eq!(logs.len() as u64 + 1, sa.files);
+    let accounts: std::collections::BTreeSet<_> = logs.iter().map(|l| l.0 .0.clone()).collect();
+    let regions: std::collections::BTreeSet<_> = logs.iter().map(|l| l.0 .1.clone()).collect();
+    let days: std::collections::BTreeSet<_> = logs.iter().map(|l| l.0 .2.clone()).collect();
+    assert_eq!((accounts.len(), regions.len()), (3, 5));
+    // The last deliveries of a day are dated the next day, like real ones.
+    assert!(days.len() == 2 || days.len() == 3, "{days:?}");
+    // At most one file per account, region and 5 minutes: 3 x 5 x 2 x 288 slots.
+    assert!(logs.len() > 1_000 && logs.len() <= 8_640, "{} files", logs.len());
+    // Most files small, a few much larger (bursts).
+    let mut sizes: Vec<u64> = logs.iter().map(|l| l.2).collect();
+    sizes.sort_unstable();
+    let median = sizes[sizes.len() / 2];
+    let max = *sizes.last().unwrap();
+    assert!(median < 8_000, "median file {median} bytes");
+    assert!(max > 20 * median, "largest file {max} bytes vs median {median}");
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn pathological_shapes_one_event_files_and_an_org_export_spanning_every_partition() {
+    let d = temp_dir("one-event");
+    let mut args = SynthArgs::new(&d);
+    args.events = 300;
+    args.shape = Shape::OneEventFiles;
+    args.principals = 20;
+    let s = run(&args).unwrap();
+    let logs = log_files(&d);
+    assert_eq!((s.events, logs.len()), (300, 300));
+    assert!(logs.iter().all(|l| l.1 == 1));
+    let _ = std::fs::remove_dir_all(&d);
+
+    let d = temp_dir("org-trail");
+    let mut args = SynthArgs::new(&d);
+    args.events = 2_000;
+    args.shape = Shape::OrgTrail;
+    args.events_per_file = 500;
+    args.accounts = 4;
+    args.regions = 5;
+    args.days = 3;
+    args.principals = 20;
+    run(&args).unwrap();
+    let logs = log_files(&d);
+    assert_eq!(logs.len(), 4);
+    // Every file spans all 4 x 5 x 3 partitions.
+    for p in files(&d).iter().filter(|p| is_log(p)) {
+        let v: serde_json::Value = serde_json::from_str(&gunzip(p)).unwrap();
+        let parts: std::collections::BTreeSet<(String, String, String)> = v["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let s = |k: &str| r[k].as_str().unwrap().to_owned();
+                (s("recipientAccountId"), s("awsRegion"), s("eventTime")[..10].to_owned())
+            })
+            .collect();
+        assert_eq!(parts.len(), 60, "{p:?}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
 }

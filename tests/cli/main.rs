@@ -4,6 +4,7 @@ mod command_line;
 mod common;
 mod detect;
 mod ingest;
+mod ingest_writer;
 mod policy_cli;
 mod queries_lib;
 mod query;

@@ -36,7 +36,10 @@ fn ingest_from_s3_reads_every_event_once_and_a_rerun_adds_nothing() {
     // Objects are recognised by key and ETag: a re-run reads nothing.
     let out = s3.run(&["ingest", "s3://trail/org", "--lake", p(&lake), "--json", "--quiet"]);
     let s = summary(&out);
-    assert_eq!((out.status.code(), s["files_read"].as_u64(), s["events_written"].as_u64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (out.status.code(), s["files_read"].as_u64(), s["events_written"].as_u64()),
+        (Some(0), Some(0), Some(0))
+    );
 }
 
 #[test]
@@ -57,8 +60,20 @@ fn s3_listing_is_pruned_by_day_account_and_region() {
     }
     assert!(!expected.is_empty(), "the sample has events on {day}");
     let out = s3.run(&[
-        "ingest", "s3://trail/AWSLogs", "--lake", p(&lake), "--json", "--quiet", "--from", "2026-09-10", "--to",
-        "2026-09-10", "--accounts", "111122223333", "--regions", "us-east-1,eu-west-1",
+        "ingest",
+        "s3://trail/AWSLogs",
+        "--lake",
+        p(&lake),
+        "--json",
+        "--quiet",
+        "--from",
+        "2026-09-10",
+        "--to",
+        "2026-09-10",
+        "--accounts",
+        "111122223333",
+        "--regions",
+        "us-east-1,eu-west-1",
     ]);
     let s = summary(&out);
     assert_eq!(out.status.code(), Some(0), "{s:#}");
@@ -77,7 +92,8 @@ fn a_run_killed_mid_way_then_rerun_gives_exactly_the_distinct_events() {
     let dir = scratch("s3-kill");
     let lake = dir.join("lake");
     let args = ["ingest", "s3://trail/AWSLogs", "--lake", p(&lake), "--quiet", "--max-buffered-rows", "50"];
-    let mut child = s3.command(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        s3.command(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     // Kill it as soon as the first Parquet file is committed (or let it finish, if it is faster).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
