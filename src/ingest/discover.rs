@@ -54,10 +54,9 @@ pub fn keep_folder(key: &str, f: &Filter) -> bool {
             return false;
         }
     }
-    if let Some(service) = parts.get(a + 1) {
-        if *service != "CloudTrail" {
-            return false;
-        }
+    if parts.get(a + 1).is_some_and(|service| *service != "CloudTrail") {
+        // Digest, Insight and Config folders hold no events; local walks still count their files.
+        return true;
     }
     if let Some(region) = parts.get(a + 2) {
         if !f.regions.is_empty() && !f.regions.iter().any(|x| x == region) {
@@ -75,6 +74,15 @@ pub fn keep_folder(key: &str, f: &Filter) -> bool {
         (Some(m), Some(d)) => ((y, m, d), (y, m, d)),
     };
     f.from.is_none_or(|from| last >= lo(from)) && f.to.is_none_or(|to| first <= lo(to))
+}
+
+/// A folder of the delivery layout of another service than CloudTrail's events (digests,
+/// insights, Config): S3 listings skip it, as its objects hold no events.
+pub fn other_service_folder(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('/').filter(|p| !p.is_empty()).collect();
+    let Some(i) = parts.iter().position(|p| *p == "AWSLogs") else { return false };
+    let a = if parts.get(i + 1).is_some_and(|p| p.starts_with("o-")) { i + 2 } else { i + 1 };
+    parts.get(a + 1).is_some_and(|service| *service != "CloudTrail")
 }
 
 /// A file found under the sources.
@@ -225,7 +233,9 @@ mod tests {
         assert!(keep("p/AWSLogs/o-abc/111122223333"));
         assert!(!keep("p/AWSLogs/o-abc/444455556666"));
         assert!(keep("p/AWSLogs/111122223333/CloudTrail"));
-        assert!(!keep("p/AWSLogs/111122223333/CloudTrail-Digest"));
+        assert!(other_service_folder("p/AWSLogs/111122223333/CloudTrail-Digest"));
+        assert!(other_service_folder("p/AWSLogs/o-x/111122223333/Config"));
+        assert!(!other_service_folder("p/AWSLogs/o-x/111122223333/CloudTrail/us-east-1"));
         assert!(!keep("p/AWSLogs/111122223333/CloudTrail/eu-west-1"));
         assert!(keep("p/AWSLogs/111122223333/CloudTrail/us-east-1/2026"));
         assert!(!keep("p/AWSLogs/111122223333/CloudTrail/us-east-1/2025"));

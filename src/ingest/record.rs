@@ -220,6 +220,23 @@ const SCALAR_KEYS: [&str; 18] = [
 const JSON_KEYS: [&str; 5] =
     ["requestParameters", "responseElements", "additionalEventData", "resources", "tlsDetails"];
 
+/// Every top-level key with a column of its own (one of them opens the next record when the
+/// framing looks for it after a damaged record).
+pub const TOP_LEVEL_KEYS: [&str; SCALAR_KEYS.len() + JSON_KEYS.len() + 1] = {
+    let mut all = [""; SCALAR_KEYS.len() + JSON_KEYS.len() + 1];
+    let mut i = 0;
+    while i < SCALAR_KEYS.len() {
+        all[i] = SCALAR_KEYS[i];
+        i += 1;
+    }
+    while i < SCALAR_KEYS.len() + JSON_KEYS.len() {
+        all[i] = JSON_KEYS[i - SCALAR_KEYS.len()];
+        i += 1;
+    }
+    all[i] = "userIdentity";
+    all
+};
+
 /// Where a top-level key goes.
 enum Slot {
     UserIdentity,

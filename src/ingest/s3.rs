@@ -7,7 +7,7 @@
 //! environment (`AWS_ACCESS_KEY_ID`, `AWS_REGION`, web identity, ECS and instance roles,
 //! `AWS_ENDPOINT_URL` for S3-compatible stores, `AWS_ALLOW_HTTP=true` for plain-http endpoints).
 
-use super::discover::{keep_folder, Filter};
+use super::discover::{keep_folder, other_service_folder, Filter};
 use anyhow::{anyhow, Context, Result};
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
@@ -113,7 +113,7 @@ impl S3 {
                         });
                     }
                     for d in l.common_prefixes {
-                        if keep_folder(d.as_ref(), &filter) {
+                        if keep_folder(d.as_ref(), &filter) && !other_service_folder(d.as_ref()) {
                             next.push(Some(d));
                         }
                     }

@@ -17,29 +17,6 @@ use std::io::{self, Read};
 const CONTAINER_KEYS: [&str; 3] = ["Records", "records", "Events"];
 /// Keys of non-CloudTrail files whose (possibly large) values are skipped unread.
 const SKIPPED_KEYS: [&str; 3] = ["configurationItems", "logFiles", "configurationItem"];
-/// Top-level keys of a CloudTrail record: one of them opens the next record after a damaged one.
-const RECORD_KEYS: [&str; 20] = [
-    "eventVersion",
-    "userIdentity",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "awsRegion",
-    "sourceIPAddress",
-    "userAgent",
-    "requestParameters",
-    "responseElements",
-    "additionalEventData",
-    "requestID",
-    "eventID",
-    "readOnly",
-    "eventType",
-    "managementEvent",
-    "recipientAccountId",
-    "eventCategory",
-    "errorCode",
-    "errorMessage",
-];
 /// Top-level keys remembered for classification.
 const MAX_KEYS_KEPT: usize = 64;
 
@@ -357,7 +334,7 @@ impl<R: Read, S: ItemSink> Scanner<'_, R, S> {
                 continue;
             }
             let key = &item[at + 2..];
-            let starts_record = RECORD_KEYS
+            let starts_record = super::record::TOP_LEVEL_KEYS
                 .iter()
                 .any(|k| key.len() > k.len() && key.starts_with(k.as_bytes()) && key[k.len()] == b'"');
             if starts_record {
