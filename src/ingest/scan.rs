@@ -80,7 +80,14 @@ pub fn scan<R: Read, S: ItemSink>(r: R, limits: Limits, sink: &mut S) -> Outline
     sc.out.bytes = sc.src.total;
     sc.out.read_error = sc.src.err.take();
     sc.out.over_limit = sc.src.over_limit;
+    WINDOW_BUF.with(|w| *w.borrow_mut() = std::mem::take(&mut sc.src.buf));
     sc.out
+}
+
+thread_local! {
+    /// The read window, reused from file to file on each thread: a fresh one per file is a
+    /// fresh mapping of zeroed pages, whose page faults cost more than the scan of a small file.
+    static WINDOW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A byte source with a small window, push-back (for resynchronisation) and a byte limit.
@@ -100,7 +107,9 @@ const WINDOW: usize = 256 << 10;
 
 impl<R: Read> Src<R> {
     fn new(r: R, limit: u64) -> Self {
-        Src { r, buf: vec![0; WINDOW], pos: 0, len: 0, total: 0, limit, over_limit: false, err: None, eof: false }
+        let mut buf = WINDOW_BUF.with(|w| std::mem::take(&mut *w.borrow_mut()));
+        buf.resize(WINDOW, 0);
+        Src { r, buf, pos: 0, len: 0, total: 0, limit, over_limit: false, err: None, eof: false }
     }
 
     /// The unread bytes of the window, refilled when empty; empty at the end.
