@@ -3,7 +3,6 @@
 //! in parallel and streamed to disk one record at a time; the output does not depend on the
 //! number of threads.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -13,7 +12,7 @@ use serde_json::{json, Value};
 use super::identity::{self, Actor, RoleSession};
 use super::record::{Record, Resource};
 use super::rng::{stable_id, Rng};
-use super::writer::{gz_create, log_file_name, trail_dir, write_pretty, Written};
+use super::writer::{log_file_name, trail_dir, write_pretty, write_records, Written};
 
 pub(super) const ACCOUNT: &str = "210987654321";
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "us-west-2", "eu-central-1", "ap-southeast-1"];
@@ -356,29 +355,9 @@ fn write_file(
     let last = times.last().copied().unwrap_or(t0);
     let stamp = (last / 300 + 1) * 300;
     let path = trail_dir(out, None, ACCOUNT, region, t0).join(log_file_name(ACCOUNT, region, stamp, &r.alnum(16)));
-    let mut enc = gz_create(&path, level)?;
     let mut actors: Vec<(i64, Option<Actor>)> = (0..ps.len()).map(|_| (-1, None)).collect();
-    enc.write_all(b"{\"Records\":[")?;
-    // Records are serialized into a buffer that is compressed in large blocks (fewer, bigger
-    // calls into deflate).
-    let mut buf = Vec::with_capacity(1 << 18);
-    for (i, &t) in times.iter().enumerate() {
-        let rec = event(ps, &mut actors, &mut r, region, t, day, start, ACCOUNT);
-        if i > 0 {
-            buf.push(b',');
-        }
-        serde_json::to_writer(&mut buf, &rec)?;
-        if buf.len() >= 1 << 17 {
-            enc.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    enc.write_all(&buf)?;
-    enc.write_all(b"]}")?;
-    let mut inner = enc.finish()?;
-    inner.flush()?;
-    drop(inner);
-    let bytes = std::fs::metadata(&path)?.len();
+    let records = times.iter().map(|&t| Ok(event(ps, &mut actors, &mut r, region, t, day, start, ACCOUNT)));
+    let bytes = write_records(&path, records, level, true)?;
     Ok(Written { files: 1, events: n, bytes })
 }
 

@@ -11,7 +11,6 @@
 //! Deterministic like the rest of synth: each file has its own PRNG stream, so files are
 //! generated in parallel and the output does not depend on the number of threads.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -20,7 +19,7 @@ use super::bulk::{self, Principal, ACCOUNT, DAY};
 use super::identity::Actor;
 use super::record::Record;
 use super::rng::Rng;
-use super::writer::{gz_create, log_file_name, trail_dir, write_pretty, Written};
+use super::writer::{log_file_name, trail_dir, write_pretty, write_records, Written};
 
 /// Regions in order of activity (the first five are the bulk mode's).
 const REGIONS: &[&str] = &[
@@ -228,11 +227,8 @@ fn write_file(plan: &Plan, idx: usize, f: &FileSpec) -> anyhow::Result<Written> 
         None => trail_dir(plan.out, None, &acct, region, stamp),
     };
     let path: PathBuf = dir.join(log_file_name(&acct, region, stamp, &r.alnum(16)));
-    let mut enc = gz_create(&path, plan.level)?;
     let mut actors: Vec<(i64, Option<Actor>)> = (0..plan.ps.len()).map(|_| (-1, None)).collect();
-    enc.write_all(b"{\"Records\":[")?;
-    let mut buf = Vec::with_capacity(1 << 18);
-    for (i, &t) in times.iter().enumerate() {
+    let records = times.iter().enumerate().map(|(i, &t)| {
         let rec: Record = match f.cycle {
             None => {
                 let day = (t - plan.start).div_euclid(DAY);
@@ -249,20 +245,8 @@ fn write_file(plan: &Plan, idx: usize, f: &FileSpec) -> anyhow::Result<Written> 
                 bulk::event(&plan.ps, &mut actors, &mut r, REGIONS[g], t, day, plan.start, &account(a))
             }
         };
-        if i > 0 {
-            buf.push(b',');
-        }
-        serde_json::to_writer(&mut buf, &rec)?;
-        if buf.len() >= 1 << 17 {
-            enc.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    enc.write_all(&buf)?;
-    enc.write_all(b"]}")?;
-    let mut inner = enc.finish()?;
-    inner.flush()?;
-    drop(inner);
-    let bytes = std::fs::metadata(&path)?.len();
+        Ok(rec)
+    });
+    let bytes = write_records(&path, records, plan.level, true)?;
     Ok(Written { files: 1, events: f.events, bytes })
 }

@@ -66,19 +66,39 @@ fn finish(enc: flate2::write::GzEncoder<BufWriter<File>>, path: &Path) -> anyhow
     Ok(std::fs::metadata(path)?.len())
 }
 
-/// Writes `{"Records":[...]}` gzipped; returns the compressed size.
-pub fn write_records<'a>(
+/// Writes `{"Records":[...]}` gzipped; returns the compressed size. Records may be made as they
+/// are written (the benchmark corpora never hold a file's records at once). `blocks`: serialize
+/// into 128 KiB blocks before compressing (fewer, bigger calls into deflate). The compressed bytes
+/// depend on how the text is handed to deflate, so each corpus keeps its own way.
+pub fn write_records<R: std::borrow::Borrow<Record>>(
     path: &Path,
-    records: impl IntoIterator<Item = &'a Record>,
+    records: impl IntoIterator<Item = anyhow::Result<R>>,
     level: u32,
+    blocks: bool,
 ) -> anyhow::Result<u64> {
     let mut enc = gz_create(path, level)?;
     enc.write_all(b"{\"Records\":[")?;
+    let mut buf = Vec::with_capacity(if blocks { 1 << 18 } else { 0 });
     for (i, r) in records.into_iter().enumerate() {
-        if i > 0 {
-            enc.write_all(b",")?;
+        let r = r?;
+        if !blocks {
+            if i > 0 {
+                enc.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut enc, r.borrow())?;
+            continue;
         }
-        serde_json::to_writer(&mut enc, r)?;
+        if i > 0 {
+            buf.push(b',');
+        }
+        serde_json::to_writer(&mut buf, r.borrow())?;
+        if buf.len() >= 1 << 17 {
+            enc.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    if blocks {
+        enc.write_all(&buf)?;
     }
     enc.write_all(b"]}")?;
     finish(enc, path)

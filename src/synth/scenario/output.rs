@@ -39,7 +39,7 @@ fn write_group(
         let dir = trail_dir(out, org, ACCOUNT, region, slot * window);
         let name = log_file_name(ACCOUNT, region, delivery_stamp(last), &rng.alnum(16));
         let path = dir.join(&name);
-        w.bytes += write_records(&path, evs.iter().map(|e| &e.rec), 6)?;
+        w.bytes += write_records(&path, evs.iter().map(|e| Ok(&e.rec)), 6, false)?;
         w.files += 1;
         w.events += evs.len() as u64;
         files.push(path.strip_prefix(out).unwrap_or(&path).display().to_string());
