@@ -319,6 +319,8 @@ pub(crate) struct Fitted {
     pub notes: Vec<String>,
     /// A statement that cannot fit any document (verbatim ones cannot be cut).
     pub errors: Vec<String>,
+    /// Split into customer managed policies (the proposal exceeds the target's limit).
+    pub split: bool,
 }
 
 fn sid_of(v: &Value) -> Option<String> {
@@ -349,7 +351,7 @@ pub(crate) fn fit(parts: Parts, kind: PrincipalKind, target: PolicyTarget, accep
     let doc = single(&allows);
     let first_size = policy_size(&doc);
     if first_size <= limit {
-        return Fitted { documents: vec![doc], notes, errors: Vec::new() };
+        return Fitted { documents: vec![doc], notes, errors: Vec::new(), split: false };
     }
     allows = merge_across_services(allows);
     let doc = single(&allows);
@@ -357,7 +359,7 @@ pub(crate) fn fit(parts: Parts, kind: PrincipalKind, target: PolicyTarget, accep
         notes.push(format!(
             "merged statements of different services with equal resources and conditions to fit the {what} ({limit} characters)"
         ));
-        return Fitted { documents: vec![doc], notes, errors: Vec::new() };
+        return Fitted { documents: vec![doc], notes, errors: Vec::new(), split: false };
     }
     let n = wildcards(&mut allows, accept);
     if n > 0 {
@@ -369,7 +371,7 @@ pub(crate) fn fit(parts: Parts, kind: PrincipalKind, target: PolicyTarget, accep
     let doc = single(&allows);
     let size = policy_size(&doc);
     if size <= limit {
-        return Fitted { documents: vec![doc], notes, errors: Vec::new() };
+        return Fitted { documents: vec![doc], notes, errors: Vec::new(), split: false };
     }
     let (documents, errors) = split(&assemble(&parts, &allows), MANAGED_LIMIT);
     notes.push(match target {
@@ -390,7 +392,7 @@ pub(crate) fn fit(parts: Parts, kind: PrincipalKind, target: PolicyTarget, accep
             kind.as_str()
         ));
     }
-    Fitted { documents, notes, errors }
+    Fitted { documents, notes, errors, split: true }
 }
 
 /// Cut one Allow statement into pieces that each fit `budget`: halve the action list, or the

@@ -304,9 +304,22 @@ fn size_limit_forces_a_split_for_a_user_with_many_actions() {
     }
     assert_eq!(
         r.policy_files,
-        (1..=r.documents.len()).map(|k| format!("policies/{ACCOUNT}/users/builder-{k}.json")).collect::<Vec<_>>()
+        (1..=r.documents.len())
+            .map(|k| format!("policies/{ACCOUNT}/users/builder.managed-{k}.json"))
+            .collect::<Vec<_>>()
     );
     assert!(r.notes.iter().any(|n| n.contains("split into")), "{:?}", r.notes);
+    // A user's inline limit is 2,048 characters as IAM counts them (white space excluded): a proposal
+    // just over it becomes one managed policy, named as one.
+    let some: Vec<String> = actions.iter().take(150).cloned().collect();
+    let p = pol("some", doc(json!([{"Effect": "Allow", "Action": some, "Resource": "*"}])));
+    let one = input(PrincipalKind::User, "builder", vec![p], some.iter().map(|a| call(a, None, 1)).collect());
+    let managed = recommend(&one, &RecommendOptions::default());
+    assert_verified(&managed);
+    assert_eq!(managed.documents.len(), 1);
+    let size = policy_size(&managed.documents[0]);
+    assert!(size > USER_INLINE_LIMIT && size <= MANAGED_LIMIT, "{size}");
+    assert_eq!(managed.policy_files, vec![format!("policies/{ACCOUNT}/users/builder.managed-1.json")]);
     // Everything used is still there (wildcards only cover used actions).
     let proposed = proposed_actions(&r);
     for a in &actions {

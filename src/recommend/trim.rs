@@ -524,6 +524,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     let nothing = drafts.is_empty() && keep_json.is_empty();
     let fitted =
         compact::fit(Parts { keep: keep_json, allows: drafts, denies: deny_json }, input.kind, opts.target, &accept);
+    let split = fitted.split;
     notes.extend(fitted.notes.iter().cloned());
     let documents = if nothing {
         notes.push(
@@ -611,10 +612,11 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     let stem = crate::output::segment(&input.name);
     let file_stems: Vec<String> = if !ok {
         Vec::new()
-    } else if documents.len() == 1 {
+    } else if !split {
         vec![stem.into_owned()]
     } else {
-        (1..=documents.len()).map(|i| format!("{stem}-{i}")).collect()
+        // Customer managed policies: never under a name that looks like the inline proposal.
+        (1..=documents.len()).map(|i| format!("{stem}.managed-{i}")).collect()
     };
     let account_dir = crate::output::segment(&input.account);
     let policy_files =
