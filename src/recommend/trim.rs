@@ -610,7 +610,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     }
     // Names and the account id come from input: only `output::segment` makes them path segments.
     let stem = crate::output::segment(&input.name);
-    let file_stems: Vec<String> = if !ok {
+    let file_stems: Vec<String> = if !ok || documents.is_empty() {
         Vec::new()
     } else if !split {
         vec![stem.into_owned()]
