@@ -65,6 +65,15 @@ pub fn sample_lake() -> &'static Path {
     })
 }
 
+/// The ids of the lake's events, sorted.
+pub fn lake_ids(lake: &Path) -> Vec<String> {
+    let df = trailtrim::lake::scan_events(lake).unwrap().collect().unwrap();
+    let mut ids: Vec<String> =
+        df.column("event_id").unwrap().str().unwrap().iter().flatten().map(str::to_owned).collect();
+    ids.sort();
+    ids
+}
+
 /// Every CloudTrail delivery file under `dir` (by the S3 layout), read independently of trailtrim.
 pub fn delivery_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(d: &Path, out: &mut Vec<PathBuf>) {

@@ -192,15 +192,6 @@ fn bad_input_is_reported_with_file_and_record_and_valid_records_are_kept() {
     assert_eq!((s3["events_written"].as_u64(), s3["duplicates_dropped"].as_u64()), (Some(1), Some(1)));
 }
 
-/// The ids of the lake's events, sorted.
-fn lake_ids(lake: &Path) -> Vec<String> {
-    let df = lake_rows(lake);
-    let mut ids: Vec<String> =
-        df.column("event_id").unwrap().str().unwrap().iter().flatten().map(str::to_owned).collect();
-    ids.sort();
-    ids
-}
-
 #[test]
 fn real_world_damage_costs_only_the_damaged_records() {
     let dir = scratch("real-world-damage");

@@ -1,15 +1,6 @@
 //! `trailtrim ingest s3://...` against a local S3 server (moto, started by the test on 127.0.0.1).
 
 use crate::common::*;
-use std::path::Path;
-
-fn lake_ids(lake: &Path) -> Vec<String> {
-    let df = trailtrim::lake::scan_events(lake).unwrap().collect().unwrap();
-    let mut ids: Vec<String> =
-        df.column("event_id").unwrap().str().unwrap().iter().flatten().map(str::to_owned).collect();
-    ids.sort();
-    ids
-}
 
 fn summary(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
