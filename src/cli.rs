@@ -37,6 +37,9 @@ pub enum Command {
     Report(crate::commands::report::ReportArgs),
     /// The nightly job: ingest, usage, recommendations, findings and the compliance report.
     Run(crate::commands::run::RunArgs),
+    /// Store the derived state (usage facts) of the lake's partitions that changed; readers never
+    /// write, so run it (or `ingest`, which does it) on a lake others read.
+    Refresh(crate::commands::refresh::RefreshArgs),
     /// Generate a synthetic CloudTrail corpus (the sample, or N events for benchmarks).
     Synth(crate::synth::SynthArgs),
 }

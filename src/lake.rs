@@ -97,6 +97,40 @@ impl Window {
         }
         lf
     }
+
+    pub fn contains(&self, d: chrono::NaiveDate) -> bool {
+        self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t)
+    }
+
+    /// True if the partition (a relative `account=../region=../event_date=..` path, or a folder
+    /// ending in one) may hold events of the window; one without a date is kept.
+    pub fn contains_partition(&self, rel: &str) -> bool {
+        partition_values(rel).is_none_or(|(_, _, d)| self.contains(d))
+    }
+}
+
+/// The partition values of a path ending in `account=A/region=R/event_date=D`.
+pub fn partition_values(path: &str) -> Option<(String, String, chrono::NaiveDate)> {
+    let mut parts = path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']);
+    let date = parts.next()?.strip_prefix("event_date=")?;
+    let region = parts.next()?.strip_prefix("region=")?;
+    let account = parts.next()?.strip_prefix("account=")?;
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    Some((account.to_owned(), region.to_owned(), date))
+}
+
+/// Check that a reader's `--lake` is a lake (a folder with `events/` or the ingest manifest):
+/// a misspelt path is a usage error naming it, never an empty lake.
+pub fn require(lake: &Path) -> Result<()> {
+    if lake.join(EVENTS_DIR).is_dir() || lake.join(MANIFEST_FILE).is_file() {
+        return Ok(());
+    }
+    let what = if lake.exists() { "is not a trailtrim lake (it has no events/ folder)" } else { "does not exist" };
+    crate::usage_bail!(
+        "--lake {}: {what}; run `trailtrim ingest SRC... --lake {}` first",
+        lake.display(),
+        lake.display()
+    )
 }
 
 /// Hive partition columns, outermost first.
@@ -142,16 +176,7 @@ pub fn partition_files(lake: &Path, window: &Window) -> Result<Vec<Vec<PathBuf>>
     let mut groups: std::collections::BTreeMap<PathBuf, Vec<PathBuf>> = Default::default();
     for f in event_files(lake)? {
         let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
-        let date = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("event_date="))
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let inside = match date {
-            Some(d) => window.from.is_none_or(|f| d >= f) && window.to.is_none_or(|t| d <= t),
-            None => true,
-        };
-        if inside {
+        if window.contains_partition(&dir.to_string_lossy()) {
             groups.entry(dir).or_default().push(f);
         }
     }
@@ -178,7 +203,8 @@ fn walk_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn hive_schema() -> SchemaRef {
+/// The Hive partition columns with their types (dates parsed).
+pub fn hive_schema() -> SchemaRef {
     Arc::new(Schema::from_iter([
         Field::new("account".into(), DataType::String),
         Field::new("region".into(), DataType::String),

@@ -21,4 +21,5 @@ pub mod recommend;
 pub mod report;
 pub mod sql;
 pub mod synth;
+pub mod threads;
 pub mod usage;

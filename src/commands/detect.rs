@@ -180,6 +180,7 @@ pub fn compute(
 }
 
 pub fn run(a: &DetectArgs) -> Result<Status> {
+    crate::lake::require(&a.lake)?;
     let mut out = std::io::stdout().lock();
     if a.list {
         for d in detect::list_detectors() {

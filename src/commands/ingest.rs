@@ -16,12 +16,21 @@ pub fn run(a: &IngestArgs) -> Result<Status> {
         ingest::scan::Limits { max_file_bytes: a.max_file_bytes, max_record_bytes: a.max_record_bytes };
     let summary = ingest::run(&opts)?;
     print_human(&summary, &mut std::io::stderr())?;
+    let state = super::refresh::after_ingest(&a.lake)?;
     if a.json {
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &summary)?;
+        serde_json::to_writer_pretty(&mut out, &WithState { ingest: &summary, state })?;
         writeln!(out)?;
     }
     Ok(if summary.has_rejections() { Status::Rejected } else { Status::Ok })
+}
+
+/// The ingest summary and the state refresh that followed it (`ingest --json`).
+#[derive(serde::Serialize)]
+struct WithState<'a> {
+    #[serde(flatten)]
+    ingest: &'a IngestSummary,
+    state: super::refresh::StateSummary,
 }
 
 /// The human summary (stderr): counts, then each problem with its file and record.

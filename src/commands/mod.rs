@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod permissions;
 pub mod query;
 pub mod recommend;
+pub mod refresh;
 pub mod report;
 pub mod run;
 pub mod simulate;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Detect(a) => detect::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Refresh(a) => refresh::run(&a),
         Command::Synth(a) => {
             let summary = crate::synth::run(&a)?;
             let mut out = std::io::stdout().lock();

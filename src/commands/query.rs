@@ -26,6 +26,7 @@ pub fn run(a: &QueryArgs) -> Result<Status> {
     }
     let text = text.as_str();
     let lake_dir = a.lake.as_deref().expect("clap requires --lake unless --list");
+    crate::lake::require(lake_dir)?;
     let params = queries::parse_params(&a.params)?;
     let sql = if let Some(q) = queries::find(text) {
         q.bind(&params)?

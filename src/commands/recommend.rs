@@ -194,7 +194,7 @@ pub fn compute_with_findings(
     opts: &RecommendOptions,
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<recommend::Recommendation>> {
-    facts::refresh(lake).context("computing usage facts")?;
+    super::usage::note_stale_facts(lake, window)?;
     let mut all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
     let mut incident_only = BTreeMap::new();
     if let Some(findings) = findings {
@@ -251,6 +251,7 @@ pub fn compute_with_findings(
 }
 
 pub fn run(a: &RecommendArgs) -> Result<Status> {
+    crate::lake::require(&a.lake)?;
     let account = a.iam.load()?;
     let opts = RecommendOptions {
         keep_sid_prefix: a.keep_sid_prefix.clone(),

@@ -214,6 +214,7 @@ fn count_root_logins(lake_dir: &Path, window: &usage::Window) -> Result<u64> {
 }
 
 pub fn run(a: &ReportArgs) -> Result<Status> {
+    crate::lake::require(&a.lake)?;
     if a.out.is_dir() {
         crate::usage_bail!("--out {}: is a folder; `report --out` names the report file to write", a.out.display());
     }

@@ -58,12 +58,14 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     // Checked before the work: a folder trailtrim may not write into fails at once.
     let mut out = OutputDir::open(&a.out)?;
     let ingest_summary = if a.sources.is_empty() {
+        crate::lake::require(&a.lake)?;
         None
     } else {
         let mut opts = IngestOptions::new(a.sources.clone(), a.lake.clone());
         opts.progress = !a.quiet;
         let s = ingest::run(&opts)?;
         super::ingest::print_human(&s, &mut std::io::stderr())?;
+        super::refresh::after_ingest(&a.lake)?;
         if s.has_rejections() {
             status = Status::Rejected;
         }

@@ -54,7 +54,25 @@ pub struct UsageArgs {
     pub max_unused_days: i64,
 }
 
-/// Refresh the usage facts and build the report (shared with `report` and `recommend`).
+/// Say (once per run) when the lake's stored usage facts are missing or stale for the window:
+/// readers then compute them in memory and never write; `trailtrim refresh` stores them.
+pub fn note_stale_facts(lake: &std::path::Path, window: &Window) -> Result<()> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let st = facts::status(lake, window).context("reading the usage state")?;
+    if st.recomputed > 0 {
+        SAID.call_once(|| {
+            eprintln!(
+                "trailtrim: note: the stored usage facts of {} of {} partitions are missing or stale; computing them in memory (`trailtrim refresh --lake {}` stores them)",
+                st.recomputed,
+                st.partitions,
+                lake.display()
+            )
+        });
+    }
+    Ok(())
+}
+
+/// Build the usage report from the lake's facts (shared with `report` and `recommend`).
 pub fn compute(
     lake: &std::path::Path,
     account: &crate::account::Account,
@@ -62,7 +80,7 @@ pub fn compute(
     principal: Option<&str>,
     max_unused_days: i64,
 ) -> Result<UsageReport> {
-    facts::refresh(lake).context("computing usage facts")?;
+    note_stale_facts(lake, window)?;
     let facts = usage::load_facts(lake, window, principal)?;
     let mut report = usage::build_report(&facts, account, principal);
     report.mapping = usage::mapping_report(lake, window)?;
@@ -86,7 +104,6 @@ fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window,
     if let Ok(arn) = account.resolve_principal(given) {
         return Ok(arn);
     }
-    facts::refresh(lake).context("computing usage facts")?;
     if !usage::load_facts(lake, window, Some(given))?.is_empty() {
         return Ok(given.to_owned());
     }
@@ -102,6 +119,7 @@ fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window,
 }
 
 pub fn run(a: &UsageArgs) -> Result<Status> {
+    crate::lake::require(&a.lake)?;
     let iam_given = a.iam.iam.is_some();
     let account = match a.iam.load_optional()? {
         Some(account) => account,

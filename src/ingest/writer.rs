@@ -16,8 +16,6 @@ use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Where a row belongs in the lake.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -261,34 +259,11 @@ impl LakeWriter {
                 cols: buf.cols,
             });
         }
-        for n in run_jobs(jobs) {
+        for n in crate::threads::on_plain_threads(jobs, write_job) {
             self.events_written += n?;
         }
         Ok(())
     }
-}
-
-/// Run the flush jobs on a few plain threads, each taking the next job when it is done.
-///
-/// Not on a rayon pool: polars blocks on its own pool inside a job, and a rayon worker that
-/// blocks across pools steals the next job onto the same stack (thousands of partitions then
-/// nest thousands of jobs and overflow it). A plain thread just waits.
-fn run_jobs(jobs: Vec<FlushJob>) -> Vec<Result<u64>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
-    let slots: Vec<Mutex<Option<FlushJob>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
-    let results: Vec<Mutex<Option<Result<u64>>>> = slots.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(slot) = slots.get(i) else { break };
-                let job = slot.lock().expect("job slot").take().expect("each job is taken once");
-                *results[i].lock().expect("result slot") = Some(write_job(job));
-            });
-        }
-    });
-    results.into_iter().map(|r| r.into_inner().expect("result slot").expect("every job ran")).collect()
 }
 
 fn write_job(job: FlushJob) -> Result<u64> {

@@ -9,7 +9,6 @@ use crate::lake;
 use crate::mapping::{self, EventFields, MappingStatus};
 use anyhow::{Context, Result};
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -379,56 +378,152 @@ struct State {
 
 const FINGERPRINT: &str = env!("TRAILTRIM_FACTS_FINGERPRINT");
 
-/// Summary of a refresh.
+/// Summary of a refresh (or of a reader's look at the state).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RefreshSummary {
     pub partitions: usize,
+    /// Partitions whose facts were (re)computed; for a reader, those computed in memory.
     pub recomputed: usize,
 }
 
-/// Bring `DIR/usage/` up to date with `DIR/events/`: recompute the partitions whose files changed.
-pub fn refresh(lake_dir: &Path) -> Result<RefreshSummary> {
-    let _lock = lake::lock_for_writing(lake_dir)?;
+/// The lake's event partitions (relative `account=../region=../event_date=..` paths) with their
+/// files and sizes, and which of them have no up-to-date stored facts.
+struct Plan {
+    events: PathBuf,
+    usage: PathBuf,
+    parts: BTreeMap<String, Vec<(String, u64)>>,
+    stale: BTreeSet<String>,
+}
+
+fn plan(lake_dir: &Path) -> Result<Plan> {
     let events = lake::events_dir(lake_dir);
     let usage = lake_dir.join(USAGE_DIR);
-    std::fs::create_dir_all(&usage).with_context(|| format!("creating {}", usage.display()))?;
-    let state_path = usage.join(STATE_FILE);
-    let old: State =
-        std::fs::read_to_string(&state_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
-
+    let old: State = std::fs::read_to_string(usage.join(STATE_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     let mut parts: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for f in lake::event_files(lake_dir)? {
         let rel = f.parent().unwrap().strip_prefix(&events)?.to_string_lossy().into_owned();
-        let size = std::fs::metadata(&f)?.len();
+        let size = std::fs::metadata(&f).with_context(|| format!("reading {}", f.display()))?.len();
         parts.entry(rel).or_default().push((f.file_name().unwrap().to_string_lossy().into_owned(), size));
     }
-    let stale: Vec<&String> = parts
+    // Facts made by other code (mapping, catalog) are stale as a whole.
+    let same_code = old.fingerprint == FINGERPRINT;
+    let stale = parts
         .keys()
-        .filter(|k| old.partitions.get(*k) != parts.get(*k) || !usage.join(k).join(FACTS_FILE).exists())
-        .collect();
-    let recomputed = stale.len();
-    stale
-        .par_iter()
-        .map(|rel| -> Result<()> {
-            let files: Vec<PathBuf> = parts[*rel].iter().map(|(n, _)| events.join(rel).join(n)).collect();
-            let (mut facts, mut counts) = partition_facts(&files)?;
-            let dir = usage.join(rel);
-            std::fs::create_dir_all(&dir)?;
-            crate::ingest::writer::write_parquet_atomically(&mut facts, &dir.join(FACTS_FILE))?;
-            crate::ingest::writer::write_parquet_atomically(&mut counts, &dir.join(MAPPING_FILE))?;
-            Ok(())
+        .filter(|k| {
+            !same_code
+                || old.partitions.get(*k) != parts.get(*k)
+                || !usage.join(k).join(FACTS_FILE).exists()
+                || !usage.join(k).join(MAPPING_FILE).exists()
         })
-        .collect::<Result<Vec<()>>>()?;
-    let state = State { fingerprint: FINGERPRINT.to_owned(), partitions: parts };
+        .cloned()
+        .collect();
+    Ok(Plan { events, usage, parts, stale })
+}
+
+impl Plan {
+    fn files(&self, rel: &str) -> Vec<PathBuf> {
+        self.parts[rel].iter().map(|(n, _)| self.events.join(rel).join(n)).collect()
+    }
+}
+
+/// Bring `DIR/usage/` up to date with `DIR/events/`: recompute the partitions whose files (or
+/// the code that derives facts) changed, and drop the facts of partitions that are gone. Takes
+/// the writer lock; only writers (ingest, `refresh`) call it.
+pub fn refresh(lake_dir: &Path) -> Result<RefreshSummary> {
+    let lock = lake::lock_for_writing(lake_dir)?;
+    refresh_locked(lake_dir, &lock, None)
+}
+
+/// [`refresh`] under a lock the caller holds; `only` limits the work to some partitions
+/// (relative paths), for workers that share a lake.
+pub fn refresh_locked(
+    lake_dir: &Path,
+    _lock: &lake::WriteLock,
+    only: Option<&BTreeSet<String>>,
+) -> Result<RefreshSummary> {
+    let plan = plan(lake_dir)?;
+    std::fs::create_dir_all(&plan.usage).with_context(|| format!("creating {}", plan.usage.display()))?;
+    let todo: Vec<&String> = plan.stale.iter().filter(|k| only.is_none_or(|o| o.contains(*k))).collect();
+    // Polars inside: plain threads, not rayon (see `threads`).
+    crate::threads::on_plain_threads(todo.clone(), |rel| -> Result<()> {
+        let (mut facts, mut counts) = partition_facts(&plan.files(rel))?;
+        let dir = plan.usage.join(rel);
+        std::fs::create_dir_all(&dir)?;
+        crate::ingest::writer::write_parquet_atomically(&mut facts, &dir.join(FACTS_FILE))?;
+        crate::ingest::writer::write_parquet_atomically(&mut counts, &dir.join(MAPPING_FILE))?;
+        Ok(())
+    })
+    .into_iter()
+    .collect::<Result<Vec<()>>>()?;
+    remove_orphans(&plan)?;
+    // Partitions left out by `only` keep their old state entry, so they stay stale.
+    let state_path = plan.usage.join(STATE_FILE);
+    let old: State = std::fs::read_to_string(&state_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .filter(|s: &State| s.fingerprint == FINGERPRINT)
+        .unwrap_or_default();
+    let partitions = plan
+        .parts
+        .iter()
+        .filter_map(|(k, v)| {
+            if plan.stale.contains(k) && !todo.contains(&k) {
+                old.partitions.get(k).map(|o| (k.clone(), o.clone()))
+            } else {
+                Some((k.clone(), v.clone()))
+            }
+        })
+        .collect();
+    let state = State { fingerprint: FINGERPRINT.to_owned(), partitions };
     let tmp = state_path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_string(&state)?)?;
     std::fs::rename(&tmp, &state_path)?;
-    Ok(RefreshSummary { partitions: state.partitions.len(), recomputed })
+    Ok(RefreshSummary { partitions: plan.parts.len(), recomputed: todo.len() })
 }
 
-fn scan_usage_files(lake_dir: &Path, file: &str) -> Result<Option<LazyFrame>> {
-    let mut files = Vec::new();
-    let usage = lake_dir.join(USAGE_DIR);
+/// Remove the stored facts of partitions that no longer have events.
+fn remove_orphans(plan: &Plan) -> Result<()> {
+    for f in walk_usage(&plan.usage, FACTS_FILE).into_iter().chain(walk_usage(&plan.usage, MAPPING_FILE)) {
+        let dir = f.parent().unwrap_or(Path::new(""));
+        let rel = dir.strip_prefix(&plan.usage).unwrap_or(dir).to_string_lossy().into_owned();
+        if !plan.parts.contains_key(&rel) {
+            std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// How up to date the stored facts are, without writing anything: `recomputed` counts the
+/// partitions a reader computes in memory.
+pub fn status(lake_dir: &Path, window: &super::Window) -> Result<RefreshSummary> {
+    let plan = plan(lake_dir)?;
+    let in_window = |rel: &String| window.contains_partition(rel);
+    Ok(RefreshSummary {
+        partitions: plan.parts.keys().filter(|k| in_window(k)).count(),
+        recomputed: plan.stale.iter().filter(|k| in_window(k)).count(),
+    })
+}
+
+/// Facts of stale partitions computed by readers, kept for the process (a command reads the
+/// facts several times). Keyed by the partition's folder and its files with their sizes.
+type Memo = std::sync::Mutex<BTreeMap<(PathBuf, Vec<(String, u64)>), Arc<(DataFrame, DataFrame)>>>;
+static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
+
+fn computed(plan: &Plan, rel: &str) -> Result<Arc<(DataFrame, DataFrame)>> {
+    let key = (plan.events.join(rel), plan.parts[rel].clone());
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(hit) = memo.lock().unwrap().get(&key) {
+        return Ok(hit.clone());
+    }
+    let got = Arc::new(partition_facts(&plan.files(rel))?);
+    memo.lock().unwrap().insert(key, got.clone());
+    Ok(got)
+}
+
+fn walk_usage(dir: &Path, file: &str) -> Vec<PathBuf> {
     fn walk(d: &Path, file: &str, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
         let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -441,34 +536,71 @@ fn scan_usage_files(lake_dir: &Path, file: &str) -> Result<Option<LazyFrame>> {
             }
         }
     }
-    walk(&usage, file, &mut files);
-    if files.is_empty() {
+    let mut out = Vec::new();
+    walk(dir, file, &mut out);
+    out
+}
+
+/// The facts (or mapping counts) of the window's partitions: stored files where they are up to
+/// date, computed in memory where they are missing or stale (never written: readers do not
+/// write), with the partition columns `account`, `region`, `event_date`.
+fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<Option<LazyFrame>> {
+    let plan = plan(lake_dir)?;
+    let file = if mapping { MAPPING_FILE } else { FACTS_FILE };
+    let mut stored = Vec::new();
+    let mut frames = Vec::new();
+    for rel in plan.parts.keys().filter(|k| window.contains_partition(k)) {
+        if !plan.stale.contains(rel) {
+            stored.push(PlRefPath::new(plan.usage.join(rel).join(file).to_string_lossy().as_ref()));
+            continue;
+        }
+        let both = computed(&plan, rel)?;
+        let df = if mapping { &both.1 } else { &both.0 };
+        let (account, region, date) = lake::partition_values(rel)
+            .ok_or_else(|| anyhow::anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
+        frames.push(df.clone().lazy().with_columns([
+            lit(account).alias("account"),
+            lit(region).alias("region"),
+            lit(date).alias("event_date"),
+        ]));
+    }
+    if !stored.is_empty() {
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions {
+                enabled: Some(true),
+                hive_start_idx: 0,
+                schema: Some(lake::hive_schema()),
+                try_parse_dates: true,
+            },
+            glob: false,
+            ..Default::default()
+        };
+        frames.push(LazyFrame::scan_parquet_files(stored.into_iter().collect(), args)?);
+    }
+    if frames.is_empty() {
         return Ok(None);
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet {
-        hive_options: HiveOptions {
-            enabled: Some(true),
-            hive_start_idx: 0,
-            schema: Some(Arc::new(Schema::from_iter([
-                Field::new("account".into(), DataType::String),
-                Field::new("region".into(), DataType::String),
-                Field::new("event_date".into(), DataType::Date),
-            ]))),
-            try_parse_dates: true,
-        },
-        glob: false,
-        ..Default::default()
+    // One column order for stored and computed parts.
+    let names: Vec<Expr> = if mapping {
+        ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect()
+    } else {
+        FACT_STRING_COLUMNS
+            .iter()
+            .chain(["count", "denied_count", "first_seen", "last_seen"].iter())
+            .map(|c| col(*c))
+            .collect()
     };
-    Ok(Some(LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)?))
+    let order: Vec<Expr> = names.into_iter().chain(lake::PARTITION_COLUMNS.iter().map(|c| col(*c))).collect();
+    let frames: Vec<LazyFrame> = frames.into_iter().map(|f| f.select(order.clone())).collect();
+    Ok(Some(concat(frames, UnionArgs::default())?))
 }
 
-/// Every usage fact (after `refresh`), with the partition columns `account`, `region`, `event_date`.
-pub fn scan_facts(lake_dir: &Path) -> Result<Option<LazyFrame>> {
-    scan_usage_files(lake_dir, FACTS_FILE)
+/// Every usage fact of the window, with the partition columns `account`, `region`, `event_date`.
+pub fn scan_facts(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
+    scan_usage(lake_dir, window, false)
 }
 
-/// The mapping report rows (event source, name, status, events) of every partition.
-pub fn scan_mapping_counts(lake_dir: &Path) -> Result<Option<LazyFrame>> {
-    scan_usage_files(lake_dir, MAPPING_FILE)
+/// The mapping report rows (event source, name, status, events) of the window's partitions.
+pub fn scan_mapping_counts(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
+    scan_usage(lake_dir, window, true)
 }

@@ -39,9 +39,9 @@ fn split(s: Option<&str>) -> Vec<String> {
     s.filter(|s| !s.is_empty()).map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default()
 }
 
-/// Read the facts (after `facts::refresh`) within the window, optionally for one principal.
+/// Read the facts within the window (stored, or computed in memory where stale), optionally for one principal.
 pub fn load_facts(lake_dir: &Path, window: &Window, principal: Option<&str>) -> Result<Vec<Fact>> {
-    let Some(mut lf) = facts::scan_facts(lake_dir)? else { return Ok(Vec::new()) };
+    let Some(mut lf) = facts::scan_facts(lake_dir, window)? else { return Ok(Vec::new()) };
     lf = window.apply(lf);
     if let Some(p) = principal {
         lf = lf.filter(col("principal").eq(lit(p.to_owned())));
@@ -372,7 +372,7 @@ fn principal_usage(
 
 /// The mapping report over the window: how many events mapped, and which did not.
 pub fn mapping_report(lake_dir: &Path, window: &Window) -> Result<MappingReport> {
-    let Some(mut lf) = facts::scan_mapping_counts(lake_dir)? else { return Ok(MappingReport::default()) };
+    let Some(mut lf) = facts::scan_mapping_counts(lake_dir, window)? else { return Ok(MappingReport::default()) };
     lf = window.apply(lf);
     let df = lf
         .group_by([col("event_source"), col("event_name"), col("status")])

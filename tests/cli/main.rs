@@ -12,4 +12,5 @@ mod recommend;
 mod run;
 mod s3;
 mod safety;
+mod state;
 mod usage;

@@ -235,14 +235,12 @@ fn usage_facts_are_recomputed_only_for_partitions_with_new_events() {
     let dir = scratch("incremental-usage");
     let lake = dir.join("lake");
     put_delivery(&dir.join("a"), "a.json", &records_file(&[record("i-1", "2026-09-01T10:00:00Z", "ListBuckets")]));
-    run_ok(&["ingest", p(&dir.join("a")), "--lake", p(&lake), "--quiet"]);
-    let first = trailtrim::usage::facts::refresh(&lake).unwrap();
-    assert_eq!((first.partitions, first.recomputed), (1, 1));
+    let first = json(&["ingest", p(&dir.join("a")), "--lake", p(&lake), "--quiet", "--json"]);
+    assert_eq!((&first["state"]["partitions"], &first["state"]["recomputed"]), (&1.into(), &1.into()));
     assert_eq!(trailtrim::usage::facts::refresh(&lake).unwrap().recomputed, 0);
     let d = dir.join("b/AWSLogs/111122223333/CloudTrail/us-east-1/2026/09/02");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("b.json"), records_file(&[record("i-2", "2026-09-02T10:00:00Z", "ListBuckets")])).unwrap();
-    run_ok(&["ingest", p(&dir.join("b")), "--lake", p(&lake), "--quiet"]);
-    let third = trailtrim::usage::facts::refresh(&lake).unwrap();
-    assert_eq!((third.partitions, third.recomputed), (2, 1));
+    let third = json(&["ingest", p(&dir.join("b")), "--lake", p(&lake), "--quiet", "--json"]);
+    assert_eq!((&third["state"]["partitions"], &third["state"]["recomputed"]), (&2.into(), &1.into()));
 }

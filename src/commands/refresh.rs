@@ -1,0 +1,82 @@
+//! `trailtrim refresh`: bring the lake's derived state up to date (the writer side; readers
+//! compute what is stale in memory and never write).
+
+use super::Status;
+use crate::lake;
+use crate::usage::facts;
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// The lake folder.
+    #[arg(long)]
+    pub lake: PathBuf,
+    /// Only this partition (`account=A/region=R/event_date=D`, repeatable): workers that share a
+    /// lake split the work by partition.
+    #[arg(long)]
+    pub partition: Vec<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateSummary {
+    /// Partitions of the lake.
+    pub partitions: usize,
+    /// Partitions whose state was computed now (the others were up to date).
+    pub recomputed: usize,
+    pub seconds: f64,
+}
+
+fn refresh(lake_dir: &Path, only: Option<&BTreeSet<String>>) -> Result<StateSummary> {
+    let started = Instant::now();
+    let lock = lake::lock_for_writing(lake_dir)?;
+    let s = facts::refresh_locked(lake_dir, &lock, only).context("computing usage facts")?;
+    Ok(StateSummary { partitions: s.partitions, recomputed: s.recomputed, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The refresh `ingest` and `run` do after writing events, so that readers find fresh state.
+pub fn after_ingest(lake_dir: &Path) -> Result<StateSummary> {
+    refresh(lake_dir, None)
+}
+
+pub fn run(a: &RefreshArgs) -> Result<Status> {
+    lake::require(&a.lake)?;
+    let only = if a.partition.is_empty() {
+        None
+    } else {
+        let mut set = BTreeSet::new();
+        for p in &a.partition {
+            let p = p.trim_matches('/');
+            if lake::partition_values(p).is_none() {
+                crate::usage_bail!(
+                    "--partition {p}: expected account=<12 digits>/region=<region>/event_date=<YYYY-MM-DD>"
+                );
+            }
+            set.insert(p.to_owned());
+        }
+        Some(set)
+    };
+    let s = refresh(&a.lake, only.as_ref())?;
+    eprintln!(
+        "refresh {}: {} partitions, {} recomputed, {:.2} s",
+        a.lake.display(),
+        s.partitions,
+        s.recomputed,
+        s.seconds
+    );
+    if a.json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &s)?;
+        writeln!(out)?;
+    }
+    Ok(Status::Ok)
+}
