@@ -40,6 +40,10 @@ pub enum Command {
     /// Store the derived state (usage facts) of the lake's partitions that changed; readers never
     /// write, so run it (or `ingest`, which does it) on a lake others read.
     Refresh(crate::commands::refresh::RefreshArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(crate::commands::manual::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a folder.
+    Man(crate::commands::manual::ManArgs),
     /// Generate a synthetic CloudTrail corpus (the sample, or N events for benchmarks).
     Synth(crate::synth::SynthArgs),
 }

@@ -4,6 +4,7 @@ pub mod detect;
 pub mod eval;
 pub mod iam;
 pub mod ingest;
+pub mod manual;
 pub mod permissions;
 pub mod query;
 pub mod recommend;
@@ -38,6 +39,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Report(a) => report::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Refresh(a) => refresh::run(&a),
+        Command::Completions(a) => manual::completions(&a),
+        Command::Man(a) => manual::man(&a),
         Command::Synth(a) => {
             let summary = crate::synth::run(&a)?;
             let mut out = std::io::stdout().lock();

@@ -170,3 +170,39 @@ fn usage_runs_without_iam_and_says_what_is_missing() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--iam"), "{}", stderr(&o));
 }
+
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    use clap::CommandFactory;
+    let names: Vec<String> =
+        trailtrim::cli::Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
+    let dir = scratch("manual");
+    let script = run_ok(&["completions", "bash"]);
+    std::fs::write(dir.join("trailtrim.bash"), &script).unwrap();
+    let syntax = std::process::Command::new("bash").arg("-n").arg(dir.join("trailtrim.bash")).output().unwrap();
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let s = run_ok(&["completions", shell]);
+        assert!(names.iter().all(|n| s.contains(n.as_str())), "{shell} completion misses a command");
+    }
+    let page = run_ok(&["man"]);
+    assert!(page.starts_with(".ie") || page.contains(".TH trailtrim 1"), "{}", &page[..200.min(page.len())]);
+    run_ok(&["man", "--out", p(&dir.join("man"))]);
+    for n in &names {
+        assert!(script.contains(n.as_str()), "bash completion misses {n}");
+        assert!(page.contains(n.as_str()), "the manual page misses {n}");
+        assert!(dir.join("man").join(format!("trailtrim-{n}.1")).is_file(), "no page for {n}");
+    }
+    let bad = run(&["completions", "tcsh"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn readme_documents_every_command() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for c in trailtrim::cli::Cli::command().get_subcommands() {
+        let row = format!("| `trailtrim {}", c.get_name());
+        assert!(readme.contains(&row), "README's command table has no row for `{}`", c.get_name());
+    }
+}
