@@ -5,8 +5,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = trailtrim::cli::Cli::parse();
-    match trailtrim::commands::run(cli) {
+    let cli = trailtrim::config::expand(std::env::args_os().collect())
+        .map(trailtrim::cli::Cli::parse_from)
+        .and_then(trailtrim::commands::run);
+    match cli {
         Ok(status) => ExitCode::from(status as u8),
         // `trailtrim ... | head -1`: the reader stopped reading; nothing is wrong.
         Err(e) if trailtrim::error::is_broken_pipe(&e) => ExitCode::SUCCESS,

@@ -206,3 +206,41 @@ fn readme_documents_every_command() {
         assert!(readme.contains(&row), "README's command table has no row for `{}`", c.get_name());
     }
 }
+
+#[test]
+fn a_config_file_gives_options_that_the_command_line_overrides() {
+    let dir = scratch("config");
+    let cfg = dir.join("trailtrim.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "lake = \"lake\"\niam = \"{}\"\n\n[ingest]\nsources = [\"{}\"]\nquiet = true\n\n[usage]\nformat = \"json\"\n",
+            p(&sample_iam()),
+            p(&sample_logs())
+        ),
+    )
+    .unwrap();
+    // Paths are relative to the file: the lake is created beside it, whatever the working folder.
+    run_ok(&["ingest", "--config", p(&cfg)]);
+    assert!(dir.join("lake/events").is_dir());
+    let usage: serde_json::Value = serde_json::from_str(&run_ok(&["usage", "--config", p(&cfg)])).unwrap();
+    assert!(usage["principals"].as_array().is_some_and(|a| !a.is_empty()));
+    // The command line wins.
+    let table = run_ok(&["usage", "--config", p(&cfg), "--format", "table"]);
+    assert!(table.starts_with("principal"), "{table}");
+    let elsewhere = run(&["usage", "--config", p(&cfg), "--lake", p(&dir.join("nowhere"))]);
+    assert_eq!(elsewhere.status.code(), Some(2));
+    assert!(stderr(&elsewhere).contains("nowhere"));
+
+    // Mistakes are usage errors naming the file and the key.
+    std::fs::write(&cfg, "[usage]\nformatt = \"json\"\n").unwrap();
+    let bad = run(&["usage", "--config", p(&cfg)]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("has no option formatt") && stderr(&bad).contains("format"), "{}", stderr(&bad));
+    std::fs::write(&cfg, "lake = \n").unwrap();
+    let broken = run(&["usage", "--config", p(&cfg)]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(stderr(&broken).contains(p(&cfg)), "{}", stderr(&broken));
+    std::fs::write(&cfg, "[nosuchcommand]\nlake = \"x\"\n").unwrap();
+    assert_eq!(run(&["usage", "--config", p(&cfg)]).status.code(), Some(2));
+}
