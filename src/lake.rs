@@ -133,6 +133,48 @@ pub fn require(lake: &Path) -> Result<()> {
     )
 }
 
+/// Write a Parquet file as the lake writes every file: under a temporary name in the same
+/// folder, fsync, then rename into place, so readers see a file whole or not at all.
+pub fn write_parquet(
+    df: &mut DataFrame,
+    path: &Path,
+    compression: ParquetCompression,
+    statistics: StatisticsOptions,
+) -> Result<()> {
+    let tmp = path.with_extension("parquet.tmp");
+    {
+        let f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        // Buffered: the Parquet writer emits metadata in many tiny writes (a syscall each).
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        ParquetWriter::new(&mut out)
+            .with_compression(compression)
+            .with_statistics(statistics)
+            .finish(df)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        let f = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", tmp.display()))?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))?;
+    Ok(())
+}
+
+/// Derived state (facts and the like): zstd at its default level, full statistics.
+pub fn write_state_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_parquet(df, path, ParquetCompression::Zstd(None), StatisticsOptions::full())
+}
+
+/// Scan Parquet files (no globbing); with `hive`, add the partition columns from their paths.
+pub fn scan_parquet(files: &[PathBuf], hive: bool) -> Result<LazyFrame> {
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    let mut args = ScanArgsParquet { glob: false, ..Default::default() };
+    if hive {
+        args.hive_options =
+            HiveOptions { enabled: Some(true), hive_start_idx: 0, schema: Some(hive_schema()), try_parse_dates: true };
+    }
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(anyhow::Error::from)
+}
+
 /// Hive partition columns, outermost first.
 pub const PARTITION_COLUMNS: &[&str] = &["account", "region", "event_date"];
 
@@ -185,9 +227,7 @@ pub fn partition_files(lake: &Path, window: &Window) -> Result<Vec<Vec<PathBuf>>
 
 /// Scan some event files (no partition columns), for per-partition work.
 pub fn scan_files(files: &[PathBuf]) -> Result<LazyFrame> {
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { glob: false, ..Default::default() };
-    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(anyhow::Error::from)
+    scan_parquet(files, false)
 }
 
 fn walk_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -226,19 +266,7 @@ pub fn scan_events(lake: &Path) -> Result<LazyFrame> {
         // An empty lake is a valid lake: an empty frame with the documented schema.
         return Ok(empty_events().lazy());
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet {
-        hive_options: HiveOptions {
-            enabled: Some(true),
-            hive_start_idx: 0,
-            schema: Some(hive_schema()),
-            try_parse_dates: true,
-        },
-        glob: false,
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-        .map_err(anyhow::Error::from)
+    scan_parquet(&files, true)
         .with_context(|| format!("scanning the lake at {}", lake.display()))
 }
 

@@ -274,39 +274,10 @@ fn write_job(job: FlushJob) -> Result<u64> {
     Ok(df.height() as u64)
 }
 
-/// Write an events file (see `write_parquet_atomically`) with the lake's encoding settings.
+/// Write an events file (atomically, see `lake::write_parquet`) with the lake's encoding settings.
 fn write_events_file(df: &mut DataFrame, path: &Path) -> Result<()> {
     let level = polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)?;
-    write_atomically(df, path, ParquetCompression::Zstd(Some(level)), StatisticsOptions::default())
-}
-
-/// Write under a temporary name in the same directory, fsync, then rename into place.
-pub fn write_parquet_atomically(df: &mut DataFrame, path: &Path) -> Result<()> {
-    write_atomically(df, path, ParquetCompression::Zstd(None), StatisticsOptions::full())
-}
-
-fn write_atomically(
-    df: &mut DataFrame,
-    path: &Path,
-    compression: ParquetCompression,
-    statistics: StatisticsOptions,
-) -> Result<()> {
-    let tmp = path.with_extension("parquet.tmp");
-    {
-        let f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        // Buffered: the Parquet writer emits metadata in many tiny writes (a syscall each).
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
-        ParquetWriter::new(&mut out)
-            .with_compression(compression)
-            .with_statistics(statistics)
-            .finish(df)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        let f = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", tmp.display()))?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))?;
-    Ok(())
+    lake::write_parquet(df, path, ParquetCompression::Zstd(Some(level)), StatisticsOptions::default())
 }
 
 /// The fingerprints of the events already committed in a scope: its region and day in every

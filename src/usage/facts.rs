@@ -183,9 +183,7 @@ fn for_each_call(df: &DataFrame, counts: &mut MappingCounts, mut f: impl FnMut(R
 }
 
 fn read_events(files: &[PathBuf], filter: Option<Expr>) -> Result<DataFrame> {
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { glob: false, ..Default::default() };
-    let mut lf = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)?.select(
+    let mut lf = lake::scan_files(files)?.select(
         READ_COLUMNS
             .iter()
             .map(|c| if *c == "event_time" { col(*c).cast(DataType::Int64) } else { col(*c) })
@@ -452,8 +450,8 @@ pub fn refresh_locked(
         let (mut facts, mut counts) = partition_facts(&plan.files(rel))?;
         let dir = plan.usage.join(rel);
         std::fs::create_dir_all(&dir)?;
-        crate::ingest::writer::write_parquet_atomically(&mut facts, &dir.join(FACTS_FILE))?;
-        crate::ingest::writer::write_parquet_atomically(&mut counts, &dir.join(MAPPING_FILE))?;
+        lake::write_state_parquet(&mut facts, &dir.join(FACTS_FILE))?;
+        lake::write_state_parquet(&mut counts, &dir.join(MAPPING_FILE))?;
         Ok(())
     })
     .into_iter()
@@ -551,7 +549,7 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
     let mut frames = Vec::new();
     for rel in plan.parts.keys().filter(|k| window.contains_partition(k)) {
         if !plan.stale.contains(rel) {
-            stored.push(PlRefPath::new(plan.usage.join(rel).join(file).to_string_lossy().as_ref()));
+            stored.push(plan.usage.join(rel).join(file));
             continue;
         }
         let both = computed(&plan, rel)?;
@@ -565,17 +563,7 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
         ]));
     }
     if !stored.is_empty() {
-        let args = ScanArgsParquet {
-            hive_options: HiveOptions {
-                enabled: Some(true),
-                hive_start_idx: 0,
-                schema: Some(lake::hive_schema()),
-                try_parse_dates: true,
-            },
-            glob: false,
-            ..Default::default()
-        };
-        frames.push(LazyFrame::scan_parquet_files(stored.into_iter().collect(), args)?);
+        frames.push(lake::scan_parquet(&stored, true)?);
     }
     if frames.is_empty() {
         return Ok(None);
