@@ -7,6 +7,8 @@
 //!   outside the instance, first use of granted high-risk permissions.
 //! - [`findings`]: the finding type (the JSON contract of `trailtrim detect`) and detector
 //!   catalogue.
+//! - [`incidents`]: findings of one actor (access key, session, address, AssumeRole chain)
+//!   within a gap, grouped into incidents told as a timeline of ATT&CK tactics.
 //! - [`prepared`]: one parallel pass that interns what the detectors compare (principals,
 //!   sources, names, regions, user-agent families, networks) so they loop over compact arrays.
 //!
@@ -20,6 +22,7 @@
 pub mod behaviour;
 pub mod event;
 pub mod findings;
+pub mod incidents;
 pub mod prepared;
 pub mod rules;
 
@@ -32,6 +35,7 @@ use ipnet::IpNet;
 
 pub use event::Event;
 pub use findings::{DetectorInfo, Finding, Severity};
+pub use incidents::{Incident, Traces};
 pub use prepared::Prepared;
 
 /// Tuning of the behaviour detectors and the baseline split.
@@ -119,9 +123,14 @@ pub fn detect(
     findings
 }
 
-/// The `detect --format json` document: `{"findings": [...]}`.
+/// Findings alone: `{"findings": [...]}`.
 pub fn findings_json(findings: &[Finding]) -> serde_json::Value {
     serde_json::json!({ "findings": findings })
+}
+
+/// The `detect --format json` document: `{"incidents": [...], "findings": [...]}`.
+pub fn detection_json(findings: &[Finding], incidents: &[Incident]) -> serde_json::Value {
+    serde_json::json!({ "incidents": incidents, "findings": findings })
 }
 
 /// Every detector: id, family, severity, MITRE technique, description (sorted by id).

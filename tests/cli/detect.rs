@@ -97,7 +97,10 @@ fn one_incident_gives_one_finding_not_one_per_event() {
 #[test]
 fn other_formats_and_the_detector_list() {
     let md = run_ok(&["detect", "--lake", p(sample_lake()), "--format", "md"]);
-    assert!(md.starts_with("# Findings") && md.contains("| severity |"));
+    assert!(md.starts_with("# Incidents") && md.contains("**Story:** entry: "), "{md}");
+    assert!(md.contains("\n# Findings") && md.contains("| severity |"));
+    // Incidents come before the findings, each with its timeline table.
+    assert!(md.find("| time | tactic |").unwrap() < md.find("\n# Findings").unwrap());
     let table = run_ok(&["detect", "--lake", p(sample_lake())]);
     assert!(table.contains("behaviour.password-spray"));
     let list = run_ok(&["detect", "--list", "--lake", p(sample_lake())]);
@@ -105,4 +108,102 @@ fn other_formats_and_the_detector_list() {
     // Without --iam there are no least-privilege findings.
     let v = json(&["detect", "--lake", p(sample_lake()), "--format", "json"]);
     assert!(v["findings"].as_array().unwrap().iter().all(|f| f["detector"] != "lp.first-use-high-risk"));
+}
+
+/// The incident of a sample finding, and its findings.
+fn incident_of<'a>(v: &'a serde_json::Value, finding: &serde_json::Value) -> &'a serde_json::Value {
+    let id = finding["incident_id"].as_str().expect("every finding has an incident");
+    v["incidents"].as_array().unwrap().iter().find(|i| i["id"] == id).expect("the incident is listed")
+}
+
+#[test]
+fn findings_form_incidents_and_the_sample_attack_is_one_story() {
+    let v = findings();
+    let fs = v["findings"].as_array().unwrap();
+    let incs = v["incidents"].as_array().unwrap();
+    for i in incs {
+        for key in [
+            "id",
+            "severity",
+            "title",
+            "principals",
+            "actors",
+            "first_seen",
+            "last_seen",
+            "tactics",
+            "finding_ids",
+            "event_count",
+        ] {
+            assert!(i.get(key).is_some(), "incident lacks {key}: {i}");
+        }
+    }
+    // Every finding is in exactly one incident, the one its incident_id names.
+    for f in fs {
+        let owners: Vec<&serde_json::Value> = incs
+            .iter()
+            .filter(|i| strings(&i["finding_ids"]).contains(&f["id"].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(owners.len(), 1, "{}", f["id"]);
+        assert_eq!(owners[0]["id"], f["incident_id"]);
+    }
+    assert!(incs.len() < fs.len() / 2, "{} incidents from {} findings", incs.len(), fs.len());
+
+    // The 2026-10-08 intrusion: dave's leaked key, then OrganizationAccountAccessRole assumed
+    // from the same address, tampering, evasion and persistence: one story.
+    let gt = incidents();
+    let recon = fs.iter().find(|f| f["detector"] == "behaviour.recon-burst").unwrap();
+    let story = incident_of(&v, recon);
+    let members: Vec<&serde_json::Value> = fs.iter().filter(|f| f["incident_id"] == story["id"]).collect();
+    let cited: BTreeSet<String> = members.iter().flat_map(|f| strings(&f["event_ids"])).collect();
+    for inc in ["INC-01", "INC-02", "INC-03", "INC-04", "INC-05", "INC-06", "INC-07", "INC-08"] {
+        assert!(gt[inc].1.iter().any(|e| cited.contains(e)), "{inc} is not in the story {story}");
+    }
+    let principals = strings(&story["principals"]);
+    assert!(principals.iter().any(|p| p.ends_with(":user/dave")), "{principals:?}");
+    assert!(principals.iter().any(|p| p.ends_with(":role/OrganizationAccountAccessRole")), "{principals:?}");
+    // Nothing of the benign part or of other actors (carol, root, the spraying address).
+    for f in &members {
+        let who = f["principal"].as_str().unwrap_or("");
+        assert!(who.ends_with("/dave") || who.ends_with("/OrganizationAccountAccessRole"), "{f}");
+    }
+    assert_eq!(story["severity"], "critical");
+    let tactics = strings(&story["tactics"]);
+    assert_eq!(tactics[..2], ["initial-access", "discovery"], "{tactics:?}");
+    for t in ["defense-evasion", "persistence", "credential-access", "lateral-movement"] {
+        assert!(tactics.contains(&t.to_owned()), "{t} missing from {tactics:?}");
+    }
+    let line = story["story"].as_str().unwrap();
+    assert!(line.starts_with("entry: calls from new network(s) 185.220.101.0/24 -> discovery"), "{line}");
+    assert!(line.contains("defense evasion x") && line.contains("persistence x"), "{line}");
+    assert_eq!(story["first_seen"], "2026-10-08T02:14:06Z");
+    // The next day's return (exposure, execution) is more than 2 h later: its own incident.
+    let exposure = fs.iter().find(|f| f["detector"] == "exposure.snapshot-public").unwrap();
+    assert_ne!(exposure["incident_id"], story["id"]);
+    // The password spray is an incident of its own.
+    let spray = fs.iter().find(|f| f["detector"] == "behaviour.password-spray").unwrap();
+    assert_eq!(incident_of(&v, spray)["finding_ids"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn incidents_are_deterministic_and_the_gap_is_an_option() {
+    let iam = sample_iam();
+    let args = ["detect", "--lake", p(sample_lake()), "--iam", p(&iam), "--format", "json"];
+    assert_eq!(run_ok(&args), run_ok(&args));
+    let v = json(&args);
+    let recon = v["findings"].as_array().unwrap().iter().find(|f| f["detector"] == "behaviour.recon-burst").unwrap();
+    let id = recon["incident_id"].clone();
+    // With a day's gap, the return on 2026-10-09 joins the same story under the same id.
+    let wide =
+        json(&["detect", "--lake", p(sample_lake()), "--iam", p(&iam), "--format", "json", "--incident-gap", "1d"]);
+    let fs = wide["findings"].as_array().unwrap();
+    let exposure = fs.iter().find(|f| f["detector"] == "exposure.snapshot-public").unwrap();
+    assert_eq!(exposure["incident_id"], id);
+    assert!(wide["incidents"].as_array().unwrap().len() < v["incidents"].as_array().unwrap().len());
+    let out = run(&["detect", "--lake", p(sample_lake()), "--incident-gap", "2 hours"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--incident-gap"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
