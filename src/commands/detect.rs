@@ -6,6 +6,7 @@ use super::Status;
 use crate::account::Account;
 use crate::catalog::catalog;
 use crate::detect::incidents::{self, Traces};
+use crate::detect::sigma::SigmaRule;
 use crate::detect::{self, DetectOptions, Event, Finding, Incident};
 use crate::lake;
 use crate::usage::Window;
@@ -21,6 +22,11 @@ pub enum DetectFormat {
     Table,
     Json,
     Md,
+    /// OCSF Detection Finding (class 2004), one JSON object per line.
+    Ocsf,
+    /// AWS Security Finding Format: the `{"Findings": [...]}` body of Security Hub's
+    /// BatchImportFindings.
+    Asff,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +50,14 @@ pub struct DetectArgs {
     /// this far apart are one incident: a number and a unit s, m, h or d.
     #[arg(long, default_value = "2h", value_parser = incidents::parse_gap)]
     pub incident_gap: i64,
+    /// Also run the Sigma rules (logsource aws / cloudtrail) of this folder; a rule that cannot
+    /// be run is skipped with a warning naming its file (exit status 3).
+    #[arg(long, value_name = "DIR")]
+    pub sigma: Option<PathBuf>,
+    /// `--format asff`: the Security Hub region the findings are imported into (their
+    /// ProductArn names it).
+    #[arg(long, default_value = "us-east-1")]
+    pub asff_region: String,
 }
 
 const COLUMNS: &[&str] = &[
@@ -203,6 +217,8 @@ fn detect_events(
 pub struct Detection {
     pub findings: Vec<Finding>,
     pub incidents: Vec<Incident>,
+    /// The lake's main account (ASFF needs an account for every finding).
+    pub account_id: Option<String>,
 }
 
 /// Run detection and group the findings into incidents (`gap_ms`: see `--incident-gap`).
@@ -212,13 +228,37 @@ pub fn analyse(
     window: &Window,
     baseline_until: Option<chrono::NaiveDate>,
     gap_ms: i64,
+    sigma: &[SigmaRule],
 ) -> Result<Detection> {
     let (events, mut findings) = detect_events(lake_dir, account, window, baseline_until)?;
+    if !sigma.is_empty() {
+        let mut hits: Vec<Vec<String>> = vec![Vec::new(); sigma.len()];
+        for files in lake::partition_files(lake_dir, window)? {
+            for (all, found) in hits.iter_mut().zip(detect::sigma::matches(lake::scan_files(&files)?, sigma)?) {
+                all.extend(found);
+            }
+        }
+        findings.extend(detect::sigma::findings(sigma, &hits, &events, DetectOptions::default().group_gap_ms));
+        findings.sort_by(|a, b| (&a.first_seen, &a.detector, &a.id).cmp(&(&b.first_seen, &b.detector, &b.id)));
+    }
+    let account_id = main_account(&events);
     let keys = access_keys(lake_dir, window, &Traces::wanted_ids(&events, &findings))?;
     let traces = Traces::new(&events, &findings, &keys);
     drop(events);
     let incidents = incidents::group(&mut findings, &traces, gap_ms);
-    Ok(Detection { findings, incidents })
+    Ok(Detection { findings, incidents, account_id })
+}
+
+/// The account most events were delivered to (the lake's own account, for findings whose
+/// principal names none).
+fn main_account(events: &[Event]) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in events {
+        if let Some(a) = e.target_account() {
+            *counts.entry(a).or_default() += 1;
+        }
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(a, _)| a.to_owned())
 }
 
 /// The access key ids of some events (event id -> key; events without one are left out).
@@ -261,9 +301,44 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
         ),
         None => None,
     };
-    let d = analyse(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until, a.incident_gap)?;
+    let mut status = Status::Ok;
+    let sigma = match &a.sigma {
+        Some(dir) => {
+            let set = detect::sigma::load_dir(dir)?;
+            for s in &set.skipped {
+                eprintln!("warning: {s}");
+            }
+            if !set.skipped.is_empty() {
+                status = Status::Rejected;
+            }
+            eprintln!(
+                "sigma: {} rule(s) run from {}, {} skipped, {} for other log sources",
+                set.rules.len(),
+                dir.display(),
+                set.skipped.len(),
+                set.other_logsource
+            );
+            set.rules
+        }
+        None => Vec::new(),
+    };
+    let d = analyse(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until, a.incident_gap, &sigma)?;
     let findings = &d.findings;
     match a.format {
+        DetectFormat::Ocsf => {
+            for f in findings {
+                serde_json::to_writer(&mut out, &detect::export::ocsf(f, d.account_id.as_deref()))?;
+                writeln!(out)?;
+            }
+        }
+        DetectFormat::Asff => {
+            let (doc, skipped) = detect::export::asff_document(findings, d.account_id.as_deref(), &a.asff_region);
+            for id in &skipped {
+                eprintln!("warning: finding {id} names no AWS account: left out of the ASFF document");
+            }
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
         DetectFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &detect::detection_json(findings, &d.incidents))?;
             writeln!(out)?;
@@ -289,7 +364,7 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
             writeln!(out, "({} findings)", findings.len())?;
         }
     }
-    Ok(Status::Ok)
+    Ok(status)
 }
 
 fn md_cell(s: &str) -> String {

@@ -75,7 +75,7 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
     write_json(&mut out, "usage.json", &usage)?;
     let detection =
-        super::detect::analyse(&a.lake, Some(&account), &window, None, crate::detect::incidents::DEFAULT_GAP_MS)?;
+        super::detect::analyse(&a.lake, Some(&account), &window, None, crate::detect::incidents::DEFAULT_GAP_MS, &[])?;
     let findings = &detection.findings;
     let incidents: Vec<IncidentFinding> = findings.iter().map(IncidentFinding::from).collect();
     let recs = super::recommend::compute_with_findings(

@@ -9,6 +9,8 @@
 //!   catalogue.
 //! - [`incidents`]: findings of one actor (access key, session, address, AssumeRole chain)
 //!   within a gap, grouped into incidents told as a timeline of ATT&CK tactics.
+//! - [`export`]: findings as OCSF Detection Findings and AWS Security Finding Format.
+//! - [`sigma`]: Sigma rules for CloudTrail compiled to polars expressions over the lake.
 //! - [`prepared`]: one parallel pass that interns what the detectors compare (principals,
 //!   sources, names, regions, user-agent families, networks) so they loop over compact arrays.
 //!
@@ -21,10 +23,12 @@
 
 pub mod behaviour;
 pub mod event;
+pub mod export;
 pub mod findings;
 pub mod incidents;
 pub mod prepared;
 pub mod rules;
+pub mod sigma;
 
 #[cfg(test)]
 mod tests;

@@ -207,3 +207,118 @@ fn incidents_are_deterministic_and_the_gap_is_an_option() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn ocsf_and_asff_exports_carry_the_required_fields() {
+    let iam = sample_iam();
+    let base = ["detect", "--lake", p(sample_lake()), "--iam", p(&iam), "--format"];
+    let v = json(&[&base[..], &["json"]].concat());
+    let ids: Vec<String> =
+        v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
+
+    // OCSF: one Detection Finding per line, in the findings' order.
+    let ocsf = run_ok(&[&base[..], &["ocsf"]].concat());
+    let events: Vec<serde_json::Value> = ocsf.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), ids.len());
+    for (e, id) in events.iter().zip(&ids) {
+        assert_eq!(e["class_uid"], 2004, "{e}");
+        assert_eq!(e["category_uid"], 2);
+        assert_eq!(e["activity_id"], 1);
+        assert_eq!(e["type_uid"], 200401);
+        assert!((1..=6).contains(&e["severity_id"].as_i64().unwrap()), "{e}");
+        assert!(e["time"].as_i64().unwrap() > 1_700_000_000_000, "{e}");
+        assert!(e["metadata"]["version"].as_str().unwrap().starts_with("1."));
+        assert_eq!(e["metadata"]["product"]["name"], "trailtrim");
+        assert_eq!(e["finding_info"]["uid"].as_str(), Some(id.as_str()));
+        assert!(!e["finding_info"]["title"].as_str().unwrap().is_empty());
+        assert_eq!(e["cloud"]["provider"], "AWS");
+        assert!(e["finding_info"]["related_events"].as_array().is_some_and(|r| !r.is_empty()));
+    }
+
+    // ASFF: the BatchImportFindings body; every sample finding has an account.
+    let asff = json(&[&base[..], &["asff"]].concat());
+    let list = asff["Findings"].as_array().unwrap();
+    assert_eq!(list.len(), ids.len());
+    let digits = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    for f in list {
+        assert_eq!(f["SchemaVersion"], "2018-10-08");
+        assert!(ids.contains(&f["Id"].as_str().unwrap().to_owned()));
+        let account = f["AwsAccountId"].as_str().unwrap();
+        assert!(digits(account), "{f}");
+        assert_eq!(f["ProductArn"], format!("arn:aws:securityhub:us-east-1:{account}:product/{account}/default"));
+        assert!(f["GeneratorId"].as_str().unwrap().starts_with("trailtrim/"));
+        let types = strings(&f["Types"]);
+        assert!(!types.is_empty() && types.iter().all(|t| t.contains('/')), "{types:?}");
+        for k in ["CreatedAt", "UpdatedAt"] {
+            assert!(chrono::DateTime::parse_from_rfc3339(f[k].as_str().unwrap()).is_ok(), "{k}: {f}");
+        }
+        assert!(["LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(&f["Severity"]["Label"].as_str().unwrap()));
+        let title = f["Title"].as_str().unwrap();
+        assert!(!title.is_empty() && title.chars().count() <= 256);
+        let desc = f["Description"].as_str().unwrap();
+        assert!(!desc.is_empty() && desc.chars().count() <= 1024);
+        let res = f["Resources"].as_array().unwrap();
+        assert!(!res.is_empty() && res.iter().all(|r| r["Type"].is_string() && r["Id"].is_string()), "{f}");
+    }
+    // The spraying address names no principal: the lake's account is the resource.
+    let spray = list.iter().find(|f| f["GeneratorId"] == "trailtrim/behaviour.password-spray").unwrap();
+    assert_eq!(spray["AwsAccountId"], "111122223333");
+    assert_eq!(spray["Resources"][0]["Id"], "AWS::::Account:111122223333");
+    let tamper = list.iter().find(|f| f["GeneratorId"] == "trailtrim/cloudtrail.tampering").unwrap();
+    assert_eq!(tamper["Types"], serde_json::json!(["TTPs/Defense Evasion"]));
+    let eu = json(&[&base[..], &["asff", "--asff-region", "eu-west-1"]].concat());
+    assert!(eu["Findings"][0]["ProductArn"].as_str().unwrap().starts_with("arn:aws:securityhub:eu-west-1:"));
+}
+
+const SIGMA_TAMPERING: &str = "sigma.6c1b7a52-2b5e-4c1e-9f0a-3d4f0b9a1001";
+
+#[test]
+fn the_shipped_sigma_rules_run_over_the_lake() {
+    let rules = repo().join("rules").join("sigma");
+    let v = json(&["detect", "--lake", p(sample_lake()), "--sigma", p(&rules), "--format", "json"]);
+    let fs = v["findings"].as_array().unwrap();
+    let gt = incidents();
+    for n in 1..=5 {
+        let detector = format!("sigma.6c1b7a52-2b5e-4c1e-9f0a-3d4f0b9a100{n}");
+        assert!(fs.iter().any(|f| f["detector"] == detector.as_str()), "{detector} found nothing");
+    }
+    let tampering: Vec<&serde_json::Value> = fs.iter().filter(|f| f["detector"] == SIGMA_TAMPERING).collect();
+    for f in &tampering {
+        assert_eq!(f["severity"], "high");
+        assert_eq!(f["mitre"], "T1562.008");
+        assert_eq!(f["evidence"]["rule_title"], "CloudTrail Logging Stopped, Deleted or Narrowed");
+        assert!(strings(&f["evidence"]["tags"]).contains(&"attack.defense_evasion".to_owned()));
+        for e in strings(&f["event_ids"]) {
+            assert!(gt["INC-06"].1.contains(&e), "{e} is not CloudTrail tampering");
+        }
+        // The Sigma finding is part of the same incident as the built-in one.
+        let builtin =
+            fs.iter().find(|b| b["detector"] == "cloudtrail.tampering" && b["principal"] == f["principal"]).unwrap();
+        assert_eq!(builtin["incident_id"], f["incident_id"]);
+    }
+    assert_eq!(tampering.len(), 2, "dave's refused attempts and the admin role's");
+}
+
+#[test]
+fn an_unsupported_sigma_rule_is_skipped_with_its_file_named() {
+    let dir = scratch("sigma-bad-rule");
+    let rules = repo().join("rules").join("sigma");
+    for entry in std::fs::read_dir(&rules).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.join("encoded.yml"),
+        "title: Encoded\nid: x-1\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    requestParameters|base64offset|contains: secret\n  condition: sel\nlevel: low\n",
+    )
+    .unwrap();
+    let out = run(&["detect", "--lake", p(sample_lake()), "--sigma", p(&dir), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3), "finished, one rule rejected");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("encoded.yml") && err.contains("`base64offset`") && err.contains("skipped"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["detector"] == SIGMA_TAMPERING));
+    let missing = run(&["detect", "--lake", p(sample_lake()), "--sigma", p(&dir.join("nope"))]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope"));
+}
