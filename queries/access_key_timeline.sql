@@ -9,7 +9,7 @@ SELECT
     event_time,
     CASE
         WHEN access_key_id = '${access_key_id}' THEN 'used'
-        WHEN strpos(response_elements, '"accessKeyId":"${access_key_id}"') > 0 THEN 'issued'
+        WHEN json_has(response_elements, 'accessKeyId', '${access_key_id}') THEN 'issued'
         ELSE 'managed'
     END AS relation,
     COALESCE(identity_arn, CASE WHEN identity_type = 'AWSAccount' THEN 'account/' || account_id
@@ -27,8 +27,8 @@ SELECT
     event_id
 FROM events
 WHERE (access_key_id = '${access_key_id}'
-       OR strpos(response_elements, '"accessKeyId":"${access_key_id}"') > 0
-       OR strpos(request_parameters, '"accessKeyId":"${access_key_id}"') > 0)
+       OR json_has(response_elements, 'accessKeyId', '${access_key_id}')
+       OR json_has(request_parameters, 'accessKeyId', '${access_key_id}'))
   AND event_date >= '${from}'
   AND event_date <= '${to}'
 ORDER BY event_time, event_id

@@ -12,14 +12,14 @@ SELECT
     identity_type,
     identity_arn,
     CASE
-        WHEN strpos(response_elements, '"ConsoleLogin":"Success"') > 0 THEN 'Success'
-        WHEN strpos(response_elements, '"ConsoleLogin":"Failure"') > 0 THEN 'Failure'
+        WHEN json_value(response_elements, 'ConsoleLogin') = 'Success' THEN 'Success'
+        WHEN json_value(response_elements, 'ConsoleLogin') = 'Failure' THEN 'Failure'
         WHEN error_code IS NOT NULL OR error_message IS NOT NULL THEN 'Failure'
         ELSE 'Unknown'
     END AS result,
     CASE
-        WHEN strpos(additional_event_data, '"MFAUsed":"Yes"') > 0 THEN 'Yes'
-        WHEN strpos(additional_event_data, '"MFAUsed":"No"') > 0 THEN 'No'
+        WHEN json_value(additional_event_data, 'MFAUsed') = 'Yes' THEN 'Yes'
+        WHEN json_value(additional_event_data, 'MFAUsed') = 'No' THEN 'No'
         ELSE NULL
     END AS mfa_used,
     source_ip,

@@ -3,8 +3,9 @@
 -- param: from = 1970-01-01  first day to include (YYYY-MM-DD, UTC)
 -- param: to = 9999-12-31  last day to include (YYYY-MM-DD, UTC)
 --
--- target: the user/role/group/policy the call names (first of userName, roleName, groupName,
--- policyArn, instanceProfileName found in requestParameters).
+-- target: the user/role/group/policy the call names (first of the top-level userName, roleName,
+-- groupName, policyArn, instanceProfileName of requestParameters; json_value is trailtrim's JSON
+-- path function, json_extract_scalar in Athena/DuckDB).
 SELECT
     event_time,
     COALESCE(identity_arn, CASE WHEN identity_type = 'AWSAccount' THEN 'account/' || account_id
@@ -15,11 +16,11 @@ SELECT
     source_ip,
     user_agent,
     event_name,
-    COALESCE(NULLIF(split_part(split_part(request_parameters, '"userName":"', 2), '"', 1), ''),
-             NULLIF(split_part(split_part(request_parameters, '"roleName":"', 2), '"', 1), ''),
-             NULLIF(split_part(split_part(request_parameters, '"groupName":"', 2), '"', 1), ''),
-             NULLIF(split_part(split_part(request_parameters, '"policyArn":"', 2), '"', 1), ''),
-             NULLIF(split_part(split_part(request_parameters, '"instanceProfileName":"', 2), '"', 1), '')) AS target,
+    COALESCE(json_value(request_parameters, 'userName'),
+             json_value(request_parameters, 'roleName'),
+             json_value(request_parameters, 'groupName'),
+             json_value(request_parameters, 'policyArn'),
+             json_value(request_parameters, 'instanceProfileName')) AS target,
     error_code,
     request_parameters,
     response_elements,

@@ -34,7 +34,7 @@ WHERE (identity_arn = '${principal}'
        OR session_issuer_arn = '${principal}'
        OR (event_source = 'sts.amazonaws.com'
            AND event_name LIKE 'AssumeRole%'
-           AND strpos(request_parameters, '"roleArn":"${principal}"') > 0))
+           AND json_value(request_parameters, 'roleArn') = '${principal}'))
   AND event_date >= '${from}'
   AND event_date <= '${to}'
 ORDER BY event_time, event_id

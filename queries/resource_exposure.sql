@@ -2,9 +2,12 @@
 -- param: from = 1970-01-01  first day to include (YYYY-MM-DD, UTC)
 -- param: to = 9999-12-31  last day to include (YYYY-MM-DD, UTC)
 --
--- public: a text test on the request: group "all", "Principal":"*", {"AWS":"*"}, 0.0.0.0/0 or
--- ::/0, AllUsers/AuthenticatedUsers grantees, or a public access block turned off (false) or
--- deleted. It is a hint for triage, not a policy evaluation.
+-- public: read from the request's JSON (json_has matches a key and a literal value anywhere in
+-- the request, including policies held as JSON text): group "all" (EC2 snapshots/AMIs), valuesToAdd
+-- "all" (RDS), a Principal or AWS principal "*" (policies; Lambda's principal), 0.0.0.0/0 or ::/0,
+-- the AllUsers/AuthenticatedUsers grantees or a public canned ACL, or a public access block turned
+-- off (a flag false) or deleted. A grant to one named account is not public. It is a hint for
+-- triage, not a policy evaluation (conditions are not read).
 SELECT
     event_time,
     COALESCE(identity_arn, CASE WHEN identity_type = 'AWSAccount' THEN 'account/' || account_id
@@ -17,19 +20,25 @@ SELECT
     event_name,
     error_code,
     CASE
-        WHEN strpos(request_parameters, '"group":"all"') > 0
-          OR strpos(request_parameters, '"Principal":"*"') > 0
-          OR strpos(request_parameters, '\"Principal\":\"*\"') > 0
-          OR strpos(request_parameters, '"AWS":"*"') > 0
-          OR strpos(request_parameters, '\"AWS\":\"*\"') > 0
-          OR strpos(request_parameters, '0.0.0.0/0') > 0
-          OR strpos(request_parameters, '::/0') > 0
-          OR strpos(request_parameters, 'AllUsers') > 0
-          OR strpos(request_parameters, 'AuthenticatedUsers') > 0
+        WHEN json_has(request_parameters, 'group', 'all')
+          OR json_has(request_parameters, 'valuesToAdd', 'all')
+          OR json_has(request_parameters, 'Principal', '*')
+          OR json_has(request_parameters, 'AWS', '*')
+          OR json_has(request_parameters, 'cidrIp', '0.0.0.0/0')
+          OR json_has(request_parameters, 'cidrIpv6', '::/0')
+          OR json_has(request_parameters, 'cidrBlock', '0.0.0.0/0')
+          OR json_has(request_parameters, 'ipv6CidrBlock', '::/0')
+          OR json_has(request_parameters, 'URI', 'http://acs.amazonaws.com/groups/global/AllUsers')
+          OR json_has(request_parameters, 'URI', 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers')
+          OR json_has(request_parameters, 'x-amz-acl', 'public-read')
+          OR json_has(request_parameters, 'x-amz-acl', 'public-read-write')
           OR event_name = 'DeleteBucketPublicAccessBlock'
           OR event_name = 'DeleteAccountPublicAccessBlock'
           OR (event_name IN ('PutBucketPublicAccessBlock', 'PutAccountPublicAccessBlock')
-              AND strpos(request_parameters, 'false') > 0)
+              AND (json_value(request_parameters, 'PublicAccessBlockConfiguration.BlockPublicAcls') = 'false'
+                   OR json_value(request_parameters, 'PublicAccessBlockConfiguration.IgnorePublicAcls') = 'false'
+                   OR json_value(request_parameters, 'PublicAccessBlockConfiguration.BlockPublicPolicy') = 'false'
+                   OR json_value(request_parameters, 'PublicAccessBlockConfiguration.RestrictPublicBuckets') = 'false'))
         THEN true
         ELSE false
     END AS public,

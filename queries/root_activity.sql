@@ -12,8 +12,8 @@ SELECT
     event_name,
     error_code,
     CASE
-        WHEN strpos(additional_event_data, '"MFAUsed":"Yes"') > 0 THEN 'Yes'
-        WHEN strpos(additional_event_data, '"MFAUsed":"No"') > 0 THEN 'No'
+        WHEN json_value(additional_event_data, 'MFAUsed') = 'Yes' THEN 'Yes'
+        WHEN json_value(additional_event_data, 'MFAUsed') = 'No' THEN 'No'
         ELSE NULL
     END AS mfa_used,
     invoked_by,

@@ -2,8 +2,8 @@
 -- param: from = 1970-01-01  first day to include (YYYY-MM-DD, UTC)
 -- param: to = 9999-12-31  last day to include (YYYY-MM-DD, UTC)
 --
--- distinct_secrets counts the secretId / name / names / path values of the requests (text cut
--- with split_part; GetParameters with several names counts its whole list once).
+-- distinct_secrets counts the secretId / name / names / path values of the requests (read with
+-- json_value; GetParameters with several names counts its whole list once).
 -- string_agg(DISTINCT x, ',' ORDER BY x): in Athena use array_join(array_sort(array_agg(DISTINCT x)), ',').
 SELECT
     COALESCE(identity_arn, CASE WHEN identity_type = 'AWSAccount' THEN 'account/' || account_id
@@ -15,11 +15,11 @@ SELECT
     event_name,
     COUNT(*) AS calls,
     SUM(CASE WHEN error_code IS NULL THEN 0 ELSE 1 END) AS errors,
-    COUNT(DISTINCT COALESCE(NULLIF(split_part(split_part(request_parameters, '"secretId":"', 2), '"', 1), ''),
-                            NULLIF(split_part(split_part(request_parameters, '"name":"', 2), '"', 1), ''),
-                            NULLIF(split_part(split_part(request_parameters, '"path":"', 2), '"', 1), ''),
-                            NULLIF(split_part(split_part(request_parameters, '"names":[', 2), ']', 1), ''),
-                            NULLIF(split_part(split_part(request_parameters, '"secretIdList":[', 2), ']', 1), ''))) AS distinct_secrets,
+    COUNT(DISTINCT COALESCE(json_value(request_parameters, 'secretId'),
+                            json_value(request_parameters, 'name'),
+                            json_value(request_parameters, 'path'),
+                            json_value(request_parameters, 'names'),
+                            json_value(request_parameters, 'secretIdList'))) AS distinct_secrets,
     MIN(event_time) AS first_seen,
     MAX(event_time) AS last_seen,
     string_agg(DISTINCT user_agent, ' | ' ORDER BY user_agent) AS user_agents

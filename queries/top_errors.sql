@@ -18,7 +18,7 @@ SELECT
     string_agg(DISTINCT source_ip, ',' ORDER BY source_ip) AS source_ips
 FROM events
 WHERE (error_code IS NOT NULL
-       OR (event_name = 'ConsoleLogin' AND strpos(response_elements, '"ConsoleLogin":"Failure"') > 0))
+       OR (event_name = 'ConsoleLogin' AND json_value(response_elements, 'ConsoleLogin') = 'Failure'))
   AND event_date >= '${from}'
   AND event_date <= '${to}'
 GROUP BY 1, 2, 3, 4

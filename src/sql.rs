@@ -15,6 +15,7 @@ use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::{Parser, ParserOptions};
 use std::ops::ControlFlow;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Run SQL over the lake with the events registered as the table `events`. With `allow_files`
 /// false, a table function reading a file outside the lake is a usage error and nothing runs.
@@ -22,10 +23,121 @@ pub fn run_sql(lake_dir: &Path, sql: &str, allow_files: bool) -> Result<DataFram
     if !allow_files {
         check_file_access(sql, lake_dir)?;
     }
-    let mut ctx = SQLContext::new();
+    let mut ctx = SQLContext::new().with_function_registry(Arc::new(JsonFunctions::new()));
     ctx.register("events", lake::scan_events(lake_dir)?);
     let lf = ctx.execute(sql).map_err(short).context("the SQL statement is not valid for the lake")?;
     lf.collect().map_err(short).context("running the query")
+}
+
+/// The JSON functions the query library uses on the JSON text columns (`request_parameters`,
+/// `response_elements`, ...), since polars SQL has none and cutting JSON text with `split_part`
+/// or `strpos` (a regex in polars) is wrong on real records:
+///
+/// - `json_value(text, 'a.b.0.c')`: the value at a dotted path (array elements by index), strings
+///   as they are, numbers, booleans, objects and arrays as JSON text; NULL when absent.
+/// - `json_has(text, 'key', 'value')`: whether some object key equal to `key` (ignoring case)
+///   anywhere in the document, or in a JSON document held in a string (an embedded policy), has
+///   the string `value` or an array holding it.
+struct JsonFunctions {
+    udfs: std::collections::HashMap<&'static str, UserDefinedFunction>,
+}
+
+impl JsonFunctions {
+    fn new() -> Self {
+        let value = BaseColumnUdf::new(
+            |s: &mut [Column]| {
+                let path = literal_arg(s, 1, "json_value")?;
+                let path: Vec<&str> = path.split('.').collect();
+                let text = s[0].str()?;
+                let out: StringChunked = text.iter().map(|t| t.and_then(|t| json_value(t, &path))).collect();
+                Ok(out.with_name(s[0].name().clone()).into_column())
+            },
+            |_: &Schema, f: &[Field]| Ok(Field::new(f[0].name().clone(), DataType::String)),
+        );
+        let has = BaseColumnUdf::new(
+            |s: &mut [Column]| {
+                let key = literal_arg(s, 1, "json_has")?;
+                let wanted = literal_arg(s, 2, "json_has")?;
+                let text = s[0].str()?;
+                let out: BooleanChunked =
+                    text.iter().map(|t| Some(t.is_some_and(|t| json_has(t, &key, &wanted)))).collect();
+                Ok(out.with_name(s[0].name().clone()).into_column())
+            },
+            |_: &Schema, f: &[Field]| Ok(Field::new(f[0].name().clone(), DataType::Boolean)),
+        );
+        let mut udfs = std::collections::HashMap::new();
+        udfs.insert("json_value", UserDefinedFunction::new("json_value".into(), value));
+        udfs.insert("json_has", UserDefinedFunction::new("json_has".into(), has));
+        JsonFunctions { udfs }
+    }
+}
+
+/// The literal string argument `i` of a function call.
+fn literal_arg(s: &[Column], i: usize, function: &str) -> PolarsResult<String> {
+    let value = s.get(i).and_then(|c| c.str().ok()).and_then(|c| c.get(0)).map(str::to_owned);
+    value.ok_or_else(|| polars_err!(ComputeError: "{function}: argument {} must be a string literal", i + 1))
+}
+
+impl polars::sql::FunctionRegistry for JsonFunctions {
+    fn register(&mut self, name: &str, _fun: UserDefinedFunction) -> PolarsResult<()> {
+        polars_bail!(ComputeError: "cannot register {name}: the JSON functions are fixed")
+    }
+
+    fn get_udf(&self, name: &str) -> PolarsResult<Option<UserDefinedFunction>> {
+        Ok(self.udfs.get(name.to_ascii_lowercase().as_str()).cloned())
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.udfs.contains_key(name.to_ascii_lowercase().as_str())
+    }
+}
+
+/// See [`JsonFunctions`].
+pub fn json_value(text: &str, path: &[&str]) -> Option<String> {
+    let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+    for key in path {
+        v = match v {
+            serde_json::Value::Object(mut m) => m.remove(*key)?,
+            serde_json::Value::Array(mut items) => {
+                let i: usize = key.parse().ok()?;
+                if i >= items.len() {
+                    return None;
+                }
+                items.swap_remove(i)
+            }
+            _ => return None,
+        };
+    }
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
+}
+
+/// See [`JsonFunctions`].
+pub fn json_has(text: &str, key: &str, wanted: &str) -> bool {
+    fn walk(v: &serde_json::Value, key: &str, wanted: &str, depth: usize) -> bool {
+        use serde_json::Value as J;
+        match v {
+            J::Object(map) => map.iter().any(|(k, item)| {
+                let here = k.eq_ignore_ascii_case(key)
+                    && match item {
+                        J::String(s) => s == wanted,
+                        J::Array(items) => items.iter().any(|i| i.as_str() == Some(wanted)),
+                        _ => false,
+                    };
+                here || walk(item, key, wanted, depth)
+            }),
+            J::Array(items) => items.iter().any(|i| walk(i, key, wanted, depth)),
+            // Policies often travel as JSON text inside the request (SNS, SQS, Lambda, ECR).
+            J::String(s) if depth < 3 && s.trim_start().starts_with('{') => {
+                serde_json::from_str::<J>(s).is_ok_and(|inner| walk(&inner, key, wanted, depth + 1))
+            }
+            _ => false,
+        }
+    }
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| walk(&v, key, wanted, 0))
 }
 
 /// polars errors can carry the whole query plan; the first line says what went wrong.
@@ -191,5 +303,23 @@ mod tests {
         let err = check_file_access("SELEC * FROM read_csv('/etc/passwd'", &lake).unwrap_err();
         assert!(!crate::error::is_usage_error(&err));
         std::fs::remove_dir_all(&lake).unwrap();
+    }
+
+    #[test]
+    fn json_functions_read_the_document_not_its_text() {
+        let req = r#"{"policy":"{\"Statement\":[{\"Principal\":{\"AWS\":\"arn:aws:iam::999988887777:root\"}}]}","userName":"a\"b","nested":{"userName":"inner"},"items":[{"group":"all"}]}"#;
+        assert_eq!(json_value(req, &["userName"]).as_deref(), Some("a\"b"));
+        assert_eq!(json_value(req, &["nested", "userName"]).as_deref(), Some("inner"));
+        assert_eq!(json_value(req, &["items", "0", "group"]).as_deref(), Some("all"));
+        assert_eq!(json_value(req, &["items"]).as_deref(), Some(r#"[{"group":"all"}]"#));
+        assert_eq!(json_value(req, &["missing"]), None);
+        assert_eq!(json_value("not json", &["a"]), None);
+        // A foreign account is not everyone; `*` is matched literally, inside embedded policies too.
+        assert!(!json_has(req, "AWS", "*"));
+        assert!(json_has(req, "aws", "arn:aws:iam::999988887777:root"));
+        assert!(json_has(req, "group", "all"));
+        assert!(json_has(r#"{"principal":"*","action":"lambda:InvokeFunction"}"#, "Principal", "*"));
+        assert!(json_has(r#"{"Statement":[{"Principal":{"AWS":["arn:x","*"]}}]}"#, "AWS", "*"));
+        assert!(!json_has(r#"{"note":"\"AWS\":\"*\""}"#, "AWS", "*"), "text that only looks like a grant");
     }
 }

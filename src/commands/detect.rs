@@ -5,13 +5,15 @@ use super::usage::WindowArgs;
 use super::Status;
 use crate::account::Account;
 use crate::catalog::catalog;
-use crate::detect::{self, DetectOptions, Event, Finding};
+use crate::detect::incidents::{self, Traces};
+use crate::detect::sigma::SigmaRule;
+use crate::detect::{self, DetectOptions, Event, Finding, Incident};
 use crate::lake;
 use crate::usage::Window;
 use anyhow::Result;
 use clap::Args;
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,11 @@ pub enum DetectFormat {
     Table,
     Json,
     Md,
+    /// OCSF Detection Finding (class 2004), one JSON object per line.
+    Ocsf,
+    /// AWS Security Finding Format: the `{"Findings": [...]}` body of Security Hub's
+    /// BatchImportFindings.
+    Asff,
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +46,18 @@ pub struct DetectArgs {
     /// List the detectors and exit.
     #[arg(long)]
     pub list: bool,
+    /// Findings of one actor (access key, session, source address, AssumeRole chain) at most
+    /// this far apart are one incident: a number and a unit s, m, h or d.
+    #[arg(long, default_value = "2h", value_parser = incidents::parse_gap)]
+    pub incident_gap: i64,
+    /// Also run the Sigma rules (logsource aws / cloudtrail) of this folder; a rule that cannot
+    /// be run is skipped with a warning naming its file (exit status 3).
+    #[arg(long, value_name = "DIR")]
+    pub sigma: Option<PathBuf>,
+    /// `--format asff`: the Security Hub region the findings are imported into (their
+    /// ProductArn names it).
+    #[arg(long, default_value = "us-east-1")]
+    pub asff_region: String,
 }
 
 const COLUMNS: &[&str] = &[
@@ -69,15 +88,19 @@ const COLUMNS: &[&str] = &[
     "additional_event_data",
 ];
 
-/// The detectors read responses and additional event data of console sign-ins only; other
-/// events' copies are left out, which keeps a million-event load well under a gigabyte.
+/// The detectors read responses and additional event data of console sign-ins only, and
+/// incident grouping the responses of STS calls that issue credentials (the issued key links the
+/// caller to the new session); other events' copies are left out, which keeps a million-event
+/// load well under a gigabyte.
 fn column_expr(c: &str) -> Expr {
+    let console = || col("event_name").eq(lit("ConsoleLogin"));
     match c {
         "event_time" => col(c).cast(DataType::Int64),
-        "response_elements" | "additional_event_data" => when(col("event_name").eq(lit("ConsoleLogin")))
+        "response_elements" => when(console().or(col("event_source").eq(lit("sts.amazonaws.com"))))
             .then(col(c))
             .otherwise(lit(NULL).cast(DataType::String))
             .alias(c),
+        "additional_event_data" => when(console()).then(col(c)).otherwise(lit(NULL).cast(DataType::String)).alias(c),
         _ => col(c),
     }
 }
@@ -170,13 +193,98 @@ pub fn compute(
     window: &Window,
     baseline_until: Option<chrono::NaiveDate>,
 ) -> Result<Vec<Finding>> {
+    Ok(detect_events(lake_dir, account, window, baseline_until)?.1)
+}
+
+fn detect_events(
+    lake_dir: &Path,
+    account: Option<&Account>,
+    window: &Window,
+    baseline_until: Option<chrono::NaiveDate>,
+) -> Result<(Vec<Event>, Vec<Finding>)> {
     let events = load_events(lake_dir, window)?;
     let mut opts = DetectOptions::default();
     if let Some(d) = baseline_until {
         opts.baseline_end_ms = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
     }
     let granted = account.map(granted_high_risk).unwrap_or_default();
-    Ok(detect::detect(&events, &opts, &granted))
+    let findings = detect::detect(&events, &opts, &granted);
+    Ok((events, findings))
+}
+
+/// Findings and the incidents they form.
+#[derive(Debug, Clone, Default)]
+pub struct Detection {
+    pub findings: Vec<Finding>,
+    pub incidents: Vec<Incident>,
+    /// The lake's main account (ASFF needs an account for every finding).
+    pub account_id: Option<String>,
+}
+
+/// Run detection and group the findings into incidents (`gap_ms`: see `--incident-gap`).
+pub fn analyse(
+    lake_dir: &Path,
+    account: Option<&Account>,
+    window: &Window,
+    baseline_until: Option<chrono::NaiveDate>,
+    gap_ms: i64,
+    sigma: &[SigmaRule],
+) -> Result<Detection> {
+    let (events, mut findings) = detect_events(lake_dir, account, window, baseline_until)?;
+    if !sigma.is_empty() {
+        let mut hits: Vec<Vec<String>> = vec![Vec::new(); sigma.len()];
+        for files in lake::partition_files(lake_dir, window)? {
+            for (all, found) in hits.iter_mut().zip(detect::sigma::matches(lake::scan_files(&files)?, sigma)?) {
+                all.extend(found);
+            }
+        }
+        findings.extend(detect::sigma::findings(sigma, &hits, &events, DetectOptions::default().group_gap_ms));
+        findings.sort_by(|a, b| (&a.first_seen, &a.detector, &a.id).cmp(&(&b.first_seen, &b.detector, &b.id)));
+    }
+    let account_id = main_account(&events);
+    let keys = access_keys(lake_dir, window, &Traces::wanted_ids(&events, &findings))?;
+    let traces = Traces::new(&events, &findings, &keys);
+    drop(events);
+    let incidents = incidents::group(&mut findings, &traces, gap_ms);
+    Ok(Detection { findings, incidents, account_id })
+}
+
+/// The account most events were delivered to (the lake's own account, for findings whose
+/// principal names none).
+fn main_account(events: &[Event]) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in events {
+        if let Some(a) = e.target_account() {
+            *counts.entry(a).or_default() += 1;
+        }
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(a, _)| a.to_owned())
+}
+
+/// The access key ids of some events (event id -> key; events without one are left out).
+fn access_keys(lake_dir: &Path, window: &Window, ids: &BTreeSet<String>) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let wanted = Series::new("ids".into(), ids.iter().cloned().collect::<Vec<String>>());
+    for files in lake::partition_files(lake_dir, window)? {
+        let df = lake::scan_files(&files)?
+            .select([col("event_id"), col("access_key_id")])
+            .filter(
+                col("event_id")
+                    .is_in(lit(wanted.clone()).implode(false), false)
+                    .and(col("access_key_id").is_not_null()),
+            )
+            .collect()?;
+        let (id, key) = (df.column("event_id")?.str()?, df.column("access_key_id")?.str()?);
+        for (i, k) in id.iter().zip(key.iter()) {
+            if let (Some(i), Some(k)) = (i, k) {
+                out.insert(i.to_owned(), k.to_owned());
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub fn run(a: &DetectArgs) -> Result<Status> {
@@ -194,20 +302,56 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
         ),
         None => None,
     };
-    let findings = compute(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until)?;
+    let mut status = Status::Ok;
+    let sigma = match &a.sigma {
+        Some(dir) => {
+            let set = detect::sigma::load_dir(dir)?;
+            for s in &set.skipped {
+                eprintln!("warning: {s}");
+            }
+            if !set.skipped.is_empty() {
+                status = Status::Rejected;
+            }
+            eprintln!(
+                "sigma: {} rule(s) run from {}, {} skipped, {} for other log sources",
+                set.rules.len(),
+                dir.display(),
+                set.skipped.len(),
+                set.other_logsource
+            );
+            set.rules
+        }
+        None => Vec::new(),
+    };
+    let d = analyse(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until, a.incident_gap, &sigma)?;
+    let findings = &d.findings;
     match a.format {
-        DetectFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "findings": findings }))?;
+        DetectFormat::Ocsf => {
+            for f in findings {
+                serde_json::to_writer(&mut out, &detect::export::ocsf(f, d.account_id.as_deref()))?;
+                writeln!(out)?;
+            }
+        }
+        DetectFormat::Asff => {
+            let (doc, skipped) = detect::export::asff_document(findings, d.account_id.as_deref(), &a.asff_region);
+            for id in &skipped {
+                eprintln!("warning: finding {id} names no AWS account: left out of the ASFF document");
+            }
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
-        DetectFormat::Md => out.write_all(findings_markdown(&findings).as_bytes())?,
+        DetectFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &detect::detection_json(findings, &d.incidents))?;
+            writeln!(out)?;
+        }
+        DetectFormat::Md => out.write_all(detection_markdown(&d).as_bytes())?,
         DetectFormat::Table => {
             writeln!(
                 out,
                 "{:<9} {:<44} {:<20} {:<60} {}",
                 "severity", "detector", "first seen", "principal", "summary"
             )?;
-            for f in &findings {
+            for f in findings {
                 writeln!(
                     out,
                     "{:<9} {:<44} {:<20} {:<60} {}",
@@ -221,14 +365,59 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
             writeln!(out, "({} findings)", findings.len())?;
         }
     }
-    Ok(Status::Ok)
+    Ok(status)
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Incidents first (most severe first, each with its timeline), then every finding.
+pub fn detection_markdown(d: &Detection) -> String {
+    let mut md = format!("# Incidents\n\n{} incidents from {} findings.\n\n", d.incidents.len(), d.findings.len());
+    let by_id: HashMap<&str, &Finding> = d.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    let mut sorted: Vec<&Incident> = d.incidents.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)).then(a.id.cmp(&b.id)));
+    for inc in sorted {
+        md.push_str(&format!("## {} · {} · `{}`\n\n", inc.severity.as_str(), md_cell(&inc.title), inc.id));
+        md.push_str(&format!("- **Story:** {}\n", md_cell(&inc.story)));
+        md.push_str(&format!("- **When:** {} .. {}\n", inc.first_seen, inc.last_seen));
+        if !inc.principals.is_empty() {
+            md.push_str(&format!(
+                "- **Principals:** {}\n",
+                inc.principals.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !inc.actors.is_empty() {
+            md.push_str(&format!(
+                "- **Actors:** {}\n",
+                inc.actors.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        md.push_str(&format!("- **Events:** {}\n\n", inc.event_count));
+        md.push_str("| time | tactic | severity | detector | principal | summary |\n|---|---|---|---|---|---|\n");
+        for f in inc.finding_ids.iter().filter_map(|id| by_id.get(id.as_str())) {
+            md.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                f.first_seen,
+                incidents::label(&incidents::tactic_of(f)),
+                f.severity.as_str(),
+                md_cell(&f.detector),
+                md_cell(f.principal.as_deref().unwrap_or("-")),
+                md_cell(&f.summary)
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str(&findings_markdown(&d.findings));
+    md
 }
 
 /// Findings as a Markdown table (most severe first), for tickets and reports.
 pub fn findings_markdown(findings: &[Finding]) -> String {
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)).then(a.id.cmp(&b.id)));
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let cell = |s: &str| md_cell(s);
     let mut md = format!("# Findings\n\n{} findings.\n\n", findings.len());
     if sorted.is_empty() {
         return md;

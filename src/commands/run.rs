@@ -76,7 +76,9 @@ pub fn run(a: &RunArgs) -> Result<Status> {
 
     let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
     write_json(&mut out, "usage.json", &usage)?;
-    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
+    let detection =
+        super::detect::analyse(&a.lake, Some(&account), &window, None, crate::detect::incidents::DEFAULT_GAP_MS, &[])?;
+    let findings = &detection.findings;
     let incidents: Vec<IncidentFinding> = findings.iter().map(IncidentFinding::from).collect();
     let recs = super::recommend::compute_with_findings(
         &a.lake,
@@ -87,9 +89,9 @@ pub fn run(a: &RunArgs) -> Result<Status> {
         (!a.keep_incident_actions).then_some(&incidents[..]),
     )?;
     super::recommend::write_outputs(&mut out, &recs)?;
-    write_json(&mut out, "findings.json", &serde_json::json!({ "findings": findings }))?;
-    out.write("findings.md", super::detect::findings_markdown(&findings).as_bytes())?;
-    let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;
+    write_json(&mut out, "findings.json", &crate::detect::detection_json(findings, &detection.incidents))?;
+    out.write("findings.md", super::detect::detection_markdown(&detection).as_bytes())?;
+    let data = gather(&a.lake, &account, &window, &usage, &recs, findings, "")?;
     out.write("compliance.html", render_report(ReportFormat::Html, &data).as_bytes())?;
     out.write("compliance.md", render_report(ReportFormat::Md, &data).as_bytes())?;
 
@@ -98,7 +100,7 @@ pub fn run(a: &RunArgs) -> Result<Status> {
         status = Status::Rejected;
     }
     let mut by_severity = std::collections::BTreeMap::new();
-    for f in &findings {
+    for f in findings {
         *by_severity.entry(f.severity.as_str().to_owned()).or_insert(0) += 1;
     }
     let summary = RunSummary {

@@ -68,6 +68,8 @@ pub struct Finding {
     pub event_ids: Vec<String>,
     /// A JSON object with sorted keys.
     pub evidence: Value,
+    /// The incident the finding belongs to ([`super::incidents::group`] sets it).
+    pub incident_id: Option<String>,
 }
 
 /// The catalogue entry of a detector (for docs and `detect --list`).
@@ -82,7 +84,7 @@ pub struct DetectorInfo {
 
 /// 64-bit FNV-1a: tiny, dependency-free and stable across platforms and releases (unlike std's
 /// `DefaultHasher`), which is what a finding id needs.
-fn fnv1a(parts: &[&str]) -> u64 {
+pub(crate) fn fnv1a(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.bytes().chain(std::iter::once(0u8)) {
@@ -129,6 +131,7 @@ impl FindingDraft<'_> {
             summary: self.summary,
             event_ids,
             evidence: sorted_object(self.evidence),
+            incident_id: None,
         })
     }
 }

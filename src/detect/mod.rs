@@ -7,6 +7,10 @@
 //!   outside the instance, first use of granted high-risk permissions.
 //! - [`findings`]: the finding type (the JSON contract of `trailtrim detect`) and detector
 //!   catalogue.
+//! - [`incidents`]: findings of one actor (access key, session, address, AssumeRole chain)
+//!   within a gap, grouped into incidents told as a timeline of ATT&CK tactics.
+//! - [`export`]: findings as OCSF Detection Findings and AWS Security Finding Format.
+//! - [`sigma`]: Sigma rules for CloudTrail compiled to polars expressions over the lake.
 //! - [`prepared`]: one parallel pass that interns what the detectors compare (principals,
 //!   sources, names, regions, user-agent families, networks) so they loop over compact arrays.
 //!
@@ -19,9 +23,12 @@
 
 pub mod behaviour;
 pub mod event;
+pub mod export;
 pub mod findings;
+pub mod incidents;
 pub mod prepared;
 pub mod rules;
+pub mod sigma;
 
 #[cfg(test)]
 mod tests;
@@ -32,6 +39,7 @@ use ipnet::IpNet;
 
 pub use event::Event;
 pub use findings::{DetectorInfo, Finding, Severity};
+pub use incidents::{Incident, Traces};
 pub use prepared::Prepared;
 
 /// Tuning of the behaviour detectors and the baseline split.
@@ -119,9 +127,14 @@ pub fn detect(
     findings
 }
 
-/// The `detect --format json` document: `{"findings": [...]}`.
+/// Findings alone: `{"findings": [...]}`.
 pub fn findings_json(findings: &[Finding]) -> serde_json::Value {
     serde_json::json!({ "findings": findings })
+}
+
+/// The `detect --format json` document: `{"incidents": [...], "findings": [...]}`.
+pub fn detection_json(findings: &[Finding], incidents: &[Incident]) -> serde_json::Value {
+    serde_json::json!({ "incidents": incidents, "findings": findings })
 }
 
 /// Every detector: id, family, severity, MITRE technique, description (sorted by id).

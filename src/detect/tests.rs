@@ -923,6 +923,7 @@ fn finding_json_shape_and_stability() {
             "evidence",
             "first_seen",
             "id",
+            "incident_id",
             "last_seen",
             "mitre",
             "principal",

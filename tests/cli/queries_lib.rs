@@ -444,3 +444,129 @@ fn source_ips_by_principal_show_dave_s_new_addresses() {
         .collect();
     assert_eq!(app, ["10.0.1.23", "10.0.2.57", "45.33.18.77"]);
 }
+
+/// A lake of a few hand-written records (one delivery file).
+fn small_lake(name: &str, records: &[Value]) -> std::path::PathBuf {
+    let dir = scratch(name);
+    put_delivery(&dir.join("logs"), "f.json", &records_file(records));
+    let lake = dir.join("lake");
+    run_ok(&["ingest", p(&dir.join("logs")), "--lake", p(&lake), "--quiet"]);
+    lake
+}
+
+fn call(id: &str, time: &str, source: &str, name: &str, request: Value) -> Value {
+    let mut r = record(id, time, name);
+    r["eventSource"] = Value::from(source);
+    r["requestParameters"] = request;
+    r["readOnly"] = Value::Bool(false);
+    r
+}
+
+fn lake_rows(lake: &std::path::Path, name: &str, params: &[&str]) -> Vec<Value> {
+    let mut args = vec!["query", name, "--lake", p(lake), "--format", "json"];
+    for kv in params {
+        args.extend(["--param", *kv]);
+    }
+    json(&args).as_array().unwrap().clone()
+}
+
+/// Cut as text, `"AWS":"*"` (a regex for polars' strpos) matches any principal and Lambda's
+/// lower-case `principal` is missed; read as JSON, each grant is judged by its principal.
+#[test]
+fn resource_exposure_reads_the_grants_not_the_text() {
+    let policy = |principal: Value| serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]});
+    let records = [
+        call(
+            "foreign",
+            "2026-09-01T10:00:00Z",
+            "s3.amazonaws.com",
+            "PutBucketPolicy",
+            serde_json::json!({"bucketName": "b", "bucketPolicy": policy(serde_json::json!({"AWS": "arn:aws:iam::999988887777:root"}))}),
+        ),
+        call(
+            "everyone",
+            "2026-09-01T10:01:00Z",
+            "s3.amazonaws.com",
+            "PutBucketPolicy",
+            serde_json::json!({"bucketName": "b", "bucketPolicy": policy(serde_json::json!({"AWS": ["arn:aws:iam::999988887777:root", "*"]}))}),
+        ),
+        call(
+            "lambda",
+            "2026-09-01T10:02:00Z",
+            "lambda.amazonaws.com",
+            "AddPermission20150331v2",
+            serde_json::json!({"functionName": "f", "statementId": "s", "action": "lambda:InvokeFunction", "principal": "*"}),
+        ),
+        call(
+            "lambda-account",
+            "2026-09-01T10:03:00Z",
+            "lambda.amazonaws.com",
+            "AddPermission20150331v2",
+            serde_json::json!({"functionName": "f", "statementId": "t", "action": "lambda:InvokeFunction", "principal": "999988887777"}),
+        ),
+        call(
+            "sns",
+            "2026-09-01T10:04:00Z",
+            "sns.amazonaws.com",
+            "SetTopicAttributes",
+            serde_json::json!({"topicArn": "arn:aws:sns:us-east-1:111122223333:t", "attributeName": "Policy",
+                                "attributeValue": policy(serde_json::json!({"AWS": "*"})).to_string()}),
+        ),
+        call(
+            "pab",
+            "2026-09-01T10:05:00Z",
+            "s3.amazonaws.com",
+            "PutBucketPublicAccessBlock",
+            serde_json::json!({"bucketName": "b", "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true, "note": "false"}}),
+        ),
+    ];
+    let lake = small_lake("query-exposure-json", &records);
+    let public: BTreeMap<String, bool> = lake_rows(&lake, "resource_exposure", &[])
+        .iter()
+        .map(|r| (s(r, "event_id").to_owned(), r["public"] == Value::Bool(true)))
+        .collect();
+    let want: BTreeMap<String, bool> = [
+        ("everyone", true),
+        ("foreign", false),
+        ("lambda", true),
+        ("lambda-account", false),
+        ("pab", false),
+        ("sns", true),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(public, want);
+}
+
+/// `.` and `+` are legal in role names and special in a regex: the timeline of role `ci.prod`
+/// must not include the assumption of `ci-prod`, and that of `deploy+ci` must include its own.
+#[test]
+fn principal_timeline_matches_role_arns_exactly() {
+    let assume = |id: &str, time: &str, role: &str, key: &str| {
+        let mut r = call(
+            id,
+            time,
+            "sts.amazonaws.com",
+            "AssumeRole",
+            serde_json::json!({"roleArn": format!("arn:aws:iam::111122223333:role/{role}"), "roleSessionName": "s"}),
+        );
+        r["responseElements"] = serde_json::json!({"credentials": {"accessKeyId": key, "expiration": "x"},
+            "assumedRoleUser": {"arn": format!("arn:aws:sts::111122223333:assumed-role/{role}/s")}});
+        r
+    };
+    let records = [
+        assume("a-dot", "2026-09-01T10:00:00Z", "ci.prod", "ASIADOT"),
+        assume("a-dash", "2026-09-01T10:01:00Z", "ci-prod", "ASIADASH"),
+        assume("a-plus", "2026-09-01T10:02:00Z", "deploy+ci", "ASIAPLUS"),
+    ];
+    let lake = small_lake("query-timeline-json", &records);
+    let ids = |role: &str| -> Vec<String> {
+        lake_rows(&lake, "principal_timeline", &[&format!("principal=arn:aws:iam::111122223333:role/{role}")])
+            .iter()
+            .map(|r| s(r, "event_id").to_owned())
+            .collect()
+    };
+    assert_eq!(ids("ci.prod"), ["a-dot"]);
+    assert_eq!(ids("deploy+ci"), ["a-plus"]);
+}
