@@ -33,7 +33,8 @@ pub struct DetectArgs {
     pub window: WindowArgs,
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,
-    /// End of the baseline period (YYYY-MM-DD, exclusive); default: the first 2/3 of the window.
+    /// End of the baseline period (YYYY-MM-DD, exclusive); default: the first 2/3 of the days
+    /// where the events are.
     #[arg(long)]
     pub baseline_until: Option<chrono::NaiveDate>,
     /// List the detectors and exit.
@@ -170,13 +171,23 @@ pub fn compute(
     window: &Window,
     baseline_until: Option<chrono::NaiveDate>,
 ) -> Result<Vec<Finding>> {
+    Ok(compute_with_baseline(lake_dir, account, window, baseline_until)?.0)
+}
+
+/// [`compute`], plus the baseline period the findings were judged against.
+pub fn compute_with_baseline(
+    lake_dir: &Path,
+    account: Option<&Account>,
+    window: &Window,
+    baseline_until: Option<chrono::NaiveDate>,
+) -> Result<(Vec<Finding>, detect::Baseline)> {
     let events = load_events(lake_dir, window)?;
     let mut opts = DetectOptions::default();
     if let Some(d) = baseline_until {
         opts.baseline_end_ms = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
     }
     let granted = account.map(granted_high_risk).unwrap_or_default();
-    Ok(detect::detect(&events, &opts, &granted))
+    Ok(detect::detect_with_baseline(&events, &opts, &granted))
 }
 
 pub fn run(a: &DetectArgs) -> Result<Status> {
@@ -193,10 +204,18 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
         ),
         None => None,
     };
-    let findings = compute(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until)?;
+    let (findings, baseline) = compute_with_baseline(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until)?;
+    if let Some(w) = &baseline.warning {
+        eprintln!(
+            "warning: {w} (baseline {} .. {})",
+            baseline.from.as_deref().unwrap_or("-"),
+            baseline.to.as_deref().unwrap_or("-")
+        );
+    }
     match a.format {
         DetectFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "findings": findings }))?;
+            let doc = serde_json::json!({ "findings": findings, "baseline": baseline });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
         DetectFormat::Md => out.write_all(findings_markdown(&findings).as_bytes())?,
