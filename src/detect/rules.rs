@@ -1006,12 +1006,23 @@ pub fn is_unusual_instance_type(t: &str) -> bool {
     size.strip_suffix("xlarge").and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 16)
 }
 
+/// Any `instanceType` in the request, however deep (spot launch specifications, fleet
+/// overrides) and however wrapped (`"instanceType": {"value": "p2.xlarge"}`).
 fn launches_unusual_type(input: &RuleInput) -> bool {
-    input.request().is_some_and(|req| {
-        any_string(req, None, &mut |k, s| {
-            k.is_some_and(|k| k.eq_ignore_ascii_case("instanceType")) && is_unusual_instance_type(s)
-        })
-    })
+    fn walk(v: &Value) -> bool {
+        match v {
+            Value::Object(map) => map.iter().any(|(k, item)| {
+                if k.eq_ignore_ascii_case("instanceType") {
+                    any_string(item, None, &mut |_, s| is_unusual_instance_type(s))
+                } else {
+                    walk(item)
+                }
+            }),
+            Value::Array(items) => items.iter().any(walk),
+            _ => false,
+        }
+    }
+    input.request().is_some_and(walk)
 }
 
 /// An account id in a principal string (`123456789012`, `arn:aws:iam::123456789012:root`); None

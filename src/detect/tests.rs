@@ -1084,6 +1084,10 @@ fn panther_cross_check() {
         ("AWS.Lambda.UpdateFunctionCode", "execution.lambda-code"),
         ("AWS.EC2.Startup.Script.Change", "execution.ec2-user-data"),
         ("AWS.CloudTrail.IMDSCredentialExfiltration", "behaviour.ec2-credentials-outside"),
+        ("AWS.SecretsManager.BatchRetrieveSecrets", "credential-access.secrets-batch"),
+        ("AWS.EC2.DownloadInstanceUserData", "credential-access.ec2-user-data-read"),
+        ("AWS.KMS.CustomerManagedKeyLoss", "impact.kms-key-disabled"),
+        ("AWS.EC2.LaunchUnusualEC2Instances", "impact.unusual-instance-type"),
     ]);
     let mut agree = 0;
     let mut disagreements = Vec::new();
@@ -1473,6 +1477,11 @@ fn unusual_instance_types() {
         ev(id, t, "ec2.amazonaws.com", "RunInstances").req(json!({"instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}, "instanceType": ty}))
     };
     fires(vec![run_inst("1", T0, "p3.16xlarge")], d);
+    // Auto Scaling / fleets wrap it: {"instanceType": {"value": ...}}.
+    fires(
+        vec![ev("1w", T0, "ec2.amazonaws.com", "RunInstances").req(json!({"instanceType": {"value": "p2.xlarge"}}))],
+        d,
+    );
     quiet(vec![run_inst("2", T0, "t3.large")], d);
     // Spot requests name the type inside their launch specification.
     fires(
