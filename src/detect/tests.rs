@@ -1266,6 +1266,27 @@ fn expected_detectors(family: &str) -> Option<&'static [&'static str]> {
         "new-region" => &["behaviour.new-region"],
         "password-spray" => &["behaviour.password-spray"],
         "ec2-credentials-outside" => &["behaviour.ec2-credentials-outside"],
+        "credential-harvest" => &[
+            "credential-access.secrets-batch",
+            "credential-access.ssm-decrypt-bulk",
+            "credential-access.ec2-user-data-read",
+            "credential-access.ec2-password-data",
+            "lateral-movement.ec2-instance-connect",
+            "lateral-movement.ec2-serial-console",
+        ],
+        "backdoors" => &[
+            "exposure.lambda-public",
+            "persistence.lambda-foreign-layer",
+            "persistence.roles-anywhere",
+            "exposure.bucket-foreign-account",
+            "exposure.security-group-open",
+            "persistence.federation-token",
+        ],
+        "llm-jacking" => &["impact.bedrock-first-use", "impact.bedrock-model-access"],
+        "ransomware" => {
+            &["impact.unusual-instance-type", "impact.s3-sse-c", "behaviour.s3-mass-delete", "impact.kms-key-disabled"]
+        }
+        "instance-credentials-elsewhere" => &["behaviour.ec2-credentials-outside", "behaviour.instance-session-recon"],
         // The defenders' own clean-up: nothing has to fire.
         "remediation" => return None,
         _ => return None,
