@@ -182,3 +182,16 @@ fn a_short_window_reports_its_baseline() {
     assert!(b["from"].as_str().is_some_and(|d| d.starts_with("2026-10-1")), "{b}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("warning: baseline"));
 }
+
+/// `--baseline-until` is used as given and reported as explicit.
+#[test]
+fn baseline_until_is_kept_and_reported() {
+    let v = json(&["detect", "--lake", p(sample_lake()), "--baseline-until", "2026-10-08", "--format", "json"]);
+    let b = &v["baseline"];
+    assert_eq!(
+        (b["chosen"].as_str(), b["to"].as_str(), b["days"].as_i64()),
+        (Some("explicit"), Some("2026-10-08"), Some(37)),
+        "{b}"
+    );
+    assert_eq!(b["short"], false);
+}

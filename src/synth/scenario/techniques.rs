@@ -12,7 +12,9 @@ use super::{Sc, Sess};
 use crate::synth::identity::{self, Actor, RoleSession};
 
 /// The attacker's address for this day (never seen before).
-const IP_T: &str = "185.220.101.140";
+const IP_T: &str = "23.129.64.140";
+/// A bucket no other incident touches (the ransomware's target).
+const ARCHIVE_BUCKET: &str = "examplecorp-archive";
 const IP_INSTANCE_THIEF: &str = "91.219.236.18";
 const FOREIGN: &str = ATTACKER_ACCOUNT;
 
@@ -92,7 +94,7 @@ fn backdoors(sc: &mut Sc, admin: &Sess, d: i64) {
     sc.tags = vec!["INC-20"];
     let key = identity::user_key("dave", 1);
     let mut dave = Sess {
-        actor: Actor::new(identity::iam_user(ACCOUNT, "dave", &key), ACCOUNT, IP_T, UA_KALI),
+        actor: Actor::new(identity::iam_user(ACCOUNT, "dave", &key), ACCOUNT, IP_ATTACKER, UA_KALI),
         principal: "user/dave".into(),
         region: US,
         t: at(d, 1, 50),
@@ -124,14 +126,14 @@ fn ransomware(sc: &mut Sc, admin: &Sess) {
     sc.tags = vec!["INC-22"];
     sc.call(&mut s, "ec2", "RunInstances", json!({"instancesSet": {"items": [{"imageId": "ami-0f9e8d7c6b5a43210", "minCount": 2, "maxCount": 2}]}, "instanceType": "p4d.24xlarge", "blockDeviceMapping": {}, "monitoring": {"enabled": false}, "disableApiTermination": false}));
     for i in 1..=6 {
-        let k = format!("exports/2026/10/customers-{i:02}.csv");
-        let params = json!({"bucketName": EXPORTS_BUCKET, "Host": format!("{EXPORTS_BUCKET}.s3.{US}.amazonaws.com"), "key": k,
-            "x-amz-copy-source": format!("{EXPORTS_BUCKET}/{k}"), "x-amz-server-side-encryption-customer-algorithm": "AES256"});
-        sc.call(&mut s, "s3", "CopyObject", params).data(identity::s3_object_resources(ACCOUNT, EXPORTS_BUCKET, &k));
+        let k = format!("archive/2026/10/customers-{i:02}.csv");
+        let params = json!({"bucketName": ARCHIVE_BUCKET, "Host": format!("{ARCHIVE_BUCKET}.s3.{US}.amazonaws.com"), "key": k,
+            "x-amz-copy-source": format!("{ARCHIVE_BUCKET}/{k}"), "x-amz-server-side-encryption-customer-algorithm": "AES256"});
+        sc.call(&mut s, "s3", "CopyObject", params).data(identity::s3_object_resources(ACCOUNT, ARCHIVE_BUCKET, &k));
     }
     for _ in 0..4 {
-        let params = json!({"bucketName": BACKUP_BUCKET, "Host": format!("{BACKUP_BUCKET}.s3.{US}.amazonaws.com"), "delete": ""});
-        sc.call(&mut s, "s3", "DeleteObjects", params).data(identity::s3_bucket_resources(ACCOUNT, BACKUP_BUCKET));
+        let params = json!({"bucketName": ARCHIVE_BUCKET, "Host": format!("{ARCHIVE_BUCKET}.s3.{US}.amazonaws.com"), "delete": ""});
+        sc.call(&mut s, "s3", "DeleteObjects", params).data(identity::s3_bucket_resources(ACCOUNT, ARCHIVE_BUCKET));
     }
     sc.call(&mut s, "kms", "DisableKey", json!({"keyId": KMS_KEY_ID}));
     sc.call(&mut s, "kms", "ScheduleKeyDeletion", json!({"keyId": KMS_KEY_ID, "pendingWindowInDays": 7}))
@@ -174,8 +176,14 @@ fn instance_credentials(sc: &mut Sc, d: i64) {
         ("sqs", "ListQueues", json!(null)),
         ("cloudtrail", "DescribeTrails", json!(null)),
     ];
+    // The role may do none of this: everything but GetCallerIdentity is refused.
     for (svc, name, params) in calls {
-        sc.call(&mut s, svc, name, params.clone());
+        if *name == "GetCallerIdentity" {
+            sc.call(&mut s, svc, name, params.clone());
+        } else {
+            let action = format!("{svc}:{}", name.trim_end_matches("20150331"));
+            sc.denied(&mut s, svc, name, params.clone(), &action, "*", super::Denial::NoIdentityAllow);
+        }
     }
     sc.tags.clear();
 }
