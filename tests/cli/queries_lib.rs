@@ -448,5 +448,6 @@ fn source_ips_by_principal_show_dave_s_new_addresses() {
         .filter(|r| s(r, "principal") == "arn:aws:iam::111122223333:role/service/app-server-role")
         .map(|r| s(r, "source_ip"))
         .collect();
-    assert_eq!(app, ["10.0.1.23", "10.0.2.57", "45.33.18.77"]);
+    // The instances, INC-16's and INC-23's thieves.
+    assert_eq!(app, ["10.0.1.23", "10.0.2.57", "45.33.18.77", "91.219.236.18"]);
 }
