@@ -40,7 +40,8 @@ pub struct DetectArgs {
     pub window: WindowArgs,
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,
-    /// End of the baseline period (YYYY-MM-DD, exclusive); default: the first 2/3 of the window.
+    /// End of the baseline period (YYYY-MM-DD, exclusive); default: the first 2/3 of the days
+    /// where the events are.
     #[arg(long)]
     pub baseline_until: Option<chrono::NaiveDate>,
     /// List the detectors and exit.
@@ -196,20 +197,21 @@ pub fn compute(
     Ok(detect_events(lake_dir, account, window, baseline_until)?.1)
 }
 
+/// Detection's events, its findings and the baseline period they were judged against.
 fn detect_events(
     lake_dir: &Path,
     account: Option<&Account>,
     window: &Window,
     baseline_until: Option<chrono::NaiveDate>,
-) -> Result<(Vec<Event>, Vec<Finding>)> {
+) -> Result<(Vec<Event>, Vec<Finding>, detect::Baseline)> {
     let events = load_events(lake_dir, window)?;
     let mut opts = DetectOptions::default();
     if let Some(d) = baseline_until {
         opts.baseline_end_ms = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
     }
     let granted = account.map(granted_high_risk).unwrap_or_default();
-    let findings = detect::detect(&events, &opts, &granted);
-    Ok((events, findings))
+    let (findings, baseline) = detect::detect_with_baseline(&events, &opts, &granted);
+    Ok((events, findings, baseline))
 }
 
 /// Findings and the incidents they form.
@@ -219,6 +221,8 @@ pub struct Detection {
     pub incidents: Vec<Incident>,
     /// The lake's main account (ASFF needs an account for every finding).
     pub account_id: Option<String>,
+    /// The baseline period the findings were judged against.
+    pub baseline: Option<detect::Baseline>,
 }
 
 /// Run detection and group the findings into incidents (`gap_ms`: see `--incident-gap`).
@@ -230,7 +234,7 @@ pub fn analyse(
     gap_ms: i64,
     sigma: &[SigmaRule],
 ) -> Result<Detection> {
-    let (events, mut findings) = detect_events(lake_dir, account, window, baseline_until)?;
+    let (events, mut findings, baseline) = detect_events(lake_dir, account, window, baseline_until)?;
     if !sigma.is_empty() {
         let mut hits: Vec<Vec<String>> = vec![Vec::new(); sigma.len()];
         for files in lake::partition_files(lake_dir, window)? {
@@ -246,7 +250,7 @@ pub fn analyse(
     let traces = Traces::new(&events, &findings, &keys);
     drop(events);
     let incidents = incidents::group(&mut findings, &traces, gap_ms);
-    Ok(Detection { findings, incidents, account_id })
+    Ok(Detection { findings, incidents, account_id, baseline: Some(baseline) })
 }
 
 /// The account most events were delivered to (the lake's own account, for findings whose
@@ -325,6 +329,11 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
     };
     let d = analyse(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until, a.incident_gap, &sigma)?;
     let findings = &d.findings;
+    if let Some(b) = &d.baseline {
+        if let Some(w) = &b.warning {
+            eprintln!("warning: {w} (baseline {} .. {})", b.from.as_deref().unwrap_or("-"), b.to.as_deref().unwrap_or("-"));
+        }
+    }
     match a.format {
         DetectFormat::Ocsf => {
             for f in findings {
@@ -341,7 +350,9 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
             writeln!(out)?;
         }
         DetectFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &detect::detection_json(findings, &d.incidents))?;
+            let mut doc = detect::detection_json(findings, &d.incidents);
+            doc["baseline"] = serde_json::to_value(&d.baseline)?;
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
         DetectFormat::Md => out.write_all(detection_markdown(&d).as_bytes())?,

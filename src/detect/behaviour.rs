@@ -89,6 +89,20 @@ pub static CROSS_ACCOUNT_SOURCE: DetectorInfo = info!(
     "T1199",
     "Role assumed from another account, or from a network, that never assumed it in the baseline."
 );
+pub static INSTANCE_RECON: DetectorInfo = info!(
+    "behaviour.instance-session-recon",
+    "discovery",
+    High,
+    "T1580",
+    "Enumeration (List* / Describe* / Get* across services) with an EC2 instance session's credentials."
+);
+pub static MASS_DELETE: DetectorInfo = info!(
+    "behaviour.s3-mass-delete",
+    "impact",
+    High,
+    "T1485",
+    "Burst of S3 object deletions (DeleteObjects batches, DeleteObject calls) by one principal (ransomware, wiping)."
+);
 pub static FIRST_USE_HIGH_RISK: DetectorInfo = info!(
     "lp.first-use-high-risk",
     "privilege-escalation",
@@ -110,6 +124,8 @@ pub fn infos() -> Vec<&'static DetectorInfo> {
         &EC2_CREDS_OUTSIDE,
         &CROSS_ACCOUNT_SOURCE,
         &FIRST_USE_HIGH_RISK,
+        &INSTANCE_RECON,
+        &MASS_DELETE,
     ]
 }
 
@@ -170,6 +186,47 @@ pub fn run(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
             )
         }
     }));
+    let instance_recon = BurstSpec {
+        info: &INSTANCE_RECON,
+        th: Thresholds {
+            window_ms: o.recon_window_ms,
+            min_count: INSTANCE_RECON_CALLS,
+            min_distinct: INSTANCE_RECON_SERVICES,
+        },
+        measure: Measure::Count,
+    };
+    out.extend(burst_findings(prep, &items.instance_recon, &instance_recon, &|prep, idx, ev| {
+        let svc: BTreeSet<&str> = idx.iter().map(|&i| prep.events[i].event_source.as_str()).collect();
+        let sessions: BTreeSet<&str> = idx.iter().filter_map(|&i| prep.events[i].session_name.as_deref()).collect();
+        ev.insert("services".into(), json_set(svc.iter().copied()));
+        ev.insert("instances".into(), json_set(sessions.iter().copied()));
+        format!(
+            "{} discovery calls across {} services with the instance credentials of {}",
+            idx.len(),
+            svc.len(),
+            sessions.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    }));
+    let deletes = BurstSpec {
+        info: &MASS_DELETE,
+        th: Thresholds { window_ms: o.recon_window_ms, min_count: MASS_DELETE_ITEMS, min_distinct: 1 },
+        measure: Measure::Count,
+    };
+    out.extend(burst_findings(prep, &items.deletes, &deletes, &|prep, idx, ev| {
+        let buckets: BTreeSet<String> = idx
+            .iter()
+            .filter_map(|&i| prep.events[i].request().and_then(|r| get_str(&r, "bucketName").map(str::to_string)))
+            .collect();
+        let batches = idx.iter().filter(|&&i| prep.events[i].event_name == "DeleteObjects").count();
+        ev.insert("buckets".into(), json_set(buckets.iter().cloned()));
+        ev.insert("batch_deletes".into(), Value::from(batches));
+        format!(
+            "{} S3 delete calls ({} DeleteObjects batches) on {}",
+            idx.len(),
+            batches,
+            buckets.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    }));
     out.extend(password_spraying(prep));
     out.extend(novelty(prep, granted));
     out.extend(ec2_credentials_outside(prep));
@@ -193,12 +250,31 @@ struct BurstItems {
     denied: Vec<Vec<Item>>,
     recon: Vec<Vec<Item>>,
     secrets: Vec<Vec<Item>>,
+    /// Discovery calls made with EC2 instance-session credentials (per role).
+    instance_recon: Vec<Vec<Item>>,
+    /// S3 object deletions; a DeleteObjects batch counts as [`DELETE_BATCH_WEIGHT`] items.
+    deletes: Vec<Vec<Item>>,
 }
+
+/// Instances rarely enumerate: a lower bar than a person's recon burst.
+const INSTANCE_RECON_CALLS: usize = 15;
+const INSTANCE_RECON_SERVICES: usize = 4;
+/// Deletions in a window that make a mass delete: 25 DeleteObject calls, or 3 DeleteObjects
+/// batches (CloudTrail does not log how many keys a batch names; it can be up to 1000).
+const MASS_DELETE_ITEMS: usize = 25;
+const DELETE_BATCH_WEIGHT: usize = 10;
 
 fn collect_burst_items(prep: &Prepared) -> BurstItems {
     let n = prep.principals.len();
-    let mut items =
-        BurstItems { denied: vec![Vec::new(); n], recon: vec![Vec::new(); n], secrets: vec![Vec::new(); n] };
+    let mut items = BurstItems {
+        denied: vec![Vec::new(); n],
+        recon: vec![Vec::new(); n],
+        secrets: vec![Vec::new(); n],
+        instance_recon: vec![Vec::new(); n],
+        deletes: vec![Vec::new(); n],
+    };
+    let s3 = prep.sources.get("s3.amazonaws.com");
+    let delete_names = [prep.names.get("DeleteObject"), prep.names.get("DeleteObjects")];
     let secret_sources = [prep.sources.get("secretsmanager.amazonaws.com"), prep.sources.get("ssm.amazonaws.com")];
     let mut names: FastMap<String, u32> = FastMap::default();
     for (i, f) in prep.feat.iter().enumerate() {
@@ -211,6 +287,19 @@ fn collect_burst_items(prep: &Prepared) -> BurstItems {
         }
         if f.has(flag::RECON) {
             items.recon[pid].push(Item { t, key: f.source, ev: i });
+            if f.has(flag::EC2_OWN) && !is_instance_agent_call(&prep.events[i]) {
+                items.instance_recon[pid].push(Item { t, key: f.source, ev: i });
+            }
+        }
+        if Some(f.source) == s3 && !f.has(flag::ERROR) {
+            let weight = match f.name {
+                n if Some(n) == delete_names[0] => 1,
+                n if Some(n) == delete_names[1] => DELETE_BATCH_WEIGHT,
+                _ => 0,
+            };
+            for _ in 0..weight {
+                items.deletes[pid].push(Item { t, key: 0, ev: i });
+            }
         }
         if secret_sources.contains(&Some(f.source)) {
             for name in secret_names(&prep.events[i]) {
@@ -376,7 +465,7 @@ fn burst_findings(prep: &Prepared, per_principal: &[Vec<Item>], spec: &BurstSpec
         if items.len() < spec.th.min_count {
             continue;
         }
-        let (ranges, raised) = bursts_against_baseline(items, prep.split, spec.th, spec.measure);
+        let (ranges, raised) = bursts_against_baseline(items, prep.judge_from(), spec.th, spec.measure);
         for range in ranges {
             let idx = item_events(items, range);
             let mut ev = common_evidence(prep.events, &idx);
@@ -709,15 +798,44 @@ pub(super) fn is_ec2_own_call(e: &Event) -> bool {
 /// (event indices, reasons, instance sessions) of one role on one day.
 type OutsideGroup = (Vec<usize>, BTreeSet<String>, BTreeSet<String>);
 
-/// Instance credentials are judged against where that role's instances called from in the
-/// baseline and against the instance's own first origin (its "home": private network, its public
-/// IP or its NAT). A public origin that is neither is outside; so is a call into another account
-/// that the role's instances never called in the baseline.
+/// Calls that only the instance itself makes: the SSM agent's channel and its heartbeat, and the
+/// agents' own user agents. Where they come from is the instance's network for sure (an attacker
+/// with the credentials has no reason to make them).
+fn is_instance_agent_call(e: &Event) -> bool {
+    let ua = e.user_agent.as_deref().unwrap_or("");
+    is_agent_channel(e)
+        || (e.event_source == "ssm.amazonaws.com" && e.event_name == "UpdateInstanceInformation")
+        || ua.contains("amazon-ssm-agent")
+        || ua.contains("CWAgent")
+        || ua.contains("amazon-cloudwatch-agent")
+}
+
+/// Where an instance session's calls may come from. Judged over the whole window, never only
+/// after the baseline: credentials stolen on day one are as stolen as on day ten.
+/// - Networks the instance's agents called from (per session, and per role: instances of a role
+///   share their NAT) are home; when a role has such certain homes, any other public network is
+///   outside, even if it is the only one a session was ever seen from.
+/// - Without agent calls for the role, a session's first public network is its home (the
+///   instance's own calls usually come first), and networks the role's instances used in a
+///   trusted baseline are home too.
+/// - A call into an account other than the role's own that the role's instances never called in
+///   the baseline is outside as well (credentials used from another account).
 fn ec2_credentials_outside(prep: &Prepared) -> Vec<Finding> {
     let events = prep.events;
+    let mut certain_session: FastSet<(&str, &str, u128)> = FastSet::default();
+    let mut certain_role: FastMap<&str, FastSet<u128>> = FastMap::default();
+    for (i, e) in events.iter().enumerate() {
+        let origin = prep.feat[i].origin;
+        if origin > origin::INTERNAL && is_instance_session(e) && is_instance_agent_call(e) {
+            let role = e.session_issuer_arn.as_deref().or(e.identity_arn.as_deref()).unwrap_or("");
+            certain_session.insert((role, e.session_name.as_deref().unwrap_or(""), origin));
+            certain_role.entry(role).or_default().insert(origin);
+        }
+    }
+    let trusted = prep.baseline_trusted();
     let mut role_origins: FastMap<&str, FastSet<u128>> = FastMap::default();
     let mut role_accounts: FastMap<&str, FastSet<&str>> = FastMap::default();
-    let mut home: FastMap<(&str, &str), u128> = FastMap::default();
+    let mut first_seen: FastMap<(&str, &str), u128> = FastMap::default();
     let mut groups: BTreeMap<(String, i64), OutsideGroup> = BTreeMap::new();
     for (i, f) in prep.feat.iter().enumerate() {
         if !f.has(flag::EC2_OWN) || f.origin == origin::NONE {
@@ -728,23 +846,29 @@ fn ec2_credentials_outside(prep: &Prepared) -> Vec<Finding> {
         let role = e.session_issuer_arn.as_deref().or(e.identity_arn.as_deref()).unwrap_or("");
         let session = e.session_name.as_deref().unwrap_or("");
         let target = e.recipient_account_id.as_deref();
-        let session_home = *home.entry((role, session)).or_insert(origin);
-        if i < prep.split {
+        let session_home = *first_seen.entry((role, session)).or_insert(origin);
+        let in_baseline = trusted && i < prep.split;
+        if in_baseline {
             role_origins.entry(role).or_default().insert(origin);
             if let Some(t) = target {
                 role_accounts.entry(role).or_default().insert(t);
             }
-            continue;
         }
         let mut reasons = Vec::new();
-        if origin != origin::INTERNAL
-            && origin != session_home
-            && !role_origins.get(role).is_some_and(|s| s.contains(&origin))
-        {
+        let outside_network = origin != origin::INTERNAL
+            && match certain_role.get(role) {
+                Some(homes) => !homes.contains(&origin) && !certain_session.contains(&(role, session, origin)),
+                None => {
+                    !in_baseline
+                        && origin != session_home
+                        && !role_origins.get(role).is_some_and(|s| s.contains(&origin))
+                }
+            };
+        if outside_network {
             let ip = e.source_ip.as_deref().and_then(parse_ip);
             reasons.push(format!("network {}", ip.map(network_key).unwrap_or_default()));
         }
-        if let (Some(t), Some(ra)) = (target, arn_account(role)) {
+        if let (Some(t), Some(ra), false) = (target, arn_account(role), in_baseline) {
             if t != ra && !role_accounts.get(role).is_some_and(|s| s.contains(t)) {
                 reasons.push(format!("account {t}"));
             }

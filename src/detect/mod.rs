@@ -14,12 +14,15 @@
 //! - [`prepared`]: one parallel pass that interns what the detectors compare (principals,
 //!   sources, names, regions, user-agent families, networks) so they loop over compact arrays.
 //!
-//! The baseline is the events before `baseline_end_ms` (default: the first 2/3 of the window).
+//! The baseline is the events before `baseline_end_ms` (default: the first 2/3 of the days where
+//! the events are, see [`prepared::Baseline`]; stragglers far from the rest do not stretch it).
 //! Novelty and first-use detectors judge only the events after it; bursts are looked for after
 //! it too, with a raised bar for principals that already burst in the baseline; single-event
-//! rules and password spraying apply to the whole window (routine-prone rules skip principals
-//! that already matched them in the baseline). Findings are deterministic: same events, same
-//! findings, same ids, same order.
+//! rules and password spraying apply to the whole window (routine-prone rules, all of medium
+//! severity or lower, skip principals that already matched them in the baseline). An automatic
+//! baseline shorter than `min_baseline_days` excuses nothing: bursts and routine-prone rules are
+//! then judged over the whole window, and the baseline is reported as short. Findings are
+//! deterministic: same events, same findings, same ids, same order.
 
 pub mod behaviour;
 pub mod event;
@@ -40,14 +43,17 @@ use ipnet::IpNet;
 pub use event::Event;
 pub use findings::{DetectorInfo, Finding, Severity};
 pub use incidents::{Incident, Traces};
-pub use prepared::Prepared;
+pub use prepared::{Baseline, Prepared};
 
 /// Tuning of the behaviour detectors and the baseline split.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectOptions {
-    /// The baseline is the first `baseline_fraction` of the time window (when `baseline_end_ms`
-    /// is not given).
+    /// The baseline is the first `baseline_fraction` of the days where the events are (when
+    /// `baseline_end_ms` is not given; see [`prepared::Baseline`]).
     pub baseline_fraction: f64,
+    /// A baseline shorter than this (days) is reported as short; an automatic one is then not
+    /// trusted to excuse bursts or routine-prone rules.
+    pub min_baseline_days: i64,
     /// Explicit end of the baseline (epoch ms, exclusive).
     pub baseline_end_ms: Option<i64>,
     /// Novelty is judged only for principals with at least this many baseline events.
@@ -76,6 +82,7 @@ impl Default for DetectOptions {
     fn default() -> Self {
         DetectOptions {
             baseline_fraction: 2.0 / 3.0,
+            min_baseline_days: 14,
             baseline_end_ms: None,
             baseline_min_events: 20,
             group_gap_ms: 60 * MINUTE,
@@ -105,6 +112,15 @@ pub fn detect(
     opts: &DetectOptions,
     granted_high_risk: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<Finding> {
+    detect_with_baseline(events, opts, granted_high_risk).0
+}
+
+/// [`detect`], plus the baseline period it judged against.
+pub fn detect_with_baseline(
+    events: &[Event],
+    opts: &DetectOptions,
+    granted_high_risk: &BTreeMap<String, BTreeSet<String>>,
+) -> (Vec<Finding>, Baseline) {
     let sorted = events.windows(2).all(|w| (w[0].time_ms, &w[0].event_id) <= (w[1].time_ms, &w[1].event_id));
     let owned;
     let events = if sorted {
@@ -124,7 +140,7 @@ pub fn detect(
         found
     });
     findings.sort_by(|a, b| (&a.first_seen, &a.detector, &a.id).cmp(&(&b.first_seen, &b.detector, &b.id)));
-    findings
+    (findings, prep.baseline.clone())
 }
 
 /// Findings alone: `{"findings": [...]}`.

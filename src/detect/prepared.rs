@@ -99,7 +99,88 @@ pub struct Prepared<'a> {
     pub baseline_end_ms: i64,
     /// Index of the first event at or after the baseline end.
     pub split: usize,
+    /// Which days the baseline covers and whether it is too short to trust.
+    pub baseline: Baseline,
     pub rule_env: RuleEnv,
+}
+
+/// The baseline period actually used: reported with the findings (`detect --format json` gives
+/// it as `baseline`) so that a reader knows what "new" and "routine" were judged against.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Baseline {
+    /// First day of the baseline (YYYY-MM-DD, UTC); absent when there are no events.
+    pub from: Option<String>,
+    /// First day after the baseline (YYYY-MM-DD, exclusive).
+    pub to: Option<String>,
+    /// Whole or partial days between `from` and `to`.
+    pub days: i64,
+    /// Events in the baseline.
+    pub events: usize,
+    /// `density` (chosen from where the events are) or `explicit` (`--baseline-until`).
+    pub chosen: &'static str,
+    /// Shorter than [`super::DetectOptions::min_baseline_days`] or empty. A short density
+    /// baseline is not trusted to excuse anything: bursts and routine-prone rules are then judged
+    /// over the whole window.
+    pub short: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Where the events really are: the days between the 0.5 % and 99.5 % quantiles of event times,
+/// so that a handful of stragglers (one late delivery dated weeks later, a stray old record)
+/// cannot stretch the window. Returns (first day, last day) as day numbers.
+fn dense_days(events: &[Event]) -> Option<(i64, i64)> {
+    let n = events.len();
+    if n == 0 {
+        return None;
+    }
+    let lo = (n as f64 * 0.005) as usize;
+    let hi = ((n as f64 * 0.995) as usize).clamp(lo, n - 1);
+    Some((events[lo].time_ms.div_euclid(DAY_MS), events[hi].time_ms.div_euclid(DAY_MS)))
+}
+
+/// The baseline end (epoch ms, exclusive) and its description. Density baselines end on a day
+/// boundary: the first `baseline_fraction` of the dense days.
+fn choose_baseline(events: &[Event], opts: &DetectOptions) -> (i64, Baseline) {
+    let dense = dense_days(events);
+    let (end, chosen, start_day) = match (opts.baseline_end_ms, dense) {
+        (Some(end), d) => (end, "explicit", d.map(|(first, _)| first)),
+        (None, Some((first, last))) => {
+            let span = last - first + 1;
+            let days = ((span as f64) * opts.baseline_fraction).floor().max(1.0) as i64;
+            ((first + days.min(span)) * DAY_MS, "density", Some(first))
+        }
+        (None, None) => (0, "density", None),
+    };
+    let split = events.partition_point(|e| e.time_ms < end);
+    let from_ms = start_day.map(|d| d * DAY_MS);
+    let days = from_ms.map_or(0, |f| ((end - f).max(0) + DAY_MS - 1) / DAY_MS);
+    let date = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d").to_string());
+    let short = days < opts.min_baseline_days || split == 0;
+    let warning = short.then(|| {
+        let what = if split == 0 { "holds no events".to_string() } else { format!("covers only {days} day(s)") };
+        let consequence = if chosen == "density" {
+            "bursts and routine-prone rules are judged over the whole window"
+        } else {
+            "novelty and routine findings may be missed or noisy"
+        };
+        format!(
+            "baseline {what} (< {} days): {consequence}; give a longer window or --baseline-until",
+            opts.min_baseline_days
+        )
+    });
+    let baseline = Baseline {
+        from: from_ms.and_then(date),
+        to: if from_ms.is_some() { date(end) } else { None },
+        days,
+        events: split,
+        chosen,
+        short,
+        warning,
+    };
+    (end, baseline)
 }
 
 /// The features of one contiguous chunk of events, with chunk-local ids.
@@ -219,10 +300,7 @@ impl<'a> Prepared<'a> {
             }));
         }
         let principal_of = feat.iter().map(|f| f.pid).collect();
-        let baseline_end_ms = opts.baseline_end_ms.unwrap_or_else(|| match (events.first(), events.last()) {
-            (Some(a), Some(b)) => a.time_ms + ((b.time_ms - a.time_ms) as f64 * opts.baseline_fraction) as i64,
-            _ => 0,
-        });
+        let (baseline_end_ms, baseline) = choose_baseline(events, opts);
         let split = events.partition_point(|e| e.time_ms < baseline_end_ms);
         Prepared {
             events,
@@ -236,7 +314,24 @@ impl<'a> Prepared<'a> {
             families,
             baseline_end_ms,
             split,
+            baseline,
             rule_env,
+        }
+    }
+
+    /// Whether the baseline may excuse activity (routine-prone rules, raised burst bars): not
+    /// when it was chosen automatically and is too short to know what routine is.
+    pub fn baseline_trusted(&self) -> bool {
+        !(self.baseline.short && self.baseline.chosen == "density")
+    }
+
+    /// The first event that bursts and routine-prone rules judge: after the baseline when it is
+    /// trusted, otherwise the whole window.
+    pub fn judge_from(&self) -> usize {
+        if self.baseline_trusted() {
+            self.split
+        } else {
+            0
         }
     }
 

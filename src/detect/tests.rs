@@ -1085,6 +1085,10 @@ fn panther_cross_check() {
         ("AWS.Lambda.UpdateFunctionCode", "execution.lambda-code"),
         ("AWS.EC2.Startup.Script.Change", "execution.ec2-user-data"),
         ("AWS.CloudTrail.IMDSCredentialExfiltration", "behaviour.ec2-credentials-outside"),
+        ("AWS.SecretsManager.BatchRetrieveSecrets", "credential-access.secrets-batch"),
+        ("AWS.EC2.DownloadInstanceUserData", "credential-access.ec2-user-data-read"),
+        ("AWS.KMS.CustomerManagedKeyLoss", "impact.kms-key-disabled"),
+        ("AWS.EC2.LaunchUnusualEC2Instances", "impact.unusual-instance-type"),
     ]);
     let mut agree = 0;
     let mut disagreements = Vec::new();
@@ -1263,6 +1267,27 @@ fn expected_detectors(family: &str) -> Option<&'static [&'static str]> {
         "new-region" => &["behaviour.new-region"],
         "password-spray" => &["behaviour.password-spray"],
         "ec2-credentials-outside" => &["behaviour.ec2-credentials-outside"],
+        "credential-harvest" => &[
+            "credential-access.secrets-batch",
+            "credential-access.ssm-decrypt-bulk",
+            "credential-access.ec2-user-data-read",
+            "credential-access.ec2-password-data",
+            "lateral-movement.ec2-instance-connect",
+            "lateral-movement.ec2-serial-console",
+        ],
+        "backdoors" => &[
+            "exposure.lambda-public",
+            "persistence.lambda-foreign-layer",
+            "persistence.roles-anywhere",
+            "exposure.bucket-foreign-account",
+            "exposure.security-group-open",
+            "persistence.federation-token",
+        ],
+        "llm-jacking" => &["impact.bedrock-first-use", "impact.bedrock-model-access"],
+        "ransomware" => {
+            &["impact.unusual-instance-type", "impact.s3-sse-c", "behaviour.s3-mass-delete", "impact.kms-key-disabled"]
+        }
+        "instance-credentials-elsewhere" => &["behaviour.ec2-credentials-outside", "behaviour.instance-session-recon"],
         // The defenders' own clean-up: nothing has to fire.
         "remediation" => return None,
         _ => return None,
@@ -1364,4 +1389,489 @@ fn sample_corpus_end_to_end() {
         defaults.len(),
         stray_default.len()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Techniques that had no detector (issue 16): each fires on its events and stays quiet on the
+// near misses.
+
+fn fires(events: Vec<E>, detector: &str) -> Finding {
+    one(&run(events), detector)
+}
+
+fn quiet(events: Vec<E>, detector: &str) {
+    none(&run(events), detector);
+}
+
+#[test]
+fn secrets_batch_by_filter_or_in_bulk() {
+    let d = "credential-access.secrets-batch";
+    let batch =
+        |id: &str, req: Value| ev(id, T0, "secretsmanager.amazonaws.com", "BatchGetSecretValue").read().req(req);
+    // Stratus' shape: a filter, no names: every matching secret comes back.
+    let hit = fires(vec![batch("1", json!({"filters": [{"key": "tag-key", "values": ["StratusRedTeam"]}]}))], d);
+    assert_eq!(hit.severity, Severity::High);
+    let names: Vec<String> = (0..12).map(|i| format!("prod/s{i}")).collect();
+    fires(vec![batch("2", json!({"secretIdList": names}))], d);
+    // A refused attempt is still reported, one step lower.
+    let refused = batch("3", json!({"filters": [{"key": "name", "values": ["prod"]}]})).err("AccessDeniedException");
+    assert_eq!(fires(vec![refused], d).severity, Severity::Medium);
+    // Near misses: a few named secrets (an application loading its own), another call.
+    quiet(vec![batch("4", json!({"secretIdList": ["prod/db", "prod/api"]}))], d);
+    quiet(
+        vec![ev("5", T0, "secretsmanager.amazonaws.com", "ListSecrets").req(json!({"filters": [{"key": "name"}]}))],
+        d,
+    );
+}
+
+#[test]
+fn ssm_parameters_decrypted_in_bulk() {
+    let d = "credential-access.ssm-decrypt-bulk";
+    let by_path =
+        |id: &str, req: Value| ev(id, T0, "ssm.amazonaws.com", "GetParametersByPath").role("app", "s").read().req(req);
+    fires(vec![by_path("1", json!({"path": "/", "recursive": true, "withDecryption": true}))], d);
+    let names: Vec<String> = (0..10).map(|i| format!("/app/p{i}")).collect();
+    fires(
+        vec![ev("2", T0, "ssm.amazonaws.com", "GetParameters")
+            .read()
+            .req(json!({"names": names, "withDecryption": true}))],
+        d,
+    );
+    // Near misses: no decryption, an application's own path, a handful of names.
+    quiet(vec![by_path("3", json!({"path": "/", "recursive": true, "withDecryption": false}))], d);
+    quiet(vec![by_path("4", json!({"path": "/app/prod/", "recursive": true, "withDecryption": true}))], d);
+    quiet(
+        vec![ev("5", T0, "ssm.amazonaws.com", "GetParameters")
+            .read()
+            .req(json!({"names": ["/app/a", "/app/b"], "withDecryption": true}))],
+        d,
+    );
+}
+
+#[test]
+fn user_data_and_password_data_reads() {
+    let d = "credential-access.ec2-user-data-read";
+    let attr = |id: &str, a: &str| {
+        ev(id, T0, "ec2.amazonaws.com", "DescribeInstanceAttribute")
+            .read()
+            .req(json!({"instanceId": "i-0123456789abcdef0", "attribute": a}))
+    };
+    let hit = fires(vec![attr("1", "userData")], d);
+    assert_eq!(hit.evidence["targets"], json!(["i-0123456789abcdef0"]));
+    quiet(vec![attr("2", "instanceType")], d);
+    // CloudFormation reading it for a stack is not the caller downloading it.
+    quiet(vec![attr("3", "userData").invoked_by("cloudformation.amazonaws.com")], d);
+
+    let d = "credential-access.ec2-password-data";
+    let pw = |id: &str, t: i64| {
+        ev(id, t, "ec2.amazonaws.com", "GetPasswordData").read().req(json!({"instanceId": format!("i-0{id}")}))
+    };
+    // Stratus tries many instances with a role that may not: refused calls count.
+    let tries: Vec<E> =
+        (0..30).map(|i| pw(&format!("{i:02}"), T0 + i * 1000).err("Client.UnauthorizedOperation")).collect();
+    let hit = fires(tries, d);
+    assert_eq!(hit.event_ids.len(), 30);
+    assert_eq!(hit.severity, Severity::Low);
+    fires(vec![pw("ok", T0)], d);
+    quiet(vec![ev("x", T0, "ec2.amazonaws.com", "GetConsoleOutput").read().req(json!({"instanceId": "i-1"}))], d);
+}
+
+#[test]
+fn unusual_instance_types() {
+    use super::rules::is_unusual_instance_type as unusual;
+    for t in [
+        "p3.16xlarge",
+        "g4dn.xlarge",
+        "p5.48xlarge",
+        "inf2.xlarge",
+        "c5.24xlarge",
+        "m5.metal",
+        "x1e.32xlarge",
+        "u-6tb1.metal",
+    ] {
+        assert!(unusual(t), "{t}");
+    }
+    for t in ["t3.micro", "c5.4xlarge", "m5.12xlarge", "r6g.large", "garbage", ""] {
+        assert!(!unusual(t), "{t}");
+    }
+    let d = "impact.unusual-instance-type";
+    let run_inst = |id: &str, t: i64, ty: &str| {
+        ev(id, t, "ec2.amazonaws.com", "RunInstances").req(json!({"instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}, "instanceType": ty}))
+    };
+    fires(vec![run_inst("1", T0, "p3.16xlarge")], d);
+    // Auto Scaling / fleets wrap it: {"instanceType": {"value": ...}}.
+    fires(
+        vec![ev("1w", T0, "ec2.amazonaws.com", "RunInstances").req(json!({"instanceType": {"value": "p2.xlarge"}}))],
+        d,
+    );
+    quiet(vec![run_inst("2", T0, "t3.large")], d);
+    // Spot requests name the type inside their launch specification.
+    fires(
+        vec![ev("3", T0, "ec2.amazonaws.com", "RequestSpotInstances")
+            .req(json!({"launchSpecification": {"instanceType": "g5.12xlarge", "imageId": "ami-1"}}))],
+        d,
+    );
+    // A principal that launched GPU instances in a (trusted) baseline does it again: routine.
+    let mut evs = vec![run_inst("b", T0 + DAY, "p3.2xlarge")];
+    evs.push(run_inst("c", LATER, "p3.8xlarge"));
+    none(&run_with(evs, behaviour_opts()), d);
+}
+
+#[test]
+fn security_group_wide_ranges_and_same_permission() {
+    let d = "exposure.security-group-open";
+    let sg = |id: &str, perms: Value| {
+        ev(id, T0, "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress")
+            .req(json!({"groupId": "sg-1", "ipPermissions": {"items": perms}}))
+    };
+    let perm = |port: i64, cidr: &str| json!({"ipProtocol": "tcp", "fromPort": port, "toPort": port, "ipRanges": {"items": [{"cidrIp": cidr}]}});
+    // Half the internet is the internet.
+    assert_eq!(fires(vec![sg("1", json!([perm(22, "0.0.0.0/1")]))], d).severity, Severity::High);
+    assert_eq!(fires(vec![sg("2", json!([perm(3389, "128.0.0.0/1")]))], d).severity, Severity::High);
+    let all_ports = json!([{"ipProtocol": "tcp", "fromPort": 0, "toPort": 65535, "ipv6Ranges": {"items": [{"cidrIpv6": "2000::/3"}]}}]);
+    assert_eq!(fires(vec![sg("3", all_ports)], d).severity, Severity::High);
+    // 443 to the world and 22 from the office: open, but not an open admin port.
+    assert_eq!(
+        fires(vec![sg("4", json!([perm(443, "0.0.0.0/0"), perm(22, "203.0.113.0/24")]))], d).severity,
+        Severity::Medium
+    );
+    // ModifySecurityGroupRules' shape.
+    let modify =
+        ev("5", T0, "ec2.amazonaws.com", "ModifySecurityGroupRules").req(json!({"ModifySecurityGroupRulesRequest": {
+        "GroupId": "sg-1", "SecurityGroupRule": {"SecurityGroupRuleId": "sgr-1", "SecurityGroupRule":
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "0.0.0.0/0"}}}}));
+    assert_eq!(fires(vec![modify], d).severity, Severity::High);
+    // Near misses: private /8, a /16 of the internet.
+    quiet(vec![sg("6", json!([perm(22, "10.0.0.0/8")]))], d);
+    quiet(vec![sg("7", json!([perm(22, "100.64.0.0/10")]))], d);
+    quiet(vec![sg("8", json!([perm(22, "52.94.0.0/16")]))], d);
+}
+
+#[test]
+fn instance_connect_and_serial_console() {
+    let d = "lateral-movement.ec2-instance-connect";
+    let key = |id: &str, name: &str| {
+        ev(id, T0, "ec2-instance-connect.amazonaws.com", name)
+            .req(json!({"instanceId": "i-0123456789abcdef0", "instanceOSUser": "ec2-user", "sSHPublicKey": "ssh-ed25519 AAAA"}))
+    };
+    fires(vec![key("1", "SendSSHPublicKey")], d);
+    quiet(vec![key("2", "SendSerialConsoleSSHPublicKey")], d);
+    // Routine for an operator who did it in a trusted baseline.
+    let mut evs = vec![key("b", "SendSSHPublicKey")];
+    evs.push(key("c", "SendSSHPublicKey"));
+    evs[1].0.time_ms = LATER;
+    none(&run_with(evs, behaviour_opts()), d);
+
+    let d = "lateral-movement.ec2-serial-console";
+    assert_eq!(fires(vec![key("3", "SendSerialConsoleSSHPublicKey")], d).severity, Severity::High);
+    fires(vec![ev("4", T0, "ec2.amazonaws.com", "EnableSerialConsoleAccess")], d);
+    quiet(vec![ev("5", T0, "ec2.amazonaws.com", "GetSerialConsoleAccessStatus").read()], d);
+}
+
+#[test]
+fn lambda_permission_and_foreign_layers() {
+    let d = "exposure.lambda-public";
+    let add = |id: &str, principal: &str| {
+        ev(id, T0, "lambda.amazonaws.com", "AddPermission20150331v2").req(json!({"functionName": "orders", "statementId": "s", "action": "lambda:InvokeFunction", "principal": principal}))
+    };
+    fires(vec![add("1", "*")], d);
+    fires(vec![add("2", OTHER_ACCT)], d);
+    fires(vec![add("3", &format!("arn:aws:iam::{OTHER_ACCT}:root"))], d);
+    fires(
+        vec![ev("4", T0, "lambda.amazonaws.com", "CreateFunctionUrlConfig20211031")
+            .req(json!({"functionName": "orders", "authType": "NONE"}))],
+        d,
+    );
+    // Near misses: the usual S3 trigger, the own account, a function URL with IAM auth.
+    quiet(vec![add("5", "s3.amazonaws.com")], d);
+    quiet(vec![add("6", ACCT)], d);
+    quiet(
+        vec![ev("7", T0, "lambda.amazonaws.com", "CreateFunctionUrlConfig20211031")
+            .req(json!({"functionName": "orders", "authType": "AWS_IAM"}))],
+        d,
+    );
+
+    let d = "persistence.lambda-foreign-layer";
+    let layers = |id: &str, acct: &str| {
+        ev(id, T0, "lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2")
+            .req(json!({"functionName": "orders", "layers": [format!("arn:aws:lambda:us-east-1:{acct}:layer:ext:3")]}))
+    };
+    fires(vec![layers("8", OTHER_ACCT)], d);
+    quiet(vec![layers("9", ACCT)], d);
+}
+
+#[test]
+fn roles_anywhere_and_federation_tokens() {
+    let d = "persistence.roles-anywhere";
+    let hit = fires(
+        vec![
+            ev("1", T0, "rolesanywhere.amazonaws.com", "CreateTrustAnchor")
+                .req(json!({"name": "ca", "source": {"sourceType": "CERTIFICATE_BUNDLE"}, "enabled": true})),
+            ev("2", T0 + MIN, "rolesanywhere.amazonaws.com", "CreateProfile")
+                .req(json!({"name": "p", "roleArns": [format!("arn:aws:iam::{ACCT}:role/admin")]})),
+        ],
+        d,
+    );
+    assert_eq!(hit.event_ids.len(), 2);
+    quiet(vec![ev("3", T0, "rolesanywhere.amazonaws.com", "ListTrustAnchors").read()], d);
+
+    let d = "persistence.federation-token";
+    let tok = |id: &str| {
+        ev(id, T0, "sts.amazonaws.com", "GetFederationToken").req(json!({"name": "x", "durationSeconds": 129600}))
+    };
+    fires(vec![tok("4")], d);
+    // Only an IAM user's call: a role cannot call it, a failed call changed nothing.
+    quiet(vec![tok("5").role("r", "s")], d);
+    quiet(vec![tok("6").err("AccessDenied")], d);
+}
+
+#[test]
+fn bedrock_first_use_and_model_access() {
+    let d = "impact.bedrock-first-use";
+    let invoke = |id: &str, t: i64, name: &str| {
+        ev(id, t, "bedrock.amazonaws.com", name)
+            .read()
+            .req(json!({"modelId": "anthropic.claude-3-sonnet-20240229-v1:0"}))
+    };
+    fires(vec![invoke("1", T0, "InvokeModel"), invoke("2", T0 + MIN, "Converse")], d);
+    // LLM-jackers probe with invalid requests that fail: still reported.
+    fires(vec![invoke("3", T0, "InvokeModel").err("ValidationException")], d);
+    // A principal that used Bedrock in the baseline keeps using it.
+    let evs = vec![invoke("b", T0 + DAY, "InvokeModel"), invoke("c", LATER, "InvokeModel")];
+    none(&run_with(evs, behaviour_opts()), d);
+    quiet(vec![ev("4", T0, "bedrock.amazonaws.com", "ListFoundationModels").read()], d);
+
+    let d = "impact.bedrock-model-access";
+    for (i, name) in [
+        "PutFoundationModelEntitlement",
+        "PutUseCaseForModelAccess",
+        "CreateFoundationModelAgreement",
+        "DeleteModelInvocationLoggingConfiguration",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_eq!(fires(vec![ev(&format!("m{i}"), T0, "bedrock.amazonaws.com", name)], d).severity, Severity::High);
+    }
+    quiet(vec![ev("5", T0, "bedrock.amazonaws.com", "GetFoundationModelAvailability").read()], d);
+}
+
+#[test]
+fn bucket_policy_granting_a_foreign_account() {
+    let d = "exposure.bucket-foreign-account";
+    let policy = |id: &str, principal: Value, action: Value, condition: Option<Value>| {
+        let mut st = json!({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action, "Resource": "arn:aws:s3:::data/*"});
+        if let Some(c) = condition {
+            st["Condition"] = c;
+        }
+        ev(id, T0, "s3.amazonaws.com", "PutBucketPolicy").req(
+            json!({"bucketName": "data", "bucketPolicy": {"Version": "2012-10-17", "Statement": [st]}, "policy": [""]}),
+        )
+    };
+    let foreign = json!(format!("arn:aws:iam::{OTHER_ACCT}:root"));
+    fires(vec![policy("1", foreign.clone(), json!(["s3:GetObject", "s3:ListBucket"]), None)], d);
+    fires(vec![policy("2", json!([OTHER_ACCT]), json!("s3:*"), None)], d);
+    // Near misses: own account, log delivery (writes only), organisation-scoped, `*` (another rule).
+    quiet(vec![policy("3", json!(format!("arn:aws:iam::{ACCT}:role/app")), json!("s3:GetObject"), None)], d);
+    quiet(vec![policy("4", foreign.clone(), json!("s3:PutObject"), None)], d);
+    quiet(
+        vec![policy("5", foreign, json!("s3:GetObject"), Some(json!({"StringEquals": {"aws:PrincipalOrgID": "o-1"}})))],
+        d,
+    );
+    quiet(vec![policy("6", json!("*"), json!("s3:GetObject"), None)], d);
+}
+
+#[test]
+fn kms_keys_disabled_and_sse_c_rewrites() {
+    let d = "impact.kms-key-disabled";
+    let kms = |id: &str, name: &str| {
+        ev(id, T0, "kms.amazonaws.com", name).req(json!({"keyId": "k1", "pendingWindowInDays": 7}))
+    };
+    fires(vec![kms("1", "DisableKey"), kms("2", "ScheduleKeyDeletion")], d);
+    quiet(vec![kms("3", "ScheduleKeyDeletion").err("NotFoundException")], d);
+    quiet(vec![kms("4", "EnableKey")], d);
+
+    let d = "impact.s3-sse-c";
+    let put = |id: &str, extra: Value| {
+        let mut req = json!({"bucketName": "data", "key": format!("k{id}")});
+        req.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        ev(id, T0, "s3.amazonaws.com", "CopyObject").req(req)
+    };
+    let hit = fires(
+        (0..5)
+            .map(|i| put(&i.to_string(), json!({"x-amz-server-side-encryption-customer-algorithm": "AES256"})))
+            .collect(),
+        d,
+    );
+    assert_eq!(hit.event_ids.len(), 5);
+    quiet(vec![put("a", json!({"x-amz-server-side-encryption": "aws:kms"}))], d);
+}
+
+#[test]
+fn s3_mass_delete() {
+    let d = "behaviour.s3-mass-delete";
+    let del = |id: &str, t: i64, name: &str| {
+        ev(id, t, "s3.amazonaws.com", name).role("app", "s").req(json!({"bucketName": "data", "delete": ""}))
+    };
+    // Three batches in a few minutes.
+    let hit = fires((0..3).map(|i| del(&format!("b{i}"), T0 + i * MIN, "DeleteObjects")).collect(), d);
+    assert_eq!(hit.evidence["batch_deletes"], json!(3));
+    // 30 single deletions in five minutes.
+    fires((0..30).map(|i| del(&format!("s{i:02}"), T0 + i * 10_000, "DeleteObject")).collect(), d);
+    // Near misses: two batches, deletions spread over hours, refused deletions.
+    quiet((0..2).map(|i| del(&format!("c{i}"), T0 + i * MIN, "DeleteObjects")).collect(), d);
+    quiet((0..30).map(|i| del(&format!("h{i:02}"), T0 + i * 30 * MIN, "DeleteObject")).collect(), d);
+    quiet((0..5).map(|i| del(&format!("r{i}"), T0 + i * MIN, "DeleteObjects").err("AccessDenied")).collect(), d);
+}
+
+/// An instance session (name = instance id, delivered by IMDS).
+fn inst(id: &str, t: i64, source: &str, name: &str, ip: &str) -> E {
+    let mut e = ev(id, t, source, name).role("web", "i-0abcdef1234567890").ip(ip).read();
+    e.0.ec2_role_delivery = Some("2.0".into());
+    e
+}
+
+#[test]
+fn instance_credentials_used_elsewhere_without_a_baseline() {
+    let d = "behaviour.ec2-credentials-outside";
+    // Only the agent's calls and the thief's calls are in the logs, all on one day, the thief
+    // first: the agent's network is the instance's.
+    let agent = |id: &str, t: i64| {
+        inst(id, t, "ec2messages.amazonaws.com", "GetMessages", "54.1.2.3").ua("amazon-ssm-agent/3.3.40.0")
+    };
+    let evs = vec![
+        inst("x1", T0, "sts.amazonaws.com", "GetCallerIdentity", "45.33.32.156"),
+        agent("a1", T0 + MIN),
+        inst("x2", T0 + 2 * MIN, "s3.amazonaws.com", "ListBuckets", "45.33.32.156"),
+        agent("a2", T0 + 3 * MIN),
+        inst("i1", T0 + 4 * MIN, "s3.amazonaws.com", "ListBuckets", "54.1.2.3"),
+    ];
+    let hit = fires(evs, d);
+    assert_eq!(hit.event_ids, vec!["x1", "x2"]);
+    // Same without the agent: a session first seen from the thief is not judged by that alone,
+    // but another instance of the role with agent calls tells where the role's instances live.
+    let evs = vec![inst("y1", T0, "sts.amazonaws.com", "GetCallerIdentity", "45.33.32.156"), {
+        let mut e = agent("a3", T0 + MIN);
+        e.0.session_name = Some("i-0ffff00001111aaaa".into());
+        e.0.identity_arn = Some(format!("arn:aws:sts::{ACCT}:assumed-role/web/i-0ffff00001111aaaa"));
+        e
+    }];
+    assert_eq!(fires(evs, d).event_ids, vec!["y1"]);
+    // Near miss: the instance's own calls from its network (public IP, private address, VPC
+    // endpoint) with the agent around.
+    let mut vpce = inst("z3", T0 + 3 * MIN, "s3.amazonaws.com", "GetObject", "52.95.1.1");
+    vpce.0.vpc_endpoint_id = Some("vpce-1".into());
+    quiet(
+        vec![
+            agent("a4", T0),
+            inst("z1", T0 + MIN, "s3.amazonaws.com", "ListBuckets", "54.1.2.3"),
+            inst("z2", T0 + 2 * MIN, "s3.amazonaws.com", "ListBuckets", "10.0.0.5"),
+            vpce,
+        ],
+        d,
+    );
+}
+
+#[test]
+fn instance_session_enumeration() {
+    let d = "behaviour.instance-session-recon";
+    let calls: &[(&str, &str)] = &[
+        ("iam.amazonaws.com", "ListUsers"),
+        ("iam.amazonaws.com", "ListRoles"),
+        ("s3.amazonaws.com", "ListBuckets"),
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("ec2.amazonaws.com", "DescribeSecurityGroups"),
+        ("lambda.amazonaws.com", "ListFunctions20150331"),
+        ("secretsmanager.amazonaws.com", "ListSecrets"),
+        ("rds.amazonaws.com", "DescribeDBInstances"),
+    ];
+    let burst = |n: usize, services: usize| -> Vec<E> {
+        (0..n)
+            .map(|i| {
+                let (src, name) = calls[i % services.min(calls.len())];
+                let src = if services <= 1 { "ec2.amazonaws.com" } else { src };
+                inst(&format!("r{i:02}"), T0 + i as i64 * 5_000, src, name, "10.0.1.5")
+            })
+            .collect()
+    };
+    let hit = fires(burst(16, 8), d);
+    assert_eq!(hit.evidence["instances"], json!(["i-0abcdef1234567890"]));
+    // Near misses: one service (a node agent describing EC2), few calls, a person's session.
+    quiet(burst(40, 1), d);
+    quiet(burst(10, 8), d);
+    let mut person = burst(16, 8);
+    for e in &mut person {
+        e.0.ec2_role_delivery = None;
+        e.0.session_name = Some("alice".into());
+    }
+    quiet(person, d);
+}
+
+#[test]
+fn high_severity_rules_never_depend_on_the_baseline() {
+    for r in super::rules::rules() {
+        if r.info.severity >= Severity::High {
+            assert!(!r.routine_if_in_baseline, "{} is high but excused by the baseline", r.info.id);
+        }
+    }
+}
+
+#[test]
+fn baseline_from_where_the_events_are() {
+    let day_events = |days: std::ops::Range<i64>| -> Vec<Event> {
+        days.flat_map(|d| {
+            (0..50).map(move |i| {
+                ev(&format!("d{d:02}-{i:02}"), T0 + d * DAY + i * MIN, "s3.amazonaws.com", "ListBuckets").read().0
+            })
+        })
+        .collect()
+    };
+    // 21 busy days: the baseline is the first 14 of them.
+    let mut evs = day_events(0..21);
+    let (_, b) = detect_with_baseline(&evs, &DetectOptions::default(), &BTreeMap::new());
+    assert_eq!(
+        (b.from.as_deref(), b.to.as_deref(), b.days, b.short),
+        (Some("2026-10-01"), Some("2026-10-15"), 14, false)
+    );
+    assert_eq!(b.chosen, "density");
+    // One late delivery dated three weeks later changes nothing.
+    evs.push(ev("late", T0 + 42 * DAY, "s3.amazonaws.com", "ListBuckets").read().0);
+    let (_, late) = detect_with_baseline(&evs, &DetectOptions::default(), &BTreeMap::new());
+    assert_eq!((late.from, late.to, late.days), (b.from, b.to, b.days));
+    // Two days: a short baseline, reported with a warning and its dates.
+    let short = day_events(0..2);
+    let (_, s) = detect_with_baseline(&short, &DetectOptions::default(), &BTreeMap::new());
+    assert!(s.short && s.warning.as_deref().is_some_and(|w| w.contains("1 day")), "{s:?}");
+    assert_eq!((s.from.as_deref(), s.to.as_deref()), (Some("2026-10-01"), Some("2026-10-02")));
+    // An explicit end is used as given.
+    let opts = DetectOptions { baseline_end_ms: Some(T0 + 20 * DAY), ..Default::default() };
+    let (_, e) = detect_with_baseline(&evs, &opts, &BTreeMap::new());
+    assert_eq!((e.chosen, e.to.as_deref(), e.days, e.short), ("explicit", Some("2026-10-21"), 20, false));
+    assert_eq!(serde_json::to_value(&e).unwrap()["days"], json!(20));
+}
+
+#[test]
+fn a_short_window_hides_nothing() {
+    // Two days, the attack on the first: a 10-minute access-denied burst and a routine-prone rule
+    // in what would be the baseline. With a short automatic baseline both are still reported.
+    let mut evs: Vec<E> = (0..25)
+        .map(|i| {
+            ev(&format!("d{i:02}"), T0 + 2 * HOUR + i * 10_000, "iam.amazonaws.com", "CreateUser")
+                .err("AccessDenied")
+                .user("mallory")
+        })
+        .collect();
+    evs.push(iam("u1", T0 + 3 * HOUR, "CreateUser").req(json!({"userName": "backdoor"})).user("mallory"));
+    evs.extend(
+        (0..50)
+            .map(|i| ev(&format!("n{i:02}"), T0 + DAY + i * MIN, "s3.amazonaws.com", "ListBuckets").read().user("bob")),
+    );
+    let f = run(evs.clone());
+    one(&f, "behaviour.access-denied-burst");
+    one(&f, "iam.persistence.new-user");
+    // The same events with a trusted, explicit baseline ending after the attack: excused.
+    let opts = DetectOptions { baseline_end_ms: Some(T0 + DAY), ..Default::default() };
+    let f = run_with(evs, opts);
+    none(&f, "behaviour.access-denied-burst");
+    none(&f, "iam.persistence.new-user");
 }

@@ -93,13 +93,15 @@ fn missing_or_unknown_parameters_are_clear_errors() {
 #[test]
 fn principal_timeline_of_dave_shows_the_stolen_key_in_time_order() {
     let all = rows("principal_timeline", &[&format!("principal={DAVE}")]);
-    assert_eq!(all.len(), 194, "dave has 194 events");
+    // 194, and GetFederationToken in INC-20.
+    assert_eq!(all.len(), 195, "dave has 195 events");
     assert_time_ordered(&all, "principal_timeline");
     assert!(all.iter().all(|r| s(r, "caller") == DAVE && s(r, "relation") == "self"));
 
-    // INC-01..03: 30 + 34 + 20 calls from 185.220.101.34 with the Kali client, starting with GetCallerIdentity.
+    // INC-01..03: 30 + 34 + 20 calls from 185.220.101.34 with the Kali client, starting with
+    // GetCallerIdentity; INC-20's GetFederationToken.
     let stolen: Vec<&Value> = all.iter().filter(|r| s(r, "source_ip") == "185.220.101.34").collect();
-    assert_eq!(stolen.len(), 84);
+    assert_eq!(stolen.len(), 85);
     assert_eq!(s(stolen[0], "event_time"), "2026-10-08T02:14:06.000Z");
     assert_eq!(s(stolen[0], "event_name"), "GetCallerIdentity");
     assert!(stolen.iter().all(|r| s(r, "user_agent").contains("kali")));
@@ -117,7 +119,8 @@ fn principal_timeline_of_a_role_covers_its_sessions_and_who_assumed_it() {
     let all = rows("principal_timeline", &[&format!("principal={ADMIN_ROLE}")]);
     assert_time_ordered(&all, "principal_timeline");
     let count = |rel: &str| all.iter().filter(|r| s(r, "relation") == rel).count();
-    assert_eq!(count("session"), 44, "OrganizationAccountAccessRole has 44 events");
+    // 44, and 32 of the issue-16 techniques (INC-19..INC-22).
+    assert_eq!(count("session"), 76, "OrganizationAccountAccessRole has 76 events");
     // 3 AssumeRole from the management account (09-16, INC-05 twice) + dave's refused attempt.
     assert_eq!(count("assumed"), 4);
     assert!(all.iter().any(|r| s(r, "relation") == "assumed"
@@ -271,8 +274,9 @@ fn top_errors_rank_the_denied_deletes_of_the_app_role_first() {
     assert_eq!(n(top, "errors"), 30);
     let counts: Vec<u64> = all.iter().map(|r| n(r, "errors")).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]));
-    // 108 errors in the corpus: 92 refused calls and 16 failed sign-ins (which carry no errorCode).
-    assert_eq!(counts.iter().sum::<u64>(), 108);
+    // 125 errors in the corpus: 109 refused calls (17 of them INC-23's) and 16 failed sign-ins
+    // (which carry no errorCode).
+    assert_eq!(counts.iter().sum::<u64>(), 125);
     assert!(all.iter().any(|r| s(r, "error_code") == "ConsoleLoginFailure" && s(r, "source_ips") == "193.32.162.45"));
 }
 
@@ -420,9 +424,11 @@ fn secrets_access_shows_the_bulk_read() {
 #[test]
 fn instance_credentials_outside_find_inc_16_only() {
     let all = rows("instance_credentials_outside", &[]);
-    assert_eq!(all.len(), 1, "{all:?}");
-    let r = &all[0];
-    assert_eq!(s(r, "source_ip"), "45.33.18.77");
+    // INC-16, and INC-23 (instance B's credentials enumerating from 91.219.236.18).
+    assert_eq!(all.len(), 2, "{all:?}");
+    let other = all.iter().find(|r| s(r, "source_ip") == "91.219.236.18").expect("INC-23");
+    assert!(s(other, "session_arn").ends_with("/i-0abc1234def567891"));
+    let r = all.iter().find(|r| s(r, "source_ip") == "45.33.18.77").expect("INC-16");
     assert_eq!(s(r, "session_arn"), "arn:aws:sts::111122223333:assumed-role/app-server-role/i-0abc1234def567890");
     assert_eq!((n(r, "calls"), n(r, "errors")), (18, 3));
     assert!(s(r, "first_seen").starts_with("2026-10-12"));
@@ -433,8 +439,8 @@ fn source_ips_by_principal_show_dave_s_new_addresses() {
     let dave = rows("source_ips_by_principal", &[&format!("principal={DAVE}")]);
     let ips: Vec<&str> = dave.iter().map(|r| s(r, "source_ip")).collect();
     assert_eq!(ips, ["198.51.100.71", "185.220.101.34", "193.32.162.45"], "ordered by first use");
-    assert_eq!(n(&dave[1], "calls"), 84);
-    assert_eq!(n(&dave[0], "calls") + n(&dave[1], "calls") + n(&dave[2], "calls"), 194);
+    assert_eq!(n(&dave[1], "calls"), 85);
+    assert_eq!(n(&dave[0], "calls") + n(&dave[1], "calls") + n(&dave[2], "calls"), 195);
 
     let all = rows("source_ips_by_principal", &[]);
     let app: Vec<&str> = all
@@ -442,7 +448,8 @@ fn source_ips_by_principal_show_dave_s_new_addresses() {
         .filter(|r| s(r, "principal") == "arn:aws:iam::111122223333:role/service/app-server-role")
         .map(|r| s(r, "source_ip"))
         .collect();
-    assert_eq!(app, ["10.0.1.23", "10.0.2.57", "45.33.18.77"]);
+    // The instances, INC-16's and INC-23's thieves.
+    assert_eq!(app, ["10.0.1.23", "10.0.2.57", "45.33.18.77", "91.219.236.18"]);
 }
 
 /// A lake of a few hand-written records (one delivery file).

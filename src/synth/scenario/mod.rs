@@ -5,6 +5,7 @@ mod baseline;
 pub mod cast;
 mod incidents;
 mod output;
+mod techniques;
 mod truth;
 
 use std::path::Path;
@@ -298,6 +299,8 @@ pub fn events(seed: u64) -> Vec<Ev> {
     baseline::generate(&mut sc);
     incidents::generate(&mut sc);
     baseline::own_instance(&mut sc, seed);
+    // Last, so that the events generated before keep their ids.
+    techniques::generate(&mut sc);
     sc.events.sort_by_key(|e| e.t);
     sc.events
 }
