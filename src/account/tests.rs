@@ -430,6 +430,7 @@ fn load_reads_all_inputs_from_files() {
         "<root_account>,arn:aws:iam::123456789012:root,not_supported,N/A,true,false,N/A,N/A,false,N/A,N/A,false,false";
     std::fs::write(dir.join("report.csv"), format!("{header}\n{root}\n")).unwrap();
     let a = Account::load(&LoadOptions {
+        rcps: None,
         iam: dir.join("auth.json.gz"),
         scps: Some(dir.join("scps")),
         resource_policies: Some(dir.join("rp")),
