@@ -37,6 +37,10 @@ pub enum Command {
     Report(crate::commands::report::ReportArgs),
     /// The nightly job: ingest, usage, recommendations, findings and the compliance report.
     Run(crate::commands::run::RunArgs),
+    /// Every denied call of the lake: the layer that denied it, the deciding statements, the fix.
+    Denials(crate::commands::denials::DenialsArgs),
+    /// Every principal that may perform an action on a resource, and through which policy.
+    WhoCan(crate::commands::who_can::WhoCanArgs),
     /// Generate a synthetic CloudTrail corpus (the sample, or N events for benchmarks).
     Synth(crate::synth::SynthArgs),
 }

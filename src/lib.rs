@@ -7,6 +7,7 @@ pub mod account;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod denials;
 pub mod detect;
 pub mod error;
 pub mod ingest;

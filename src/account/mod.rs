@@ -16,6 +16,7 @@ pub mod managed;
 pub mod model;
 pub mod resource_policies;
 pub mod scp;
+pub mod who_can;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! One module per subcommand: glue between the command line and the pipeline stages.
 
+pub mod denials;
 pub mod detect;
 pub mod eval;
 pub mod iam;
@@ -11,6 +12,7 @@ pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod usage;
+pub mod who_can;
 
 use crate::cli::{Cli, Command};
 
@@ -36,6 +38,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Detect(a) => detect::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Denials(a) => denials::run(&a),
+        Command::WhoCan(a) => who_can::run(&a),
         Command::Synth(a) => {
             let summary = crate::synth::run(&a)?;
             let mut out = std::io::stdout().lock();

@@ -2,6 +2,7 @@
 
 mod command_line;
 mod common;
+mod denials;
 mod detect;
 mod ingest;
 mod ingest_writer;
