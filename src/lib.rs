@@ -10,6 +10,7 @@ pub mod commands;
 pub mod denials;
 pub mod detect;
 pub mod error;
+pub mod escalation;
 pub mod ingest;
 pub mod lake;
 pub mod mapping;
