@@ -134,7 +134,37 @@ impl Account {
             let text = read_text(path)?;
             account.credential_report = Some(CredentialReport::parse(&text, &path.display().to_string())?);
         }
+        let invalid = account.invalid_policy_warnings();
+        account.warnings.extend(invalid);
         Ok(account)
+    }
+
+    /// Policies that load but are invalid (a condition value its operator cannot read, which
+    /// AWS evaluates as a condition that never matches), one warning per problem.
+    pub fn invalid_policy_warnings(&self) -> Vec<String> {
+        let mut all: Vec<&NamedPolicy> = Vec::new();
+        for u in &self.users {
+            all.extend(u.inline_policies.iter().map(|p| &p.policy));
+        }
+        for g in &self.groups {
+            all.extend(g.inline_policies.iter().map(|p| &p.policy));
+        }
+        for r in &self.roles {
+            all.extend(r.inline_policies.iter().map(|p| &p.policy));
+            all.extend(r.trust_policy.iter());
+        }
+        all.extend(self.managed.values().map(|m| &m.policy));
+        all.extend(self.scps.iter().flatten());
+        all.extend(self.rcps.iter().flatten());
+        all.extend(self.resource_policies.values());
+        all.iter()
+            .flat_map(|p| {
+                crate::policy::validate(&p.policy, p.kind)
+                    .into_iter()
+                    .filter(|pr| pr.severity == crate::policy::Severity::Error)
+                    .map(move |pr| format!("policy {} is invalid: {}", p.name, pr.message))
+            })
+            .collect()
     }
 
     /// Parses authorization details text (`source` names it in errors and warnings). Pure.

@@ -553,3 +553,14 @@ fn rcps_govern_only_the_accounts_resources_and_not_service_linked_roles() {
     let other = a.policy_set_for_request(&alice(), "sqs:SendMessage", "arn:aws:sqs:us-east-1:999999999999:q").unwrap();
     assert!(other.rcps.is_empty(), "another account's resource");
 }
+
+#[test]
+fn an_unreadable_condition_value_loads_with_a_warning() {
+    let mut page = cli_page();
+    page["UserDetailList"][0]["UserPolicyList"][0]["PolicyDocument"] = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Office", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "300.1.2.3"}}}]});
+    let a = load(&page);
+    let w = a.invalid_policy_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("300.1.2.3") && w[0].contains("Office"), "{w:?}");
+}
