@@ -48,6 +48,10 @@ pub enum Command {
     Completions(crate::commands::manual::CompletionsArgs),
     /// Print the manual page (roff), or write one page per command into a folder.
     Man(crate::commands::manual::ManArgs),
+    /// Every denied call of the lake: the layer that denied it, the deciding statements, the fix.
+    Denials(crate::commands::denials::DenialsArgs),
+    /// Every principal that may perform an action on a resource, and through which policy.
+    WhoCan(crate::commands::who_can::WhoCanArgs),
     /// Generate a synthetic CloudTrail corpus (the sample, or N events for benchmarks).
     Synth(crate::synth::SynthArgs),
 }

@@ -16,6 +16,7 @@ pub mod managed;
 pub mod model;
 pub mod resource_policies;
 pub mod scp;
+pub mod who_can;
 
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,8 @@ pub struct LoadOptions {
     pub iam: PathBuf,
     /// SCP folder (one `*.json` file per level, ordered by name) or a single level file.
     pub scps: Option<PathBuf>,
+    /// RCP folder, in the SCP folder's format.
+    pub rcps: Option<PathBuf>,
     /// Folder of resource-based policy files.
     pub resource_policies: Option<PathBuf>,
     /// Credential report CSV.
@@ -59,6 +62,8 @@ pub struct Account {
     pub managed: BTreeMap<String, ManagedPolicy>,
     /// SCP levels, organization root first.
     pub scps: Vec<Vec<NamedPolicy>>,
+    /// RCP levels of the account's resources, organization root first.
+    pub rcps: Vec<Vec<NamedPolicy>>,
     /// Resource-based policies by resource ARN.
     pub resource_policies: BTreeMap<String, NamedPolicy>,
     pub credential_report: Option<CredentialReport>,
@@ -113,6 +118,12 @@ impl Account {
             account.scps = levels.levels;
             account.warnings.extend(levels.warnings);
         }
+        if let Some(dir) = &opts.rcps {
+            let levels = scp::load_levels(dir, PolicyKind::Rcp)
+                .with_context(|| format!("loading resource control policies from {}", dir.display()))?;
+            account.rcps = levels.levels;
+            account.warnings.extend(levels.warnings);
+        }
         if let Some(dir) = &opts.resource_policies {
             let loaded = resource_policies::load(dir)
                 .with_context(|| format!("loading resource policies from {}", dir.display()))?;
@@ -123,7 +134,37 @@ impl Account {
             let text = read_text(path)?;
             account.credential_report = Some(CredentialReport::parse(&text, &path.display().to_string())?);
         }
+        let invalid = account.invalid_policy_warnings();
+        account.warnings.extend(invalid);
         Ok(account)
+    }
+
+    /// Policies that load but are invalid (a condition value its operator cannot read, which
+    /// AWS evaluates as a condition that never matches), one warning per problem.
+    pub fn invalid_policy_warnings(&self) -> Vec<String> {
+        let mut all: Vec<&NamedPolicy> = Vec::new();
+        for u in &self.users {
+            all.extend(u.inline_policies.iter().map(|p| &p.policy));
+        }
+        for g in &self.groups {
+            all.extend(g.inline_policies.iter().map(|p| &p.policy));
+        }
+        for r in &self.roles {
+            all.extend(r.inline_policies.iter().map(|p| &p.policy));
+            all.extend(r.trust_policy.iter());
+        }
+        all.extend(self.managed.values().map(|m| &m.policy));
+        all.extend(self.scps.iter().flatten());
+        all.extend(self.rcps.iter().flatten());
+        all.extend(self.resource_policies.values());
+        all.iter()
+            .flat_map(|p| {
+                crate::policy::validate(&p.policy, p.kind)
+                    .into_iter()
+                    .filter(|pr| pr.severity == crate::policy::Severity::Error)
+                    .map(move |pr| format!("policy {} is invalid: {}", p.name, pr.message))
+            })
+            .collect()
     }
 
     /// Parses authorization details text (`source` names it in errors and warnings). Pure.
@@ -257,28 +298,35 @@ impl Account {
         self.managed.get(arn).map(|m| m.policy.clone())
     }
 
+    /// Attached managed policies; one that cannot be resolved is recorded in `set.unresolved`,
+    /// so that the evaluation never answers Allow without it.
     fn push_managed(&self, set: &mut PolicySet, seen: &mut BTreeSet<String>, arns: &[String]) {
         for a in arns {
             if seen.insert(a.clone()) {
-                set.identity.extend(self.managed_identity(a));
+                match self.managed_identity(a) {
+                    Some(p) => set.identity.push(p),
+                    None => set.unresolved.push((a.clone(), PolicyKind::Identity)),
+                }
             }
         }
     }
 
-    fn boundary(&self, arn: Option<&String>) -> Vec<NamedPolicy> {
-        arn.and_then(|a| self.managed.get(a))
-            .map(|m| {
+    fn set_boundary(&self, set: &mut PolicySet, arn: Option<&String>) {
+        let Some(arn) = arn else { return };
+        match self.managed.get(arn) {
+            Some(m) => {
                 let mut p = m.policy.clone();
                 p.kind = PolicyKind::PermissionBoundary;
-                vec![p]
-            })
-            .unwrap_or_default()
+                set.boundaries.push(p);
+            }
+            None => set.unresolved.push((arn.clone(), PolicyKind::PermissionBoundary)),
+        }
     }
 
     /// Identity-side policies of a principal: for a user, its inline and attached policies then
     /// those of each of its groups (managed policies once each); for a role, its inline and
     /// attached policies; its permissions boundary; the account's SCPs. Policies the load could
-    /// not resolve are absent (and reported in `warnings`). The root user gets one implicit
+    /// not resolve are listed in `unresolved` (and reported in `warnings`). The root user gets one implicit
     /// allow-all identity policy (`ROOT_POLICY_NAME`), since root is limited only by SCPs.
     pub fn policy_set(&self, principal_arn: &str) -> Option<PolicySet> {
         let mut set = PolicySet { scps: self.scps.clone(), ..PolicySet::default() };
@@ -292,7 +340,7 @@ impl Account {
                     set.identity.extend(g.inline_policies.iter().map(|p| p.policy.clone()));
                     self.push_managed(&mut set, &mut seen, &g.attached_policies);
                 }
-                set.boundaries = self.boundary(u.permissions_boundary.as_ref());
+                self.set_boundary(&mut set, u.permissions_boundary.as_ref());
             }
             PrincipalRef::Role(r) => {
                 // SCPs do not affect service-linked roles.
@@ -301,7 +349,7 @@ impl Account {
                 }
                 set.identity.extend(r.inline_policies.iter().map(|p| p.policy.clone()));
                 self.push_managed(&mut set, &mut BTreeSet::new(), &r.attached_policies);
-                set.boundaries = self.boundary(r.permissions_boundary.as_ref());
+                self.set_boundary(&mut set, r.permissions_boundary.as_ref());
             }
             PrincipalRef::Root => {
                 let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
@@ -328,13 +376,29 @@ impl Account {
         } else {
             self.resource_policy(resource_arn).cloned()
         };
+        set.rcps = self.rcps_for(principal_arn, resource_arn);
         Some(set)
+    }
+
+    /// The RCP levels that govern a request on `resource_arn`: the account's, when the resource
+    /// is the account's (an S3 ARN names no account: taken as the account's); none for a
+    /// service-linked role, which RCPs do not restrict (AWS Organizations "Resource control
+    /// policies").
+    pub fn rcps_for(&self, principal_arn: &str, resource_arn: &str) -> Vec<Vec<NamedPolicy>> {
+        let resource_account = resource_arn.split(':').nth(4).filter(|a| !a.is_empty());
+        let service_linked =
+            matches!(self.principal(principal_arn), Some(PrincipalRef::Role(r)) if r.is_service_linked());
+        if service_linked || resource_account.is_some_and(|a| a != self.account_id) {
+            return Vec::new();
+        }
+        self.rcps.clone()
     }
 
     /// `policy_set` plus the resource-based policy governing `resource_arn`, if one was loaded.
     pub fn policy_set_for_resource(&self, principal_arn: &str, resource_arn: &str) -> Option<PolicySet> {
         let mut set = self.policy_set(principal_arn)?;
         set.resource_policy = self.resource_policy(resource_arn).cloned();
+        set.rcps = self.rcps_for(principal_arn, resource_arn);
         Some(set)
     }
 

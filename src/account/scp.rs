@@ -1,4 +1,5 @@
-//! Service control policies, one level of the organization per file.
+//! Service control policies (and resource control policies, same folder format), one level of
+//! the organization per file.
 //!
 //! A folder of `*.json` files ordered by name (`00-root.json`, `10-ou-workloads.json`,
 //! `20-account.json`): each file is one level, root first. A file holds a single policy document,
@@ -22,13 +23,24 @@ pub struct ScpLevels {
     pub warnings: Vec<String>,
 }
 
-/// The content of AWS's `FullAWSAccess` SCP, attached everywhere by default.
-fn full_aws_access() -> Value {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+/// The content of AWS's `FullAWSAccess` SCP (or `RCPFullAWSAccess` RCP), attached everywhere
+/// by default.
+fn full_aws_access(kind: PolicyKind) -> Value {
+    match kind {
+        PolicyKind::Rcp => json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+        _ => json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    }
 }
 
-/// Loads a folder of level files (or a single file as one level).
+/// Loads a folder of SCP level files (or a single file as one level).
 pub fn load(path: &Path) -> anyhow::Result<ScpLevels> {
+    load_levels(path, PolicyKind::Scp)
+}
+
+/// Loads a folder of level files of `kind` (`Scp` or `Rcp`; or a single file as one level).
+pub fn load_levels(path: &Path, kind: PolicyKind) -> anyhow::Result<ScpLevels> {
+    let what = if kind == PolicyKind::Rcp { "RCP" } else { "SCP" };
     let mut out = ScpLevels::default();
     let files = if path.is_dir() {
         let mut files = Vec::new();
@@ -43,7 +55,7 @@ pub fn load(path: &Path) -> anyhow::Result<ScpLevels> {
             if p.extension().and_then(|e| e.to_str()) == Some("json") {
                 files.push(p);
             } else {
-                out.warnings.push(format!("{}: ignored (SCP level files must end in .json)", p.display()));
+                out.warnings.push(format!("{}: ignored ({what} level files must end in .json)", p.display()));
             }
         }
         files.sort();
@@ -52,15 +64,16 @@ pub fn load(path: &Path) -> anyhow::Result<ScpLevels> {
         vec![path.to_path_buf()]
     };
     if files.is_empty() {
-        out.warnings.push(format!("{}: no SCP level files (*.json); no SCPs applied", path.display()));
+        out.warnings.push(format!("{}: no {what} level files (*.json); no {what}s applied", path.display()));
     }
     for file in files {
         let display = file.display().to_string();
         let text = std::fs::read_to_string(&file).map_err(|e| AccountError::input(&display, e.to_string()))?;
         let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-        let level = parse_level(&text, &stem, &display)?;
+        let level = parse_level_kind(&text, &stem, &display, kind)?;
         if level.is_empty() {
-            out.warnings.push(format!("{display}: SCP level has no policies, which denies everything at this level"));
+            out.warnings
+                .push(format!("{display}: {what} level has no policies, which denies everything at this level"));
         }
         out.levels.push(level);
     }
@@ -69,11 +82,23 @@ pub fn load(path: &Path) -> anyhow::Result<ScpLevels> {
 
 /// One level file's text → its policies, named `scp/<stem>/<name>`.
 pub fn parse_level(text: &str, stem: &str, file: &str) -> Result<Vec<NamedPolicy>, AccountError> {
+    parse_level_kind(text, stem, file, PolicyKind::Scp)
+}
+
+/// One level file's text → its policies of `kind`, named `scp/<stem>/<name>` or
+/// `rcp/<stem>/<name>`.
+pub fn parse_level_kind(
+    text: &str,
+    stem: &str,
+    file: &str,
+    kind: PolicyKind,
+) -> Result<Vec<NamedPolicy>, AccountError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| AccountError::input(file, format!("not valid JSON: {e}")))?;
     let mut raw: Vec<(String, Value)> = Vec::new();
-    collect(&value, stem, file, &mut raw)?;
-    let owner = format!("SCP level {stem}");
+    collect(&value, stem, file, kind, &mut raw)?;
+    let (what, prefix) = if kind == PolicyKind::Rcp { ("RCP", "rcp") } else { ("SCP", "scp") };
+    let owner = format!("{what} level {stem}");
     raw.into_iter()
         .map(|(name, content)| {
             let ctx = DocContext { file, owner: &owner, policy: &name };
@@ -83,7 +108,7 @@ pub fn parse_level(text: &str, stem: &str, file: &str) -> Result<Vec<NamedPolicy
                 policy: name.clone(),
                 reason,
             })?;
-            parse_named(&doc, format!("scp/{stem}/{name}"), PolicyKind::Scp, ctx)
+            parse_named(&doc, format!("{prefix}/{stem}/{name}"), kind, ctx)
         })
         .collect()
 }
@@ -93,11 +118,17 @@ fn str_field<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
 }
 
 /// Collects (name, raw content) pairs from any supported shape.
-fn collect(v: &Value, stem: &str, file: &str, out: &mut Vec<(String, Value)>) -> Result<(), AccountError> {
+fn collect(
+    v: &Value,
+    stem: &str,
+    file: &str,
+    kind: PolicyKind,
+    out: &mut Vec<(String, Value)>,
+) -> Result<(), AccountError> {
     match v {
         Value::Array(items) => {
             for item in items {
-                collect(item, stem, file, out)?;
+                collect(item, stem, file, kind, out)?;
             }
             Ok(())
         }
@@ -108,11 +139,11 @@ fn collect(v: &Value, stem: &str, file: &str, out: &mut Vec<(String, Value)>) ->
                 return Ok(());
             }
             if let Some(list) = obj.get("policies").or_else(|| obj.get("Policies")) {
-                return collect(list, stem, file, out);
+                return collect(list, stem, file, kind, out);
             }
             if let Some(inner) = obj.get("Policy") {
                 // describe-policy output wraps the policy in "Policy".
-                return collect(inner, stem, file, out);
+                return collect(inner, stem, file, kind, out);
             }
             let summary = obj.get("PolicySummary").unwrap_or(v);
             let name = str_field(summary, &["name", "Name", "Id"])
@@ -127,23 +158,27 @@ fn collect(v: &Value, stem: &str, file: &str, out: &mut Vec<(String, Value)>) ->
                 out.push((name, content.clone()));
                 return Ok(());
             }
-            let is_full_access = str_field(summary, &["Id"]) == Some("p-FullAWSAccess")
-                || (str_field(summary, &["Name"]) == Some("FullAWSAccess")
+            let (id, full_name) = match kind {
+                PolicyKind::Rcp => ("p-RCPFullAWSAccess", "RCPFullAWSAccess"),
+                _ => ("p-FullAWSAccess", "FullAWSAccess"),
+            };
+            let is_full_access = str_field(summary, &["Id"]) == Some(id)
+                || (str_field(summary, &["Name"]) == Some(full_name)
                     && summary.get("AwsManaged").and_then(Value::as_bool) != Some(false));
             if is_full_access {
-                out.push((name, full_aws_access()));
+                out.push((name, full_aws_access(kind)));
                 return Ok(());
             }
             Err(AccountError::input(
                 file,
                 format!(
-                    "SCP {name:?} has no content (list-policies-for-target gives only summaries; add `aws organizations describe-policy` output or the document)"
+                    "{kind:?} {name:?} has no content (list-policies-for-target gives only summaries; add `aws organizations describe-policy` output or the document)"
                 ),
             ))
         }
         other => Err(AccountError::input(
             file,
-            format!("an SCP level must be a policy document or a list of policies, found {}", json_type(other)),
+            format!("a {kind:?} level must be a policy document or a list of policies, found {}", json_type(other)),
         )),
     }
 }

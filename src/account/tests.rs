@@ -430,6 +430,7 @@ fn load_reads_all_inputs_from_files() {
         "<root_account>,arn:aws:iam::123456789012:root,not_supported,N/A,true,false,N/A,N/A,false,N/A,N/A,false,false";
     std::fs::write(dir.join("report.csv"), format!("{header}\n{root}\n")).unwrap();
     let a = Account::load(&LoadOptions {
+        rcps: None,
         iam: dir.join("auth.json.gz"),
         scps: Some(dir.join("scps")),
         resource_policies: Some(dir.join("rp")),
@@ -516,4 +517,50 @@ fn policy_sets_evaluate() {
     assert_eq!(decide(&set, &alice, "s3:GetObject", obj), "ExplicitDeny");
     let set = a.policy_set_for_resource(&alice, "arn:aws:s3:::open/k").unwrap();
     assert_eq!(decide(&set, &alice, "s3:GetObject", "arn:aws:s3:::open/k"), "Allow");
+}
+
+#[test]
+fn an_unresolved_boundary_or_managed_policy_never_allows() {
+    // The boundary and the customer managed policy are missing from the file.
+    let mut page = cli_page();
+    page["Policies"] = json!([]);
+    let a = load(&page);
+    let set = a.policy_set(&alice()).unwrap();
+    let unresolved: Vec<&str> = set.unresolved.iter().map(|(arn, _)| arn.as_str()).collect();
+    assert!(unresolved.contains(&format!("arn:aws:iam::{ACCT}:policy/boundary").as_str()), "{unresolved:?}");
+    assert!(unresolved.contains(&format!("arn:aws:iam::{ACCT}:policy/deploy").as_str()), "{unresolved:?}");
+    let req = crate::policy::Request {
+        principal: alice(),
+        action: "s3:GetObject".into(),
+        resource: "arn:aws:s3:::b/k".into(),
+        ..Default::default()
+    };
+    // The inline policy allows, but the boundary is unknown: never Allow.
+    let ev = crate::policy::evaluate(&set, &req);
+    assert_eq!(ev.decision, crate::policy::Decision::Unknown, "{}", ev.reason);
+    assert!(ev.reason.contains("policy/boundary"), "{}", ev.reason);
+}
+
+#[test]
+fn rcps_govern_only_the_accounts_resources_and_not_service_linked_roles() {
+    let mut a = load(&cli_page());
+    let deny = crate::policy::parse_policy(&json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}))
+    .unwrap();
+    a.rcps = vec![vec![NamedPolicy::new("rcp/00-root/deny", PolicyKind::Rcp, deny)]];
+    let own = a.policy_set_for_request(&alice(), "s3:GetObject", "arn:aws:s3:::b/k").unwrap();
+    assert_eq!(own.rcps.len(), 1);
+    let other = a.policy_set_for_request(&alice(), "sqs:SendMessage", "arn:aws:sqs:us-east-1:999999999999:q").unwrap();
+    assert!(other.rcps.is_empty(), "another account's resource");
+}
+
+#[test]
+fn an_unreadable_condition_value_loads_with_a_warning() {
+    let mut page = cli_page();
+    page["UserDetailList"][0]["UserPolicyList"][0]["PolicyDocument"] = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Office", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "300.1.2.3"}}}]});
+    let a = load(&page);
+    let w = a.invalid_policy_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("300.1.2.3") && w[0].contains("Office"), "{w:?}");
 }

@@ -302,7 +302,8 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
     }
     let account = match &a.iam {
         Some(p) => Some(
-            IamArgs { iam: Some(p.clone()), scps: None, resource_policies: None, credential_report: None }.load()?,
+            IamArgs { iam: Some(p.clone()), scps: None, rcps: None, resource_policies: None, credential_report: None }
+                .load()?,
         ),
         None => None,
     };

@@ -1,7 +1,12 @@
 //! `trailtrim eval --cases FILE|-`: batch evaluation, one JSON case per line, one result per line.
+//! `--validate` checks the policies of each case instead; `--iam` fills the principal's context
+//! keys (`aws:userid`, `aws:PrincipalArn` with the role's path, tags) from the account model.
 
 use super::Status;
-use crate::policy::{evaluate, parse_policy, validate_for_kind, NamedPolicy, PolicyKind, PolicySet, Request};
+use crate::account::{Account, LoadOptions};
+use crate::policy::{
+    evaluate, parse_policy, validate, validate_for_kind, NamedPolicy, PolicyKind, PolicySet, Request, Severity,
+};
 use anyhow::{Context as _, Result};
 use clap::Args;
 use serde::Deserialize;
@@ -14,6 +19,16 @@ pub struct EvalArgs {
     /// A file of JSON lines, or - for standard input.
     #[arg(long)]
     pub cases: PathBuf,
+    /// Check every policy of each case instead of deciding: one line per case,
+    /// `{"id","valid","problems":[{"policy","severity","statement","sid","message"}]}`; a case
+    /// with an invalid policy (a condition value its operator cannot read, a misplaced element)
+    /// makes the exit status 3. Warnings (NotPrincipal with Allow) do not.
+    #[arg(long)]
+    pub validate: bool,
+    /// Account authorization details: fills `aws:userid`, `aws:PrincipalArn` (with the role's
+    /// path), `aws:PrincipalTag/*` of known principals where a case does not give them.
+    #[arg(long)]
+    pub iam: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -48,7 +63,22 @@ fn named(n: &Named, kind: PolicyKind) -> Result<NamedPolicy, String> {
         .map_err(|e| format!("policy {}: {e}", n.name))
 }
 
-fn evaluate_line(line: &str) -> Value {
+/// The policies of a case with their kinds, parsed (no placement check).
+fn case_policies(case: &Case) -> Vec<(String, PolicyKind, &Value)> {
+    let mut out: Vec<(String, PolicyKind, &Value)> = Vec::new();
+    out.extend(case.identity_policies.iter().map(|n| (n.name.clone(), PolicyKind::Identity, &n.document)));
+    out.extend(
+        case.permission_boundaries.iter().map(|n| (n.name.clone(), PolicyKind::PermissionBoundary, &n.document)),
+    );
+    out.extend(case.scps.iter().flatten().map(|n| (n.name.clone(), PolicyKind::Scp, &n.document)));
+    out.extend(case.resource_policy.iter().map(|d| ("resource-policy".to_owned(), PolicyKind::Resource, d)));
+    out.extend(case.trust_policy.iter().map(|d| ("trust-policy".to_owned(), PolicyKind::Trust, d)));
+    out.extend(case.session_policy.iter().map(|d| ("session-policy".to_owned(), PolicyKind::Session, d)));
+    out
+}
+
+/// `--validate`: every problem of every policy of the case.
+fn validate_line(line: &str) -> Value {
     let raw: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => return json!({"id": null, "error": format!("invalid JSON: {e}")}),
@@ -58,6 +88,44 @@ fn evaluate_line(line: &str) -> Value {
         Ok(c) => c,
         Err(e) => return json!({"id": id, "error": format!("invalid case: {e}")}),
     };
+    let mut problems = Vec::new();
+    for (name, kind, doc) in case_policies(&case) {
+        match parse_policy(doc) {
+            Ok(p) => problems.extend(validate(&p, kind).into_iter().map(|pr| {
+                json!({"policy": name, "severity": pr.severity, "statement": pr.statement, "sid": pr.sid, "message": pr.message})
+            })),
+            Err(e) => problems.push(
+                json!({"policy": name, "severity": Severity::Error, "statement": null, "sid": null, "message": e.to_string()}),
+            ),
+        }
+    }
+    let valid = !problems.iter().any(|p| p["severity"] == "error");
+    json!({"id": case.id, "valid": valid, "problems": problems})
+}
+
+#[cfg(test)]
+fn evaluate_line(line: &str) -> Value {
+    evaluate_line_with(line, None)
+}
+
+fn evaluate_line_with(line: &str, account: Option<&Account>) -> Value {
+    let raw: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return json!({"id": null, "error": format!("invalid JSON: {e}")}),
+    };
+    let id = raw.get("id").cloned().unwrap_or(Value::Null);
+    let mut case: Case = match serde_json::from_value(raw) {
+        Ok(c) => c,
+        Err(e) => return json!({"id": id, "error": format!("invalid case: {e}")}),
+    };
+    if let Some(account) = account {
+        // The case's own keys win over the model's.
+        let mut context = account.base_context(&case.request.principal);
+        for (k, v) in case.request.context.iter() {
+            context.insert_multi(k, v.to_vec());
+        }
+        case.request.context = context;
+    }
     let build = || -> Result<PolicySet, String> {
         let mut set = PolicySet::default();
         for p in &case.identity_policies {
@@ -101,6 +169,16 @@ fn evaluate_line(line: &str) -> Value {
 }
 
 pub fn run(a: &EvalArgs) -> Result<Status> {
+    let account = match &a.iam {
+        Some(iam) => {
+            let account = Account::load(&LoadOptions { iam: iam.clone(), ..LoadOptions::default() })?;
+            for w in &account.warnings {
+                eprintln!("trailtrim: warning: {w}");
+            }
+            Some(account)
+        }
+        None => None,
+    };
     let input: Box<dyn BufRead> = if a.cases.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -114,8 +192,8 @@ pub fn run(a: &EvalArgs) -> Result<Status> {
         if line.trim().is_empty() {
             continue;
         }
-        let v = evaluate_line(&line);
-        if v.get("error").is_some() {
+        let v = if a.validate { validate_line(&line) } else { evaluate_line_with(&line, account.as_ref()) };
+        if v.get("error").is_some() || v.get("valid") == Some(&Value::Bool(false)) {
             errors += 1;
         }
         serde_json::to_writer(&mut out, &v)?;
@@ -156,5 +234,24 @@ mod tests {
         let bad = r#"{"id":"c3","request":{"principal":"p","action":"s3:GetObject","resource":"*"},"identity_policies":[{"name":"bad","document":{"Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}}]}"#;
         let v = evaluate_line(bad);
         assert!(v["error"].as_str().unwrap().contains("policy bad"), "{v}");
+    }
+
+    #[test]
+    fn validate_reports_unreadable_condition_values_and_warns_on_allow_not_principal() {
+        // AWS evaluates the invalid address as a condition that does not match: the deny does
+        // not apply, so the decision is Allow, and --validate says the policy is invalid.
+        let line = r#"{"id":"v","request":{"principal":"arn:aws:iam::111122223333:user/alice","action":"s3:GetObject","resource":"*","context":{"aws:SourceIp":"198.51.100.7"}},"identity_policies":[{"name":"office","document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"OfficeOnly","Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"300.1.2.3"}}}]}}]}"#;
+        assert_eq!(evaluate_line(line)["decision"], "Allow");
+        let v = validate_line(line);
+        assert_eq!(v["valid"], false, "{v}");
+        assert_eq!(v["problems"][0]["policy"], "office");
+        assert_eq!(v["problems"][0]["severity"], "error");
+        assert_eq!(v["problems"][0]["statement"], 1);
+        assert!(v["problems"][0]["message"].as_str().unwrap().contains("300.1.2.3"), "{v}");
+        let np = r#"{"id":"w","request":{"principal":"arn:aws:iam::111122223333:user/alice","action":"sqs:SendMessage","resource":"arn:aws:sqs:us-east-1:111122223333:q"},"identity_policies":[],"resource_policy":{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"sqs:SendMessage"}]}}"#;
+        assert_eq!(evaluate_line(np)["decision"], "Allow", "NotPrincipal with Allow is valid");
+        let v = validate_line(np);
+        assert_eq!(v["valid"], true, "{v}");
+        assert_eq!(v["problems"][0]["severity"], "warning");
     }
 }

@@ -15,6 +15,9 @@ pub struct IamArgs {
     /// Service control policies: a folder with one JSON file per level (root first, by file name).
     #[arg(long, requires = "iam")]
     pub scps: Option<PathBuf>,
+    /// Resource control policies: a folder with one JSON file per level, as for --scps.
+    #[arg(long, requires = "iam")]
+    pub rcps: Option<PathBuf>,
     /// Folder of resource-based policies (`{"arn": ..., "policy": {...}}` per file).
     #[arg(long, requires = "iam")]
     pub resource_policies: Option<PathBuf>,
@@ -39,6 +42,7 @@ impl IamArgs {
         let account = Account::load(&LoadOptions {
             iam: self.path().to_path_buf(),
             scps: self.scps.clone(),
+            rcps: self.rcps.clone(),
             resource_policies: self.resource_policies.clone(),
             credential_report: self.credential_report.clone(),
         })?;

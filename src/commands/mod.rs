@@ -1,5 +1,6 @@
 //! One module per subcommand: glue between the command line and the pipeline stages.
 
+pub mod denials;
 pub mod detect;
 pub mod eval;
 pub mod iam;
@@ -13,6 +14,7 @@ pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod usage;
+pub mod who_can;
 
 use crate::cli::{Cli, Command};
 
@@ -41,6 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Refresh(a) => refresh::run(&a),
         Command::Completions(a) => manual::completions(&a),
         Command::Man(a) => manual::man(&a),
+        Command::Denials(a) => denials::run(&a),
+        Command::WhoCan(a) => who_can::run(&a),
         Command::Synth(a) => {
             let summary = crate::synth::run(&a)?;
             let mut out = std::io::stdout().lock();

@@ -187,6 +187,58 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
                     p.denied.len()
                 )?;
             }
+            // Escalation paths, riskiest first: used ones, then how many, then the most direct kind.
+            let mut ranked: Vec<_> = report.principals.iter().filter(|p| !p.escalation.granted.is_empty()).collect();
+            let best = |p: &crate::usage::PrincipalUsage| {
+                p.escalation
+                    .granted
+                    .iter()
+                    .filter_map(|id| crate::escalation::path(id))
+                    .map(|x| crate::escalation::category_rank(&x.category))
+                    .min()
+                    .unwrap_or(u8::MAX)
+            };
+            ranked.sort_by(|a, b| {
+                (
+                    std::cmp::Reverse(a.escalation.used.len()),
+                    std::cmp::Reverse(a.escalation.granted.len()),
+                    best(a),
+                    &a.arn,
+                )
+                    .cmp(&(
+                        std::cmp::Reverse(b.escalation.used.len()),
+                        std::cmp::Reverse(b.escalation.granted.len()),
+                        best(b),
+                        &b.arn,
+                    ))
+            });
+            if !ranked.is_empty() {
+                writeln!(out, "\nprivilege-escalation paths (pathfinding.cloud), riskiest first:")?;
+                writeln!(
+                    out,
+                    "{:>4} {:<90} {:>7} {:>5}  used paths / granted paths",
+                    "rank", "principal", "granted", "used"
+                )?;
+                for (i, p) in ranked.iter().enumerate() {
+                    let shown: Vec<&str> = p.escalation.granted.iter().take(8).map(String::as_str).collect();
+                    let more = p.escalation.granted.len().saturating_sub(shown.len());
+                    writeln!(
+                        out,
+                        "{:>4} {:<90} {:>7} {:>5}  {}{}{}",
+                        i + 1,
+                        p.arn,
+                        p.escalation.granted.len(),
+                        p.escalation.used.len(),
+                        if p.escalation.used.is_empty() {
+                            String::new()
+                        } else {
+                            format!("used: {} / ", p.escalation.used.join(","))
+                        },
+                        shown.join(","),
+                        if more > 0 { format!(" (+{more})") } else { String::new() }
+                    )?;
+                }
+            }
             let m = &report.mapping;
             writeln!(
                 out,

@@ -67,6 +67,7 @@ pub fn synthetic_policy_set(i: usize) -> PolicySet {
         ],
         resource_policy: None,
         session_policies: vec![],
+        ..PolicySet::default()
     }
 }
 

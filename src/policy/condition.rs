@@ -15,8 +15,12 @@
 //!   for negated operators "satisfy" is per value (`ForAllValues:StringNotLike` = no request
 //!   value is like any policy value);
 //! - a request value that cannot be read as the operator's type (a number, a date, an IP)
-//!   satisfies neither the operator nor its negation; likewise a policy value whose variable
-//!   cannot be resolved never matches, and a negated operator with such a value is false.
+//!   satisfies neither the operator nor its negation;
+//! - a policy value whose variable cannot be resolved makes the condition false whatever the
+//!   operator, so the statement does not apply (AWS "IAM policy elements: Variables and tags");
+//! - a policy value that cannot be read as the operator's type (an invalid IP under
+//!   `NotIpAddress`, a date that is not one) makes the condition false: it does not match,
+//!   as AWS evaluates it; [`Condition::problems`] names it so validation reports the policy.
 //!
 //! Three-valued evaluation ([`Condition::truth`]): a caller that knows some keys cannot be in its
 //! context (CloudTrail does not record resource tags, for instance) names them, and a condition
@@ -272,6 +276,8 @@ enum PolicyValue {
     Binary(Vec<u8>),
     Ip(IpNet),
     Null(bool),
+    /// A value of the wrong type for the operator (the reason names it).
+    Invalid(String),
 }
 
 /// One operator/key pair of a Condition block with its policy values.
@@ -284,6 +290,10 @@ pub struct Condition {
     /// The values as written (numbers and booleans rendered as strings).
     pub values: Vec<String>,
     compiled: Vec<PolicyValue>,
+    /// Some value contains a policy variable.
+    has_vars: bool,
+    /// Some value cannot be read as the operator's type: the condition never matches.
+    invalid: bool,
 }
 
 impl Condition {
@@ -292,7 +302,7 @@ impl Condition {
         let kind = operator.base.kind();
         let mut compiled = Vec::with_capacity(values.len());
         for v in &values {
-            let bad = |what: &str| format!("{operator} {key}: invalid {what} value \"{v}\"");
+            let bad = |what: &str| PolicyValue::Invalid(format!("{operator} {key}: invalid {what} value \"{v}\""));
             compiled.push(match kind {
                 ValueKind::Str | ValueKind::StrIgnoreCase => PolicyValue::Str(Template::parse(v, vars)),
                 ValueKind::Like => PolicyValue::Like(StringPattern::new(Template::parse(v, vars))),
@@ -302,11 +312,11 @@ impl Condition {
                     let g = t.is_static().then(|| ArnGlob::from_tokens(t.resolve_tokens(&NoCtx).unwrap_or_default()));
                     PolicyValue::Arn(t, g)
                 }
-                ValueKind::Num => PolicyValue::Num(v.trim().parse::<f64>().map_err(|_| bad("numeric"))?),
-                ValueKind::Date => PolicyValue::Date(parse_date(v).ok_or_else(|| bad("date"))?),
+                ValueKind::Num => v.trim().parse::<f64>().map_or_else(|_| bad("numeric"), PolicyValue::Num),
+                ValueKind::Date => parse_date(v).map_or_else(|| bad("date"), PolicyValue::Date),
                 ValueKind::Bool => PolicyValue::Bool(Template::parse(v, vars)),
-                ValueKind::Binary => PolicyValue::Binary(base64_decode(v).ok_or_else(|| bad("base64"))?),
-                ValueKind::Ip => PolicyValue::Ip(parse_ip_net(v).ok_or_else(|| bad("IP address/CIDR"))?),
+                ValueKind::Binary => base64_decode(v).map_or_else(|| bad("base64"), PolicyValue::Binary),
+                ValueKind::Ip => parse_ip_net(v).map_or_else(|| bad("IP address/CIDR"), PolicyValue::Ip),
                 ValueKind::Null => match v.to_ascii_lowercase().as_str() {
                     "true" => PolicyValue::Null(true),
                     "false" => PolicyValue::Null(false),
@@ -316,11 +326,48 @@ impl Condition {
                 },
             });
         }
-        Ok(Condition { operator, key: key.to_string(), key_lower: key.to_ascii_lowercase(), values, compiled })
+        let has_vars = compiled.iter().any(|v| v.template().is_some_and(|t| !t.is_static()));
+        let invalid = compiled.iter().any(|v| matches!(v, PolicyValue::Invalid(_)));
+        Ok(Condition {
+            operator,
+            key: key.to_string(),
+            key_lower: key.to_ascii_lowercase(),
+            values,
+            compiled,
+            has_vars,
+            invalid,
+        })
+    }
+
+    /// Why the condition can never match as written (values of the wrong type), for validation.
+    pub fn problems(&self) -> Vec<&str> {
+        self.compiled
+            .iter()
+            .filter_map(|v| match v {
+                PolicyValue::Invalid(reason) => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Lowercased keys of the variables in the values that `ctx` cannot resolve.
+    fn unresolved_variables(&self, ctx: &dyn Lookup) -> Vec<&str> {
+        if !self.has_vars {
+            return Vec::new();
+        }
+        self.compiled
+            .iter()
+            .filter_map(PolicyValue::template)
+            .filter(|t| t.resolve_string(ctx).is_none())
+            .flat_map(|t| t.variable_keys())
+            .collect()
     }
 
     /// Evaluate against the request context.
     pub fn matches(&self, ctx: &dyn Lookup) -> bool {
+        if self.invalid || !self.unresolved_variables(ctx).is_empty() {
+            return false;
+        }
         let present = ctx.values(&self.key_lower).filter(|v| !v.is_empty());
         let op = self.operator;
         if op.base == BaseOp::Null {
@@ -380,6 +427,11 @@ impl Condition {
         if absent && unknown(&self.key_lower) {
             return Truth::Unknown;
         }
+        // A variable the context could not have carried may have resolved in the real request.
+        let unresolved = self.unresolved_variables(ctx);
+        if !unresolved.is_empty() && !self.invalid && unresolved.iter().all(|k| unknown(k)) {
+            return Truth::Unknown;
+        }
         self.matches(ctx).into()
     }
 
@@ -398,6 +450,7 @@ impl Condition {
                 PolicyValue::Binary(b) => Some(Resolved::Binary(b.clone())),
                 PolicyValue::Ip(n) => Some(Resolved::Ip(*n)),
                 PolicyValue::Null(b) => Some(Resolved::Str(b.to_string())),
+                PolicyValue::Invalid(_) => None,
             })
             .collect()
     }
@@ -405,6 +458,16 @@ impl Condition {
     /// The context key, lowercased (keys are case-insensitive).
     pub fn key_lower(&self) -> &str {
         &self.key_lower
+    }
+}
+
+impl PolicyValue {
+    fn template(&self) -> Option<&Template> {
+        match self {
+            PolicyValue::Str(t) | PolicyValue::Bool(t) | PolicyValue::Arn(t, _) => Some(t),
+            PolicyValue::Like(p) => Some(&p.template),
+            _ => None,
+        }
     }
 }
 

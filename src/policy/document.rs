@@ -40,6 +40,8 @@ pub enum PolicyKind {
     Session,
     /// A role's trust policy (the resource policy of the role for sts:AssumeRole*).
     Trust,
+    /// Resource control policy (AWS Organizations), on the resource's side.
+    Rcp,
 }
 
 impl PolicyKind {
@@ -51,6 +53,7 @@ impl PolicyKind {
             PolicyKind::Resource => "Resource",
             PolicyKind::Session => "Session",
             PolicyKind::Trust => "Trust",
+            PolicyKind::Rcp => "Rcp",
         }
     }
 }
@@ -186,12 +189,19 @@ impl Statement {
         self.matches_resource_in(resource, &super::evaluate::Context::new())
     }
 
-    /// Resource match with policy variables resolved from `ctx`.
+    /// Resource match with policy variables resolved from `ctx`. A pattern whose variable
+    /// cannot be resolved makes the statement not apply, for Resource and NotResource alike.
     pub fn matches_resource_in(&self, resource: &str, ctx: &dyn Lookup) -> bool {
         match &self.resource {
             None => true,
             Some(list) => {
-                let hit = list.patterns.iter().any(|p| p.matches(resource, ctx));
+                let mut hit = false;
+                for p in &list.patterns {
+                    match p.try_matches(resource, ctx) {
+                        None => return false,
+                        Some(m) => hit |= m,
+                    }
+                }
                 hit != list.negated
             }
         }
@@ -342,4 +352,17 @@ pub struct PolicySet {
     pub resource_policy: Option<NamedPolicy>,
     /// Session policies. Empty: no session policy.
     pub session_policies: Vec<NamedPolicy>,
+    /// RCP levels of the resource's account, root first; like SCP levels, every level must
+    /// allow, but only for the services RCPs cover ([`super::evaluate::RCP_SERVICES`]).
+    pub rcps: Vec<Vec<NamedPolicy>>,
+    /// Policies attached to the principal that could not be resolved (their ARN and layer):
+    /// a decision they could change is [`super::Decision::Unknown`], never Allow.
+    pub unresolved: Vec<(String, PolicyKind)>,
+}
+
+impl PolicySet {
+    /// The principal has a permissions boundary (even one that could not be resolved).
+    pub fn is_bounded(&self) -> bool {
+        !self.boundaries.is_empty() || self.unresolved.iter().any(|(_, k)| *k == PolicyKind::PermissionBoundary)
+    }
 }

@@ -132,6 +132,8 @@ pub enum Decision {
     Allow,
     ExplicitDeny,
     ImplicitDeny,
+    /// A policy attached to the principal could not be resolved and could change the answer.
+    Unknown,
 }
 
 impl Decision {
@@ -140,6 +142,7 @@ impl Decision {
             Decision::Allow => "Allow",
             Decision::ExplicitDeny => "ExplicitDeny",
             Decision::ImplicitDeny => "ImplicitDeny",
+            Decision::Unknown => "Unknown",
         }
     }
 }
@@ -180,6 +183,42 @@ pub struct Evaluation {
     /// ([`evaluate_observed`]); always empty for [`evaluate`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub assumed: Vec<StatementRef>,
+    /// Denials: the layer that denied (`identity`, `boundary`, `scp`, `rcp`, `resource`,
+    /// `session`, `kms-key`, `trust`): the first denying statement's for an explicit deny, the
+    /// layer that did not allow for an implicit one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<&'static str>,
+}
+
+/// Services whose resources RCPs govern (AWS Organizations "Resource control policies":
+/// "List of AWS services that support RCPs").
+pub const RCP_SERVICES: [&str; 9] =
+    ["aoss", "cognito-identity", "dynamodb", "ecr", "kms", "s3", "secretsmanager", "sqs", "sts"];
+
+/// Actions that need no permission: AWS allows them whatever the policies say.
+fn needs_no_permission(action_lower: &str) -> bool {
+    // "No permissions are required to perform this operation. If an administrator attaches a
+    // policy to your identity that explicitly denies access to the sts:GetCallerIdentity
+    // action, you can still perform this operation." (STS API reference, GetCallerIdentity)
+    action_lower == "sts:getcalleridentity"
+}
+
+/// The layer a policy kind stands for in a denial, given the resource.
+fn layer_of(kind: PolicyKind, resource: &str) -> &'static str {
+    match kind {
+        PolicyKind::Identity => "identity",
+        PolicyKind::PermissionBoundary => "boundary",
+        PolicyKind::Scp => "scp",
+        PolicyKind::Rcp => "rcp",
+        PolicyKind::Session => "session",
+        PolicyKind::Trust => "trust",
+        PolicyKind::Resource if is_kms_key(resource) => "kms-key",
+        PolicyKind::Resource => "resource",
+    }
+}
+
+fn is_kms_key(resource: &str) -> bool {
+    resource.split(':').nth(2) == Some("kms") && resource.contains(":key/")
 }
 
 /// How a resource-policy Principal element matched the caller (weakest first).
@@ -352,6 +391,8 @@ struct EvalCtx<'a> {
     ctx: &'a Context,
     fallback: BTreeMap<&'static str, Vec<String>>,
     unknown: UnknownKeys<'a>,
+    /// The principal has a permissions boundary (resolved or not).
+    bounded: bool,
 }
 
 fn no_unknown_keys(_: &str) -> bool {
@@ -359,6 +400,11 @@ fn no_unknown_keys(_: &str) -> bool {
 }
 
 impl<'a> EvalCtx<'a> {
+    /// The principal keys AWS sets on every request that the ARN alone determines
+    /// (AWS "AWS global condition context keys"): `aws:PrincipalArn` (a session's role, path
+    /// unknown here: the account model supplies it), `aws:PrincipalAccount`, `aws:username`
+    /// (IAM users), `aws:userid` (root: the account id; federated user: `account:name`; users and
+    /// roles have unique ids only the account model knows) and `aws:PrincipalType`.
     fn new(req: &'a Request, caller: &Caller, unknown: UnknownKeys<'a>) -> EvalCtx<'a> {
         let mut fallback = BTreeMap::new();
         let arn = caller.role_arn().unwrap_or_else(|| req.principal.clone());
@@ -366,7 +412,31 @@ impl<'a> EvalCtx<'a> {
         if let Some(a) = &caller.account {
             fallback.insert("aws:principalaccount", vec![a.clone()]);
         }
-        EvalCtx { ctx: &req.context, fallback, unknown }
+        let last = req.principal.rsplit('/').next().unwrap_or_default().to_string();
+        let kind = match caller.shape {
+            Shape::User => {
+                fallback.insert("aws:username", vec![last]);
+                Some("User")
+            }
+            Shape::Root => {
+                if let Some(a) = &caller.account {
+                    fallback.insert("aws:userid", vec![a.clone()]);
+                }
+                Some("Account")
+            }
+            Shape::FederatedUser => {
+                if let Some(a) = &caller.account {
+                    fallback.insert("aws:userid", vec![format!("{a}:{last}")]);
+                }
+                Some("FederatedUser")
+            }
+            Shape::AssumedRole | Shape::Role => Some("AssumedRole"),
+            Shape::Service | Shape::Other => None,
+        };
+        if let Some(k) = kind {
+            fallback.insert("aws:principaltype", vec![k.to_string()]);
+        }
+        EvalCtx { ctx: &req.context, fallback, unknown, bounded: false }
     }
 }
 
@@ -377,7 +447,7 @@ impl Lookup for EvalCtx<'_> {
 }
 
 fn uses_principal(kind: PolicyKind) -> bool {
-    matches!(kind, PolicyKind::Resource | PolicyKind::Trust)
+    matches!(kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Rcp)
 }
 
 /// Does the statement apply to the request? Some((grant, assumed)) if so (Direct for policy
@@ -395,7 +465,18 @@ fn statement_applies(
     }
     let grant = if uses_principal(kind) {
         // A resource-policy statement without Principal applies to no one.
-        match_principals(st.principal.as_ref()?, caller)?
+        let p = st.principal.as_ref()?;
+        // AWS ("IAM JSON policy elements: NotPrincipal"): a Deny with NotPrincipal always
+        // denies an IAM principal that has a permissions boundary, whatever the list says.
+        let bounded = ctx.bounded
+            && matches!(caller.shape, Shape::User | Shape::Role | Shape::AssumedRole)
+            && p.negated
+            && st.effect == Effect::Deny;
+        if bounded {
+            caller.wildcard_grant()
+        } else {
+            match_principals(p, caller)?
+        }
     } else {
         Grant::Direct
     };
@@ -451,16 +532,19 @@ fn scan<'p>(
 }
 
 /// Every statement of the set that applies to the request (Allow and Deny), in set order:
-/// identity, boundaries, SCP levels, session, resource. For recommendation provenance.
+/// identity, boundaries, SCP levels, RCP levels, session, resource. For recommendation
+/// provenance.
 pub fn matching_statements(set: &PolicySet, req: &Request) -> Vec<(StatementRef, Effect)> {
     let caller = Caller::new(&req.principal, req.principal_account.as_deref());
-    let ctx = EvalCtx::new(req, &caller, &no_unknown_keys);
+    let mut ctx = EvalCtx::new(req, &caller, &no_unknown_keys);
+    ctx.bounded = set.is_bounded();
     let action = req.action.to_ascii_lowercase();
     let all = set
         .identity
         .iter()
         .chain(&set.boundaries)
         .chain(set.scps.iter().flatten())
+        .chain(set.rcps.iter().flatten())
         .chain(&set.session_policies)
         .chain(set.resource_policy.iter());
     let s = scan(all, &action, req, &caller, &ctx);
@@ -469,8 +553,14 @@ pub fn matching_statements(set: &PolicySet, req: &Request) -> Vec<(StatementRef,
     out
 }
 
-fn implicit(reason: impl Into<String>) -> Evaluation {
-    Evaluation { decision: Decision::ImplicitDeny, statements: Vec::new(), reason: reason.into(), assumed: Vec::new() }
+fn implicit(layer: &'static str, reason: impl Into<String>) -> Evaluation {
+    Evaluation {
+        decision: Decision::ImplicitDeny,
+        statements: Vec::new(),
+        reason: reason.into(),
+        assumed: Vec::new(),
+        layer: Some(layer),
+    }
 }
 
 /// Evaluate one request against a principal's policy set.
@@ -481,36 +571,85 @@ pub fn evaluate(set: &PolicySet, req: &Request) -> Evaluation {
 /// Evaluate a request that is known to have succeeded, when the keys `unknown` names (and the
 /// context lacks) cannot be known: see the module docs. With no unknown key it is [`evaluate`].
 pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -> Evaluation {
-    let caller = Caller::new(&req.principal, req.principal_account.as_deref());
-    let ctx = EvalCtx::new(req, &caller, unknown);
     let action = req.action.to_ascii_lowercase();
-    let run = |ps: &[NamedPolicy]| scan(ps, &action, req, &caller, &ctx);
+    if needs_no_permission(&action) {
+        return Evaluation {
+            decision: Decision::Allow,
+            statements: Vec::new(),
+            reason: format!("{} needs no permission: always allowed", req.action),
+            assumed: Vec::new(),
+            layer: None,
+        };
+    }
+    let ev = decide(set, req, &action, unknown);
+    if set.unresolved.is_empty() || ev.decision == Decision::ExplicitDeny {
+        return ev;
+    }
+    // An unresolved identity policy could allow or deny; an unresolved boundary can only take
+    // an allow away.
+    let could_change = ev.decision == Decision::Allow
+        || set.unresolved.iter().any(|(_, k)| !matches!(k, PolicyKind::PermissionBoundary));
+    if !could_change {
+        return ev;
+    }
+    let names: Vec<String> =
+        set.unresolved.iter().map(|(arn, k)| format!("{arn} ({})", layer_of(*k, &req.resource))).collect();
+    Evaluation {
+        decision: Decision::Unknown,
+        statements: ev.statements,
+        reason: format!("{} without the unresolved policies {}", ev.reason, names.join(", ")),
+        assumed: ev.assumed,
+        layer: Some(layer_of(set.unresolved[0].1, &req.resource)),
+    }
+}
+
+fn decide(set: &PolicySet, req: &Request, action: &str, unknown: UnknownKeys) -> Evaluation {
+    let caller = Caller::new(&req.principal, req.principal_account.as_deref());
+    let mut ctx = EvalCtx::new(req, &caller, unknown);
+    ctx.bounded = set.is_bounded();
+    let run = |ps: &[NamedPolicy]| scan(ps, action, req, &caller, &ctx);
 
     let identity = run(&set.identity);
     let boundary = run(&set.boundaries);
     let session = run(&set.session_policies);
     let scps: Vec<Scan> = set.scps.iter().map(|level| run(level)).collect();
+    let service = action.split(':').next().unwrap_or_default();
+    let rcps: Vec<Scan> =
+        if RCP_SERVICES.contains(&service) { set.rcps.iter().map(|level| run(level)).collect() } else { Vec::new() };
     let resource = set.resource_policy.as_ref().map(|p| run(std::slice::from_ref(p)));
 
     // 1. Explicit deny anywhere.
     let mut denies: Vec<StatementRef> = Vec::new();
-    for s in [&identity, &boundary].into_iter().chain(scps.iter()).chain([&session]).chain(resource.iter()) {
+    for s in [&identity, &boundary]
+        .into_iter()
+        .chain(scps.iter())
+        .chain(rcps.iter())
+        .chain([&session])
+        .chain(resource.iter())
+    {
         denies.extend(s.denies.iter().cloned());
     }
     if !denies.is_empty() {
         let names: Vec<String> = denies.iter().map(|r| format!("{} ({})", r, r.kind.as_str())).collect();
+        let layer = layer_of(denies[0].kind, &req.resource);
         return Evaluation {
             decision: Decision::ExplicitDeny,
             statements: denies,
             reason: format!("explicit deny by {}", names.join(", ")),
             assumed: Vec::new(),
+            layer: Some(layer),
         };
     }
 
-    // 2. Every SCP level must allow.
+    // 2. Every SCP level must allow; every RCP level of the resource's account too.
     for (i, level) in scps.iter().enumerate() {
         if !level.allows() {
-            return implicit(format!("SCP level {} does not allow", i + 1));
+            return implicit("scp", format!("SCP level {} does not allow", i + 1));
+        }
+    }
+    for (i, level) in rcps.iter().enumerate() {
+        if !level.allows() {
+            return implicit("rcp", format!("RCP level {} does not allow", i + 1));
         }
     }
 
@@ -529,6 +668,13 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
             "session policy does not allow"
         }
     };
+    let identity_layer = if !id_allow {
+        "identity"
+    } else if !b_ok {
+        "boundary"
+    } else {
+        "session"
+    };
     let grant = resource.as_ref().and_then(Scan::best_grant);
     let is_trust = set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Trust);
     // The resource's account: as given, else the account field of its ARN (empty for S3).
@@ -540,9 +686,8 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
     };
     // A KMS key policy is the root of access to its key: IAM policies take effect only when the
     // key policy grants the account (or the caller).
-    let key_policy_gate = set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Resource)
-        && req.resource.split(':').nth(2) == Some("kms")
-        && req.resource.contains(":key/");
+    let key_policy_gate =
+        set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Resource) && is_kms_key(&req.resource);
     // Same account: can the resource policy allow on its own?
     let resource_alone = match grant {
         Some(Grant::Direct) => true,
@@ -550,12 +695,19 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
         _ => false,
     };
 
+    // The layer that did not allow, for an implicit deny.
+    let mut layer = identity_layer;
+    let resource_layer = set.resource_policy.as_ref().map_or("resource", |p| layer_of(p.kind, &req.resource));
     let (allowed, via_identity, via_resource, reason) = if !same_account {
         match grant {
             None if set.resource_policy.is_none() => {
+                layer = "resource";
                 (false, false, false, "cross-account request: no resource policy".to_string())
             }
-            None => (false, false, false, "cross-account request: resource policy does not allow".to_string()),
+            None => {
+                layer = resource_layer;
+                (false, false, false, "cross-account request: resource policy does not allow".to_string())
+            }
             Some(_) if !identity_path => {
                 (false, false, false, format!("cross-account request: {}", identity_failure()))
             }
@@ -563,7 +715,10 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
         }
     } else if is_trust {
         match grant {
-            None => (false, false, false, "trust policy does not allow".to_string()),
+            None => {
+                layer = "trust";
+                (false, false, false, "trust policy does not allow".to_string())
+            }
             Some(_) if resource_alone => {
                 (true, identity_path && identity.allows(), true, "allowed by trust policy".to_string())
             }
@@ -573,6 +728,7 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
             Some(g) => (false, false, false, trust_failure(g, identity_failure())),
         }
     } else if key_policy_gate && grant.is_none() {
+        layer = "kms-key";
         (
             false,
             false,
@@ -605,7 +761,7 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
     };
 
     if !allowed {
-        return implicit(reason);
+        return implicit(layer, reason);
     }
     let mut statements = Vec::new();
     if via_identity {
@@ -621,7 +777,7 @@ pub fn evaluate_observed(set: &PolicySet, req: &Request, unknown: UnknownKeys) -
         .filter(|r| identity.assumed.contains(r) || resource.as_ref().is_some_and(|s| s.assumed.contains(r)))
         .cloned()
         .collect();
-    Evaluation { decision: Decision::Allow, statements, reason, assumed }
+    Evaluation { decision: Decision::Allow, statements, reason, assumed, layer: None }
 }
 
 fn trust_failure(g: Grant, identity_failure: &str) -> String {

@@ -27,10 +27,10 @@ pub use document::{
 };
 pub use evaluate::{
     action_access, evaluate, evaluate_observed, matching_statements, Access, AccessIndex, Context, Decision,
-    Evaluation, PrincipalInfo, Request, StatementRef,
+    Evaluation, PrincipalInfo, Request, StatementRef, RCP_SERVICES,
 };
 pub use matching::{ActionPattern, ArnGlob, Glob};
-pub use parse::{parse_policy, validate_for_kind, PolicyError};
+pub use parse::{parse_policy, validate, validate_for_kind, PolicyError, Problem, Severity};
 pub use variables::Lookup;
 
 #[cfg(test)]

@@ -209,8 +209,8 @@ fn string_list(v: &Value) -> Result<Vec<String>, String> {
 
 /// Checks that depend on where a policy is used, as IAM enforces them: identity policies,
 /// permission boundaries, SCPs and session policies need Resource (or NotResource) and must not
-/// name a Principal; resource-based and trust policies need a Principal (or NotPrincipal), and
-/// NotPrincipal may only be used with Deny.
+/// name a Principal; resource-based and trust policies need a Principal (or NotPrincipal); RCPs
+/// need both. NotPrincipal with Allow is valid (AWS discourages it): [`validate`] warns.
 pub fn validate_for_kind(policy: &Policy, kind: PolicyKind) -> Result<(), PolicyError> {
     let err = |index: usize, sid: &Option<String>, reason: &str| PolicyError::Statement {
         index,
@@ -227,16 +227,75 @@ pub fn validate_for_kind(policy: &Policy, kind: PolicyKind) -> Result<(), Policy
                     return Err(err(i, &st.sid, "Resource or NotResource is required"));
                 }
             }
-            PolicyKind::Resource | PolicyKind::Trust => match &st.principal {
-                None => return Err(err(i, &st.sid, "Principal or NotPrincipal is required")),
-                Some(p) if p.negated && st.effect == Effect::Allow => {
-                    return Err(err(i, &st.sid, "NotPrincipal can only be used with Deny"))
+            PolicyKind::Resource | PolicyKind::Trust => {
+                if st.principal.is_none() {
+                    return Err(err(i, &st.sid, "Principal or NotPrincipal is required"));
                 }
-                Some(_) => {}
-            },
+            }
+            PolicyKind::Rcp => {
+                if st.principal.is_none() {
+                    return Err(err(i, &st.sid, "Principal or NotPrincipal is required"));
+                }
+                if st.resource.is_none() {
+                    return Err(err(i, &st.sid, "Resource or NotResource is required"));
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// How serious a [`Problem`] is: an error makes the policy invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A finding of [`validate`], naming the statement.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    /// 0-based statement index, None for the whole policy.
+    pub statement: Option<usize>,
+    pub sid: Option<String>,
+    pub message: String,
+}
+
+/// Everything wrong with a parsed policy used as `kind`, beyond what stops parsing: placement
+/// errors ([`validate_for_kind`]), condition values the operator cannot read (AWS evaluates such
+/// a condition as not matching, so the policy parses, but it is invalid), and warnings
+/// (NotPrincipal with Allow, which AWS discourages).
+pub fn validate(policy: &Policy, kind: PolicyKind) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if let Err(e) = validate_for_kind(policy, kind) {
+        let (statement, sid) = match &e {
+            PolicyError::Statement { index, sid, .. } => (Some(*index), sid.clone()),
+            _ => (None, None),
+        };
+        out.push(Problem { severity: Severity::Error, statement, sid, message: e.to_string() });
+    }
+    for (i, st) in policy.statements.iter().enumerate() {
+        let problem = |severity, reason: &str| Problem {
+            severity,
+            statement: Some(i),
+            sid: st.sid.clone(),
+            message: format!("{}: {reason}", statement_label(i, st.sid.as_deref())),
+        };
+        for c in &st.conditions {
+            for reason in c.problems() {
+                out.push(problem(Severity::Error, &format!("{reason} (the condition never matches)")));
+            }
+        }
+        if st.effect == Effect::Allow && st.principal.as_ref().is_some_and(|p| p.negated) {
+            out.push(problem(
+                Severity::Warning,
+                "NotPrincipal with Allow grants everyone not listed, anonymous callers included (AWS discourages it)",
+            ));
+        }
+    }
+    out
 }
 
 fn kind_name(kind: PolicyKind) -> &'static str {
@@ -247,5 +306,6 @@ fn kind_name(kind: PolicyKind) -> &'static str {
         PolicyKind::Resource => "resource-based",
         PolicyKind::Session => "session",
         PolicyKind::Trust => "trust",
+        PolicyKind::Rcp => "resource control",
     }
 }

@@ -9,13 +9,14 @@ use serde_json::Value;
 
 use super::*;
 
-const EVAL_FILES: [(&str, &str); 6] = [
+const EVAL_FILES: [(&str, &str); 7] = [
     ("evaluation.json", include_str!("../../tests/policy_spec/evaluation.json")),
     ("conditions.json", include_str!("../../tests/policy_spec/conditions.json")),
     ("matching.json", include_str!("../../tests/policy_spec/matching.json")),
     ("variables.json", include_str!("../../tests/policy_spec/variables.json")),
     ("principals.json", include_str!("../../tests/policy_spec/principals.json")),
     ("access.json", include_str!("../../tests/policy_spec/access.json")),
+    ("fidelity.json", include_str!("../../tests/policy_spec/fidelity.json")),
 ];
 const PARSE_FILE: &str = include_str!("../../tests/policy_spec/parse_errors.json");
 
@@ -49,24 +50,27 @@ fn load_list(case: &Value, key: &str, prefix: &str, kind: PolicyKind) -> Vec<Nam
     }
 }
 
-fn load_set(case: &Value) -> PolicySet {
-    let scps = match case.get("scps") {
+/// Organisation levels (`scps`, `rcps`): a list of levels, each a policy or a list.
+fn load_levels(case: &Value, key: &str, prefix: &str, kind: PolicyKind) -> Vec<Vec<NamedPolicy>> {
+    match case.get(key) {
         None => Vec::new(),
         Some(levels) => levels
             .as_array()
-            .expect("scps is a list of levels")
+            .unwrap_or_else(|| panic!("{key} is a list of levels"))
             .iter()
             .enumerate()
             .map(|(l, level)| match level {
-                Value::Array(ps) => ps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| load_policy(p, format!("scp{}-{i}", l + 1), PolicyKind::Scp))
-                    .collect(),
-                one => vec![load_policy(one, format!("scp{}-0", l + 1), PolicyKind::Scp)],
+                Value::Array(ps) => {
+                    ps.iter().enumerate().map(|(i, p)| load_policy(p, format!("{prefix}{}-{i}", l + 1), kind)).collect()
+                }
+                one => vec![load_policy(one, format!("{prefix}{}-0", l + 1), kind)],
             })
             .collect(),
-    };
+    }
+}
+
+fn load_set(case: &Value) -> PolicySet {
+    let scps = load_levels(case, "scps", "scp", PolicyKind::Scp);
     // Shorthand: `condition` alone means one identity statement allowing the request's action
     // on any resource under that condition.
     let identity = match (case.get("identity"), case.get("condition")) {
@@ -83,6 +87,22 @@ fn load_set(case: &Value) -> PolicySet {
         scps,
         resource_policy: case.get("resource_policy").map(|p| load_policy(p, "resource".into(), PolicyKind::Resource)),
         session_policies: load_list(case, "session", "session", PolicyKind::Session),
+        rcps: load_levels(case, "rcps", "rcp", PolicyKind::Rcp),
+        unresolved: case
+            .get("unresolved")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|u| {
+                        let kind = match u["kind"].as_str() {
+                            Some("PermissionBoundary") => PolicyKind::PermissionBoundary,
+                            _ => PolicyKind::Identity,
+                        };
+                        (u["arn"].as_str().expect("unresolved arn").to_string(), kind)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -139,6 +159,11 @@ fn specification_tables() {
                     failures.push(format!("{id}: statements {got:?}, expected {want:?}"));
                 }
             }
+            if let Some(layer) = case.get("layer").and_then(Value::as_str) {
+                if ev.layer != Some(layer) {
+                    failures.push(format!("{id}: layer {:?}, expected {layer}", ev.layer));
+                }
+            }
             if let Some(r) = case.get("reason").and_then(Value::as_str) {
                 if !ev.reason.contains(r) {
                     failures.push(format!("{id}: reason \"{}\" lacks \"{r}\"", ev.reason));
@@ -157,6 +182,23 @@ fn parse_error_table() {
     for case in spec["cases"].as_array().unwrap() {
         let id = case["id"].as_str().unwrap();
         let res = parse_policy(&case["policy"]);
+        // `invalid` / `warning`: the policy parses and `validate` reports that problem.
+        for (key, severity) in [("invalid", Severity::Error), ("warning", Severity::Warning)] {
+            let Some(want) = case.get(key).and_then(Value::as_str) else { continue };
+            let kind = match case.get("kind").and_then(Value::as_str) {
+                Some("Resource") => PolicyKind::Resource,
+                _ => PolicyKind::Identity,
+            };
+            match &res {
+                Ok(p) => {
+                    let problems = validate(p, kind);
+                    if !problems.iter().any(|pr| pr.severity == severity && pr.message.contains(want)) {
+                        failures.push(format!("{id}: validate gave {problems:?}, expected {key} \"{want}\""));
+                    }
+                }
+                Err(e) => failures.push(format!("{id}: does not parse ({e}), expected it to be {key}")),
+            }
+        }
         match (res, case.get("error").and_then(Value::as_str)) {
             (Ok(_), None) => {}
             (Ok(_), Some(e)) => failures.push(format!("{id}: parsed, expected error containing \"{e}\"")),

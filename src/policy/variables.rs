@@ -3,8 +3,10 @@
 //!
 //! Variables are only recognised in policies with `Version: 2012-10-17`; in older or
 //! version-less policies `${...}` is literal text. A variable whose key has no (single) value
-//! in the request and no default cannot be resolved: the resource or condition value that
-//! contains it then does not match (AWS: "the entire statement might be invalid").
+//! in the request and no default cannot be resolved: the statement whose Resource, NotResource
+//! or condition value contains it does not apply (AWS "IAM policy elements: Variables and
+//! tags": "If the policy variable can't be resolved ... the entire statement might be
+//! invalid"), so a NotResource with such a variable never applies to "everything else".
 
 use super::matching::{tokenize, ArnGlob, Glob, Tok};
 
@@ -42,6 +44,14 @@ impl Template {
     /// True when no part depends on the request.
     pub fn is_static(&self) -> bool {
         !self.parts.iter().any(|p| matches!(p, Part::Var { .. }))
+    }
+
+    /// Lowercased keys of the variables without a default (those that can fail to resolve).
+    pub fn variable_keys(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var { key, default: None } => Some(key.as_str()),
+            _ => None,
+        })
     }
 
     /// Resolve to a plain string (for exact-comparison operators). None if a variable has no value.
@@ -183,12 +193,16 @@ impl ResourcePattern {
 
     /// Match a resource ARN; variables resolve against `ctx` (unresolvable: no match).
     pub fn matches(&self, resource: &str, ctx: &dyn Lookup) -> bool {
+        self.try_matches(resource, ctx).unwrap_or(false)
+    }
+
+    /// Like [`matches`](Self::matches), but None when a variable cannot be resolved, so that
+    /// the statement can be taken not to apply at all (a NotResource must not match
+    /// "everything else" then).
+    pub fn try_matches(&self, resource: &str, ctx: &dyn Lookup) -> Option<bool> {
         match &self.compiled {
-            Some(g) => g.is_match(resource),
-            None => match self.template.resolve_tokens(ctx) {
-                Some(toks) => ArnGlob::from_tokens(toks).is_match(resource),
-                None => false,
-            },
+            Some(g) => Some(g.is_match(resource)),
+            None => self.template.resolve_tokens(ctx).map(|toks| ArnGlob::from_tokens(toks).is_match(resource)),
         }
     }
 

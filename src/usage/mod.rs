@@ -143,6 +143,8 @@ pub struct PrincipalUsage {
     pub unobservable: Vec<String>,
     pub granted_actions: usize,
     pub via_service: Vec<ServiceCall>,
+    /// Known privilege-escalation paths its granted permissions enable, and those it used.
+    pub escalation: crate::escalation::Escalation,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -329,7 +331,10 @@ fn principal_usage(
         .filter(|a| !used.contains_key(a.as_str()) && !unobservable.contains(a.as_str()))
         .cloned()
         .collect();
+    let used_actions: BTreeSet<String> = used.keys().map(|a| a.to_string()).collect();
+    let escalation = crate::escalation::assess(granted, &used_actions);
     PrincipalUsage {
+        escalation,
         arn: arn.to_owned(),
         kind,
         in_account,

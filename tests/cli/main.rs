@@ -2,7 +2,9 @@
 
 mod command_line;
 mod common;
+mod denials;
 mod detect;
+mod escalation;
 mod ingest;
 mod ingest_writer;
 mod policy_cli;

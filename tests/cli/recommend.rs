@@ -39,6 +39,7 @@ fn account() -> Account {
     Account::load(&LoadOptions {
         iam: iam.join("authorization-details.json"),
         scps: Some(iam.join("scps")),
+        rcps: None,
         resource_policies: Some(iam.join("resource-policies")),
         credential_report: None,
     })

@@ -1,0 +1,87 @@
+//! `trailtrim denials`: every denied call of the lake, the layer that denied it and the fix.
+
+use super::iam::IamArgs;
+use super::usage::WindowArgs;
+use super::Status;
+use crate::denials;
+use crate::recommend::incidents::{parse_findings, IncidentFinding};
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DenialsFormat {
+    Table,
+    Json,
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct DenialsArgs {
+    /// The lake folder.
+    #[arg(long)]
+    pub lake: PathBuf,
+    #[command(flatten)]
+    pub iam: IamArgs,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Findings (findings.json of `detect --format json` or `run`): denials in the events of high
+    /// or critical ones are suspicious. Without it the detectors run on the lake.
+    #[arg(long)]
+    pub findings: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DenialsFormat::Table)]
+    pub format: DenialsFormat,
+}
+
+pub fn run(a: &DenialsArgs) -> Result<Status> {
+    let account = a.iam.load()?;
+    let window = a.window.window();
+    let findings: Vec<IncidentFinding> = match &a.findings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            parse_findings(&text).map_err(|e| anyhow::anyhow!("{}: not a findings.json ({e})", path.display()))?
+        }
+        None => {
+            super::detect::compute(&a.lake, Some(&account), &window, None)?.iter().map(IncidentFinding::from).collect()
+        }
+    };
+    let incident_events: BTreeSet<String> =
+        findings.iter().filter(|f| f.is_incident()).flat_map(|f| f.event_ids.iter().cloned()).collect();
+    let found = denials::explain(&a.lake, &account, &window, &incident_events)?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        DenialsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &denials::to_json(&found))?;
+            writeln!(out)?;
+        }
+        DenialsFormat::Md => out.write_all(denials::markdown(&found).as_bytes())?,
+        DenialsFormat::Table => {
+            writeln!(
+                out,
+                "{:>5}  {:<12}  {:<12}  {:<45}  {:<28}  {}",
+                "count", "layer", "decision", "principal", "action", "resource / fix"
+            )?;
+            for d in &found {
+                let fix = if d.suspicious {
+                    "SUSPICIOUS: part of a finding, not fixed".to_owned()
+                } else {
+                    denials::describe_fix(&d.fix)
+                };
+                writeln!(
+                    out,
+                    "{:>5}  {:<12}  {:<12}  {:<45}  {:<28}  {}",
+                    d.count, d.layer, d.decision, d.principal, d.action, d.resource
+                )?;
+                if !d.statements.is_empty() {
+                    writeln!(out, "{:>5}  decided by {}", "", d.statements.join(", "))?;
+                }
+                if !fix.is_empty() {
+                    writeln!(out, "{:>5}  fix: {fix}", "")?;
+                }
+            }
+        }
+    }
+    Ok(Status::Ok)
+}
