@@ -36,6 +36,7 @@ pub struct DenialsArgs {
 }
 
 pub fn run(a: &DenialsArgs) -> Result<Status> {
+    crate::lake::require(&a.lake)?;
     let account = a.iam.load()?;
     let window = a.window.window();
     let findings: Vec<IncidentFinding> = match &a.findings {

@@ -139,6 +139,7 @@ fn a_misspelt_lake_is_a_usage_error_naming_it() {
         [&["report", "--lake", p(&missing), "--out", p(&report)][..], &iam].concat(),
         [&["run", "--lake", p(&missing), "--out", p(&out_dir)][..], &iam].concat(),
         vec!["refresh", "--lake", p(&missing)],
+        [&["denials", "--lake", p(&missing)][..], &iam].concat(),
     ];
     for args in cases {
         let out = run(&args);
