@@ -4,7 +4,9 @@ use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
 use crate::account::{Account, PrincipalRef};
+use crate::error::UsageError;
 use crate::output::{self, OutputDir};
+use crate::recommend::emit::{self, Form, Replaced};
 use crate::recommend::{
     self, DeniedCall, IncidentFinding, IncidentUse, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind,
     RecommendOptions,
@@ -24,6 +26,21 @@ pub enum SummaryFormat {
     Csv,
     /// No summary on stdout.
     None,
+    /// recommendations.json on stdout; with --explain, the explanation as JSON.
+    Json,
+}
+
+/// `--emit`: the deployable forms written besides the policy files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmitFormat {
+    /// The policy JSON files alone (always written; the default).
+    Json,
+    /// deploy/<account>/apply.sh: a reviewed AWS CLI script.
+    Cli,
+    /// deploy/<account>/main.tf.
+    Terraform,
+    /// deploy/<account>/template.json.
+    Cloudformation,
 }
 
 #[derive(Debug, Args)]
@@ -32,9 +49,9 @@ pub struct RecommendArgs {
     pub lake: PathBuf,
     #[command(flatten)]
     pub iam: IamArgs,
-    /// Output folder: policies/, recommendations.json, report.md.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Output folder: policies/, recommendations.json, report.md (and deploy/ with --emit).
+    #[arg(long, required_unless_present = "explain")]
+    pub out: Option<PathBuf>,
     /// Only these principals (repeatable; ARN or user or role name); default every user and role.
     #[arg(long = "principal")]
     pub principals: Vec<String>,
@@ -67,6 +84,16 @@ pub struct RecommendArgs {
     pub keep_incident_actions: bool,
     #[arg(long, value_enum, default_value_t = SummaryFormat::None)]
     pub format: SummaryFormat,
+    /// Explain why this action was kept or removed for the one --principal (events, first and last
+    /// seen, deciding statement, incident, conditions carried): a table, or JSON with --format
+    /// json. Writes no files.
+    #[arg(long, value_name = "ACTION", requires = "principals")]
+    pub explain: Option<String>,
+    /// Deployable output besides the policy files (repeatable): json (the files alone, the
+    /// default), cli (apply.sh), terraform (main.tf), cloudformation (template.json), under
+    /// deploy/<account>/.
+    #[arg(long = "emit", value_enum, value_name = "FORM")]
+    pub emit: Vec<EmitFormat>,
 }
 
 fn parse_iso_ms(s: &str) -> Option<i64> {
@@ -194,6 +221,17 @@ pub fn compute_with_findings(
     opts: &RecommendOptions,
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<recommend::Recommendation>> {
+    Ok(recommend::recommend_all(&inputs(lake, account, window, only, findings)?, opts))
+}
+
+/// The engine's inputs: one per user and role of the account (or of `only`), with its facts.
+fn inputs(
+    lake: &Path,
+    account: &Account,
+    window: &usage::Window,
+    only: &[String],
+    findings: Option<&[IncidentFinding]>,
+) -> Result<Vec<PrincipalInput>> {
     facts::refresh(lake).context("computing usage facts")?;
     let mut all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
     let mut incident_only = BTreeMap::new();
@@ -247,7 +285,7 @@ pub fn compute_with_findings(
             inputs.push(i);
         }
     }
-    Ok(recommend::recommend_all(&inputs, opts))
+    Ok(inputs)
 }
 
 pub fn run(a: &RecommendArgs) -> Result<Status> {
@@ -261,8 +299,25 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         ..Default::default()
     };
     let only = a.principals.iter().map(|p| account.resolve_principal(p)).collect::<Result<Vec<_>, _>>()?;
+    let explain_action = match &a.explain {
+        Some(given) => {
+            let action =
+                recommend::explain::catalog_action(given).map_err(|e| UsageError(format!("--explain: {e}")))?;
+            if only.len() != 1 {
+                return Err(UsageError("--explain needs exactly one --principal".into()).into());
+            }
+            if a.format == SummaryFormat::Csv {
+                return Err(UsageError("--explain prints a table or JSON, not CSV".into()).into());
+            }
+            Some(action)
+        }
+        None => None,
+    };
     // Checked before the work: a folder trailtrim may not write into fails at once.
-    let mut out_dir = OutputDir::open(&a.out)?;
+    let out_dir = match (&explain_action, &a.out) {
+        (None, Some(out)) => Some(OutputDir::open(out)?),
+        _ => None,
+    };
     let window = a.window.window();
     let findings: Option<Vec<IncidentFinding>> = if a.keep_incident_actions {
         None
@@ -275,13 +330,37 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         let found = super::detect::compute(&a.lake, Some(&account), &window, None)?;
         Some(found.iter().map(IncidentFinding::from).collect())
     };
+    if let Some(action) = explain_action {
+        let input =
+            inputs(&a.lake, &account, &window, &only, findings.as_deref())?.into_iter().next().ok_or_else(|| {
+                UsageError(format!("{}: not trimmed (only users and roles that are not service-linked are)", only[0]))
+            })?;
+        let rec = recommend::recommend(&input, &opts);
+        let e = recommend::explain::explain(&input, &rec, &action);
+        let text = match a.format {
+            SummaryFormat::Json => serde_json::to_string_pretty(&e)? + "\n",
+            _ => recommend::explain::render_table(&e),
+        };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(Status::Ok);
+    }
+    // clap requires --out unless --explain is given.
+    let (Some(mut out_dir), Some(out_path)) = (out_dir, a.out.as_ref()) else {
+        return Err(UsageError("--out is required".into()).into());
+    };
     let recs = compute_with_findings(&a.lake, &account, &window, &only, &opts, findings.as_deref())?;
     write_outputs(&mut out_dir, &recs)?;
+    write_deployables(&mut out_dir, &account, &recs, opts.target, &a.emit)?;
     out_dir.finish()?;
     let mut out = std::io::stdout().lock();
     match a.format {
         SummaryFormat::Md => out.write_all(recommend::render_markdown(&recs).as_bytes())?,
         SummaryFormat::Csv => out.write_all(recommend::render_csv(&recs).as_bytes())?,
+        SummaryFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&recommend::recommendations_json(&recs))?;
+            json.push('\n');
+            out.write_all(json.as_bytes())?
+        }
         SummaryFormat::None => {}
     }
     let failed = recs.iter().filter(|r| !r.ok).count();
@@ -289,10 +368,65 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         "recommend: {} principals, {} policies written to {}, {} not written (verification failed)",
         recs.len(),
         recs.iter().map(|r| r.policy_files.len()).sum::<usize>(),
-        a.out.display(),
+        out_path.display(),
         failed
     );
     Ok(if failed > 0 { Status::Rejected } else { Status::Ok })
+}
+
+/// What each proposal replaces: the principal's own inline and attached policies, a user's groups.
+fn replaced(account: &Account, recs: &[recommend::Recommendation]) -> BTreeMap<String, Replaced> {
+    let mut out = BTreeMap::new();
+    for r in recs {
+        let rep = match account.principal(&r.arn) {
+            Some(PrincipalRef::User(u)) => Replaced {
+                inline: u.inline_policies.iter().map(|p| p.name.clone()).collect(),
+                managed: u.attached_policies.clone(),
+                groups: u.groups.clone(),
+            },
+            Some(PrincipalRef::Role(role)) => Replaced {
+                inline: role.inline_policies.iter().map(|p| p.name.clone()).collect(),
+                managed: role.attached_policies.clone(),
+                groups: Vec::new(),
+            },
+            _ => continue,
+        };
+        out.insert(r.arn.clone(), rep);
+    }
+    out
+}
+
+/// The `--emit` forms under deploy/<account>/ (the policy files are written by `write_outputs`).
+pub fn write_deployables(
+    out: &mut OutputDir,
+    account: &Account,
+    recs: &[recommend::Recommendation],
+    target: PolicyTarget,
+    emits: &[EmitFormat],
+) -> Result<()> {
+    let forms: Vec<Form> = emits
+        .iter()
+        .filter_map(|e| match e {
+            EmitFormat::Json => None,
+            EmitFormat::Cli => Some(Form::Cli),
+            EmitFormat::Terraform => Some(Form::Terraform),
+            EmitFormat::Cloudformation => Some(Form::CloudFormation),
+        })
+        .collect();
+    if forms.is_empty() {
+        return Ok(());
+    }
+    for (rel, text) in emit::render(recs, &replaced(account, recs), target, &forms) {
+        out.write(&rel, text.as_bytes())?;
+        #[cfg(unix)]
+        if rel.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            let path = out.root().join(&rel);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("making {} executable", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Write policies/, recommendations.json and report.md into an output folder (each file complete

@@ -30,6 +30,8 @@
 
 pub mod bench;
 mod compact;
+pub mod emit;
+pub mod explain;
 pub mod incidents;
 mod render;
 mod resources;
@@ -52,8 +54,10 @@ pub use render::{render_csv, render_markdown};
 pub use resources::{generalise, pattern_covers, Generalise};
 pub use verify::verify;
 
-/// IAM size limits (characters, whitespace excluded).
+/// IAM size limits (characters, whitespace excluded, as IAM counts them: [`policy_size`]). The
+/// inline limits apply to the sum of all inline policies of one user, group or role.
 pub const ROLE_INLINE_LIMIT: usize = 10_240;
+pub const GROUP_INLINE_LIMIT: usize = 5_120;
 pub const USER_INLINE_LIMIT: usize = 2_048;
 pub const MANAGED_LIMIT: usize = 6_144;
 /// Default quota of managed policies attached to one user or role.
@@ -90,6 +94,10 @@ pub struct DeniedCall {
 pub enum PrincipalKind {
     User,
     Role,
+    /// An IAM group: a policy holder, not a principal that makes calls. The `recommend` command
+    /// trims users and roles (a user's proposal includes what its groups grant); the kind exists
+    /// so that limits and deployable output are right for group policies too.
+    Group,
 }
 
 impl PrincipalKind {
@@ -97,6 +105,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => "user",
             PrincipalKind::Role => "role",
+            PrincipalKind::Group => "group",
         }
     }
 
@@ -105,6 +114,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => "users",
             PrincipalKind::Role => "roles",
+            PrincipalKind::Group => "groups",
         }
     }
 
@@ -113,6 +123,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => USER_INLINE_LIMIT,
             PrincipalKind::Role => ROLE_INLINE_LIMIT,
+            PrincipalKind::Group => GROUP_INLINE_LIMIT,
         }
     }
 }
