@@ -7,6 +7,7 @@ use crate::account::{Account, PrincipalRef};
 use crate::error::UsageError;
 use crate::output::{self, OutputDir};
 use crate::recommend::emit::{self, Form, Replaced};
+use crate::recommend::trust::Assumption;
 use crate::recommend::{
     self, DeniedCall, IncidentFinding, IncidentUse, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind,
     RecommendOptions,
@@ -221,7 +222,122 @@ pub fn compute_with_findings(
     opts: &RecommendOptions,
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<recommend::Recommendation>> {
-    Ok(recommend::recommend_all(&inputs(lake, account, window, only, findings)?, opts))
+    let mut recs = recommend::recommend_all(&inputs(lake, account, window, only, findings)?, opts);
+    // Event id -> the high or critical findings that hold it: those assumptions are not use.
+    let mut incident: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for f in findings.unwrap_or_default().iter().filter(|f| f.is_incident()) {
+        for id in &f.event_ids {
+            incident.entry(id.as_str()).or_default().push(f.id.clone());
+        }
+    }
+    let assumptions = read_assumptions(lake, window)?;
+    let mut by_role: BTreeMap<&str, (Vec<&Assumption>, Vec<(&Assumption, Vec<String>)>)> = BTreeMap::new();
+    for a in &assumptions {
+        if let Some(PrincipalRef::Role(r)) = account.principal(&a.role_arn) {
+            let entry = by_role.entry(r.arn.as_str()).or_default();
+            match incident.get(a.event_id.as_str()) {
+                Some(ids) => entry.1.push((a, ids.clone())),
+                None => entry.0.push(a),
+            }
+        }
+    }
+    let none = (Vec::new(), Vec::new());
+    for rec in recs.iter_mut().filter(|r| r.kind == PrincipalKind::Role) {
+        let Some(PrincipalRef::Role(role)) = account.principal(&rec.arn) else { continue };
+        let Some(doc) = &role.trust_document else { continue };
+        let (used, set_aside) = by_role.get(role.arn.as_str()).unwrap_or(&none);
+        let mut t = recommend::trust::trim(doc, used, set_aside);
+        if t.proposed.is_some() {
+            t.file = Some(format!(
+                "policies/{}/roles/{}.trust.json",
+                output::segment(&rec.account),
+                output::segment(&rec.name)
+            ));
+        }
+        rec.trust = Some(t);
+    }
+    Ok(recs)
+}
+
+/// Successful AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity calls of the window,
+/// one per event, with who assumed which role.
+fn read_assumptions(lake: &Path, window: &usage::Window) -> Result<Vec<Assumption>> {
+    use polars::prelude::*;
+    let names = [
+        "event_id",
+        "event_name",
+        "identity_type",
+        "identity_arn",
+        "account_id",
+        "invoked_by",
+        "session_issuer_arn",
+        "user_name",
+        "source_identity",
+        "user_identity",
+        "request_parameters",
+    ];
+    let ok = col("error_code").is_null().or(col("error_code").eq(lit("")));
+    let mut cols: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
+    cols.push(col("event_time").cast(DataType::Int64));
+    let df = window
+        .apply(crate::lake::scan_events(lake)?)
+        .filter(col("event_name").str().starts_with(lit("AssumeRole")).and(ok))
+        .select(cols)
+        .collect()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading the AssumeRole events of {}", lake.display()))?;
+    let s = |n: &str| -> Result<&StringChunked> { Ok(df.column(n)?.str()?) };
+    let (id, name, ty, arn, acct, invoked, issuer, user, source, identity, params) = (
+        s("event_id")?,
+        s("event_name")?,
+        s("identity_type")?,
+        s("identity_arn")?,
+        s("account_id")?,
+        s("invoked_by")?,
+        s("session_issuer_arn")?,
+        s("user_name")?,
+        s("source_identity")?,
+        s("user_identity")?,
+        s("request_parameters")?,
+    );
+    let time = df.column("event_time")?.i64()?;
+    let some = |v: Option<&str>| v.filter(|v| !v.is_empty()).map(str::to_owned);
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let rp: serde_json::Value = params.get(i).and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+        let field = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let Some(role_arn) = field(&rp, "roleArn") else { continue };
+        let event_name = name.get(i).unwrap_or_default().to_owned();
+        let kind = ty.get(i).unwrap_or_default();
+        let mut a = Assumption {
+            event_id: id.get(i).unwrap_or_default().to_owned(),
+            role_arn,
+            event_name: event_name.clone(),
+            caller_account: some(acct.get(i)),
+            subject: some(user.get(i)),
+            source_identity: field(&rp, "sourceIdentity").or_else(|| some(source.get(i))),
+            external_id: field(&rp, "externalId"),
+            time_ms: time.get(i).unwrap_or(0),
+            ..Assumption::default()
+        };
+        match kind {
+            "AWSService" => a.service = some(invoked.get(i)),
+            "AssumedRole" => a.caller_arn = some(issuer.get(i)).or_else(|| some(arn.get(i))),
+            "SAMLUser" => a.provider = field(&rp, "principalArn"),
+            "WebIdentityUser" => {
+                let ui: serde_json::Value =
+                    identity.get(i).and_then(|u| serde_json::from_str(u).ok()).unwrap_or_default();
+                a.provider = field(&ui, "identityProvider")
+            }
+            _ => a.caller_arn = some(arn.get(i)),
+        }
+        // A web identity or SAML call names the provider in its own way when userIdentity lacks it.
+        if a.provider.is_none() && event_name == "AssumeRoleWithSAML" {
+            a.provider = field(&rp, "principalArn");
+        }
+        out.push(a);
+    }
+    Ok(out)
 }
 
 /// The engine's inputs: one per user and role of the account (or of `only`), with its facts.
@@ -441,6 +557,13 @@ pub fn write_outputs(out: &mut OutputDir, recs: &[recommend::Recommendation]) ->
             encoded.insert(format!("{} is named {:?}, not a valid IAM name", r.arn, r.name));
         }
         for (file, doc) in r.policy_files.iter().zip(&r.documents) {
+            let mut text = serde_json::to_string_pretty(doc)?;
+            text.push('\n');
+            out.write(file, text.as_bytes())?;
+        }
+    }
+    for t in recs.iter().filter_map(|r| r.trust.as_ref()) {
+        if let (Some(doc), Some(file)) = (&t.proposed, &t.file) {
             let mut text = serde_json::to_string_pretty(doc)?;
             text.push('\n');
             out.write(file, text.as_bytes())?;

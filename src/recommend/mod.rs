@@ -36,6 +36,7 @@ pub mod incidents;
 mod render;
 mod resources;
 mod trim;
+pub mod trust;
 mod verify;
 
 #[cfg(test)]
@@ -352,6 +353,10 @@ pub struct Recommendation {
     pub notes: Vec<String>,
     /// False: the proposal failed verification and must not be written.
     pub ok: bool,
+    /// Roles: the trust policy's admitted principals versus those that assumed the role, and
+    /// the proposed trust policy (set by the caller, which reads the assumptions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<trust::Trust>,
 }
 
 /// Condition keys the request context of an observed call carries whenever they apply (built by

@@ -122,11 +122,48 @@ fn principal(s: &mut String, r: &Recommendation) {
             s.push_str("\n```\n");
         }
     }
+    if let Some(t) = &r.trust {
+        trust_section(s, t);
+    }
     if !r.notes.is_empty() {
         s.push_str("\n### Notes\n\n");
         for n in &r.notes {
             let _ = writeln!(s, "- {n}");
         }
+    }
+}
+
+fn trust_section(s: &mut String, t: &super::trust::Trust) {
+    s.push_str("\n### Trust policy\n\n");
+    let admitted: Vec<String> = t.admitted.iter().map(|p| format!("{} `{}`", p.kind, p.value)).collect();
+    let _ = writeln!(s, "- Admits: {}", if admitted.is_empty() { "nobody".to_string() } else { admitted.join(", ") });
+    for u in &t.used {
+        let mut extra = String::new();
+        if !u.source_identities.is_empty() {
+            let _ = write!(extra, "; source identities {}", u.source_identities.join(", "));
+        }
+        if !u.external_ids.is_empty() {
+            let _ = write!(extra, "; external ids {}", u.external_ids.join(", "));
+        }
+        let _ = writeln!(
+            s,
+            "- Assumed through {} `{}`: {} events, {} to {}, by {}{extra}",
+            u.kind,
+            u.value,
+            u.events,
+            u.first_seen,
+            u.last_seen,
+            u.callers.join(", ")
+        );
+    }
+    match (&t.proposed, &t.file) {
+        (Some(_), Some(f)) => {
+            let _ = writeln!(s, "- Proposed: `{f}`{}", if t.changed { "" } else { " (same as today)" });
+        }
+        _ => s.push_str("- Proposed: none\n"),
+    }
+    for n in &t.notes {
+        let _ = writeln!(s, "- {n}");
     }
 }
 

@@ -997,3 +997,113 @@ fn emitted_names_are_quoted_and_escaped() {
     assert_eq!(logical_id(PrincipalKind::User, "bob.managed-1", &mut taken), "UserBobManaged1Policy");
     assert_eq!(logical_id(PrincipalKind::User, "bob-managed.1", &mut taken), "UserBobManaged1Policy2");
 }
+
+fn assumed(caller: &str, t: i64) -> trust::Assumption {
+    let mut a = trust::Assumption {
+        role_arn: format!("arn:aws:iam::{ACCOUNT}:role/r"),
+        event_name: "AssumeRole".into(),
+        time_ms: T0 + t * DAY,
+        ..Default::default()
+    };
+    if let Some(s) = caller.strip_prefix("service:") {
+        a.service = Some(s.into());
+    } else if let Some(p) = caller.strip_prefix("saml:") {
+        a.event_name = "AssumeRoleWithSAML".into();
+        a.provider = Some(p.into());
+        a.subject = Some("dana@example.com".into());
+    } else if let Some(acct) = caller.strip_prefix("account:") {
+        a.caller_account = Some(acct.into());
+    } else {
+        a.caller_arn = Some(caller.into());
+        a.caller_account = Some(ACCOUNT.into());
+    }
+    a
+}
+
+#[test]
+fn trust_keeps_the_principals_that_assumed_the_role_and_the_conditions() {
+    use trust::{trim, TrustPrincipal};
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::999988887777:root"]},
+         "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}},
+        {"Sid": "Services", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}},
+        {"Sid": "Nobody", "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/old")}}
+    ]});
+    let mut cross = assumed("account:444455556666", 3);
+    cross.external_id = Some("x-1".into());
+    cross.source_identity = Some("scanner".into());
+    let calls = [cross.clone(), assumed("account:444455556666", 9), assumed("service:ec2.amazonaws.com", 5)];
+    let refs: Vec<&trust::Assumption> = calls.iter().collect();
+    // The attacker's assumption from 999988887777 is set aside: that account is removed.
+    let attacker = assumed("account:999988887777", 20);
+    let t = trim(&doc, &refs, &[(&attacker, vec!["F-11".to_string()])]);
+    assert_eq!(t.incident_assumptions, 1);
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n
+                == "assumed by account 999988887777 on 2026-01-21T00:00:00Z only in finding F-11: not counted as use"),
+        "{:?}",
+        t.notes
+    );
+    assert_eq!((t.assumptions, t.unexplained, t.changed), (3, 0, true));
+    assert_eq!(t.admitted.len(), 5);
+    let used: Vec<(&str, &str, u64)> = t.used.iter().map(|u| (u.kind.as_str(), u.value.as_str(), u.events)).collect();
+    assert_eq!(used, vec![("AWS", "arn:aws:iam::444455556666:root", 2), ("Service", "ec2.amazonaws.com", 1)]);
+    assert_eq!(t.used[0].external_ids, vec!["x-1"]);
+    assert_eq!(t.used[0].source_identities, vec!["scanner"]);
+    assert_eq!(t.used[0].callers, vec!["account 444455556666"]);
+    assert_eq!(t.used[0].first_seen, "2026-01-04T00:00:00Z");
+    let p = t.proposed.as_ref().unwrap();
+    let st = p["Statement"].as_array().unwrap();
+    assert_eq!(st.len(), 2, "{p}");
+    assert_eq!(st[0]["Principal"], json!({"AWS": "arn:aws:iam::444455556666:root"}));
+    assert_eq!(st[0]["Condition"], json!({"StringEquals": {"sts:ExternalId": "x-1"}}));
+    assert_eq!(st[1]["Principal"], json!({"Service": "ec2.amazonaws.com"}));
+    let removed: Vec<&TrustPrincipal> = t.removed.iter().collect();
+    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert!(t.notes.iter().any(|n| n.contains("Nobody") && n.contains("removed")), "{:?}", t.notes);
+}
+
+#[test]
+fn trust_keeps_wildcards_and_federation_and_proposes_nothing_without_use() {
+    use trust::{admits, trim};
+    let wild = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"},
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}]});
+    let a = assumed(&format!("arn:aws:iam::{ACCOUNT}:role/ci"), 1);
+    let t = trim(&wild, &[&a], &[]);
+    assert_eq!(t.proposed.as_ref().unwrap(), &wild);
+    assert!(!t.changed);
+    assert!(t.notes.iter().any(|n| n.contains("wildcard principal with conditions is kept as it is")), "{:?}", t.notes);
+
+    let saml = "arn:aws:iam::111122223333:saml-provider/AWSSSO_1";
+    let fed = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"], "Principal": {"Federated": saml},
+         "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]});
+    let t = trim(&fed, &[&assumed(&format!("saml:{saml}"), 2)], &[]);
+    assert_eq!(t.proposed.as_ref().unwrap(), &fed);
+    assert_eq!(t.used[0].callers, vec!["dana@example.com"]);
+
+    // Nobody assumed it: nothing proposed (a trust policy admitting nobody would break the role).
+    let t = trim(&fed, &[], &[]);
+    assert!(t.proposed.is_none() && t.notes[0].contains("not assumed"), "{:?}", t.notes);
+    // A caller the policy does not explain: nothing proposed either.
+    let t = trim(&fed, &[&assumed("service:ec2.amazonaws.com", 1)], &[]);
+    assert_eq!(t.unexplained, 1);
+    assert!(t.proposed.is_none());
+
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/ci");
+    assert!(admits("AWS", &role, &assumed(&role, 0)));
+    assert!(admits("AWS", ACCOUNT, &assumed(&role, 0)));
+    assert!(admits("AWS", &format!("arn:aws:iam::{ACCOUNT}:root"), &assumed(&role, 0)));
+    assert!(!admits("AWS", "arn:aws:iam::444455556666:root", &assumed(&role, 0)));
+    assert!(!admits("AWS", "*", &assumed("service:ec2.amazonaws.com", 0)));
+    let mut web = assumed("account:1", 0);
+    web.caller_account = None;
+    web.provider = Some("token.actions.githubusercontent.com".into());
+    assert!(admits("Federated", "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com", &web));
+    assert!(!admits("Federated", "arn:aws:iam::111122223333:oidc-provider/other.example.com", &web));
+}

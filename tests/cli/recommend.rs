@@ -723,3 +723,51 @@ fn explain_refuses_an_unknown_action_with_suggestions() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("exactly one --principal"));
 }
+
+#[test]
+fn trust_policies_are_trimmed_to_the_principals_that_assumed_each_role() {
+    let recs = recs();
+    let trust = |name: &str| -> serde_json::Value {
+        let r = recs["principals"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap();
+        r["trust"].clone()
+    };
+    // Two accounts admitted, one used: the other is removed, and the file is written.
+    let audit = trust("audit-readonly");
+    assert_eq!(audit["admitted"].as_array().unwrap().len(), 2, "{audit}");
+    assert_eq!(audit["used"][0]["value"], "arn:aws:iam::444455556666:root");
+    assert!(audit["used"][0]["events"].as_u64().unwrap() > 0);
+    assert_eq!(audit["changed"], true);
+    // 999988887777 was added by the attacker (INC-08) and used only in INC-11: not evidence of need.
+    assert_eq!(audit["removed"], serde_json::json!([{"kind": "AWS", "value": "arn:aws:iam::999988887777:root"}]));
+    assert_eq!(audit["incident_assumptions"], 1);
+    assert!(
+        strings(&audit["notes"])
+            .iter()
+            .any(|n| n.starts_with("assumed by account 999988887777") && n.contains("only in finding")),
+        "{audit}"
+    );
+    let file = audit["file"].as_str().unwrap();
+    assert_eq!(file, "policies/111122223333/roles/audit-readonly.trust.json");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_out().join(file)).unwrap()).unwrap();
+    assert_eq!(written, audit["proposed"]);
+    assert_eq!(written["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::444455556666:root");
+    // The service that assumed the role stays.
+    let app = trust("app-server-role");
+    assert_eq!(app["used"][0]["kind"], "Service");
+    assert_eq!(app["proposed"]["Statement"][0]["Principal"]["Service"], "ec2.amazonaws.com");
+    assert_eq!(app["changed"], false);
+    // SAML federation: the provider and its condition stay; the users are listed.
+    let sso = trust("AWSReservedSSO_DeveloperAccess_0123456789abcdef");
+    assert_eq!(
+        sso["proposed"]["Statement"][0]["Condition"]["StringEquals"]["SAML:aud"],
+        "https://signin.aws.amazon.com/saml"
+    );
+    assert!(strings(&sso["used"][0]["callers"]).contains(&"dana@example.com".to_string()), "{sso}");
+    // Never assumed: no proposal, no file.
+    let unused = trust("unused-role");
+    assert!(unused.get("proposed").is_none() && unused.get("file").is_none(), "{unused}");
+    assert!(!sample_out().join("policies/111122223333/roles/unused-role.trust.json").exists());
+    // Users have no trust policy.
+    assert!(trust("alice").is_null());
+}
