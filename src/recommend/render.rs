@@ -13,10 +13,53 @@ pub fn render_markdown(recs: &[Recommendation]) -> String {
     s.push_str(
         "Markers: two spaces = used, `-` = granted but unused, `?` = granted but not observable in CloudTrail, `+` = used but no longer granted.\n",
     );
+    summary(&mut s, recs);
     for r in recs {
         principal(&mut s, r);
     }
     s
+}
+
+/// One row per principal: what an administrator reads first.
+fn summary(s: &mut String, recs: &[Recommendation]) {
+    s.push_str(
+        "\n| Principal | Granted -> proposed actions | Removed | Confidence | Notes |\n|---|---:|---:|---|---|\n",
+    );
+    for r in recs {
+        // The ARN's resource part (`role/service/app-server-role`): the account is in the sections.
+        let name = r.arn.splitn(6, ':').nth(5).unwrap_or(&r.arn);
+        let kept = r.granted_actions.saturating_sub(r.removed_actions);
+        let pct = if r.granted_actions == 0 {
+            0
+        } else {
+            (r.removed_actions * 100 + r.granted_actions / 2) / r.granted_actions
+        };
+        let mut notes: Vec<String> = Vec::new();
+        if !r.ok {
+            notes.push("not written: verification failed".into());
+        } else if r.documents.is_empty() {
+            notes.push("no policy: nothing used".into());
+        } else if r.file_stems.iter().any(|f| f.contains(".managed-")) {
+            notes.push(format!("{} managed policies", r.documents.len()));
+        }
+        let incidents = r.incident_only.iter().filter(|u| u.resources.is_empty()).count();
+        if incidents > 0 {
+            notes.push(format!("{incidents} incident-only action(s) left out"));
+        }
+        if r.unobservable_actions > 0 {
+            notes.push(format!("{} unobservable", r.unobservable_actions));
+        }
+        if let Some(t) = r.trust.as_ref().filter(|t| !t.removed.is_empty()) {
+            notes.push(format!("trust: {} principal(s) removed", t.removed.len()));
+        }
+        let _ = writeln!(
+            s,
+            "| `{name}` | {} -> {kept} | {pct}% | {} | {} |",
+            r.granted_actions,
+            r.confidence.as_str(),
+            notes.join("; ")
+        );
+    }
 }
 
 fn principal(s: &mut String, r: &Recommendation) {

@@ -1107,3 +1107,17 @@ fn trust_keeps_wildcards_and_federation_and_proposes_nothing_without_use() {
     assert!(admits("Federated", "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com", &web));
     assert!(!admits("Federated", "arn:aws:iam::111122223333:oidc-provider/other.example.com", &web));
 }
+
+#[test]
+fn the_report_opens_with_one_summary_row_per_principal() {
+    let r = recommend(&golden_role(), &RecommendOptions::default());
+    let md = render_markdown(std::slice::from_ref(&r));
+    let lines: Vec<&str> = md.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("| Principal | Granted -> proposed actions")).unwrap();
+    // Before the first principal's section.
+    assert!(header < lines.iter().position(|l| l.starts_with("## ")).unwrap());
+    let row = lines[header + 2];
+    let kept = r.granted_actions - r.removed_actions;
+    let pct = (r.removed_actions * 100 + r.granted_actions / 2) / r.granted_actions;
+    assert!(row.starts_with(&format!("| `role/reporting` | {} -> {kept} | {pct}% | ", r.granted_actions)), "{row}");
+}
