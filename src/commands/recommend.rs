@@ -4,7 +4,10 @@ use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
 use crate::account::{Account, PrincipalRef};
+use crate::error::UsageError;
 use crate::output::{self, OutputDir};
+use crate::recommend::emit::{self, Form, Replaced};
+use crate::recommend::trust::Assumption;
 use crate::recommend::{
     self, DeniedCall, IncidentFinding, IncidentUse, ObservedCall, PolicyTarget, PrincipalInput, PrincipalKind,
     RecommendOptions,
@@ -24,6 +27,21 @@ pub enum SummaryFormat {
     Csv,
     /// No summary on stdout.
     None,
+    /// recommendations.json on stdout; with --explain, the explanation as JSON.
+    Json,
+}
+
+/// `--emit`: the deployable forms written besides the policy files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmitFormat {
+    /// The policy JSON files alone (always written; the default).
+    Json,
+    /// deploy/<account>/apply.sh: a reviewed AWS CLI script.
+    Cli,
+    /// deploy/<account>/main.tf.
+    Terraform,
+    /// deploy/<account>/template.json.
+    Cloudformation,
 }
 
 #[derive(Debug, Args)]
@@ -32,9 +50,9 @@ pub struct RecommendArgs {
     pub lake: PathBuf,
     #[command(flatten)]
     pub iam: IamArgs,
-    /// Output folder: policies/, recommendations.json, report.md.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Output folder: policies/, recommendations.json, report.md (and deploy/ with --emit).
+    #[arg(long, required_unless_present = "explain")]
+    pub out: Option<PathBuf>,
     /// Only these principals (repeatable; ARN or user or role name); default every user and role.
     #[arg(long = "principal")]
     pub principals: Vec<String>,
@@ -67,6 +85,16 @@ pub struct RecommendArgs {
     pub keep_incident_actions: bool,
     #[arg(long, value_enum, default_value_t = SummaryFormat::None)]
     pub format: SummaryFormat,
+    /// Explain why this action was kept or removed for the one --principal (events, first and last
+    /// seen, deciding statement, incident, conditions carried): a table, or JSON with --format
+    /// json. Writes no files.
+    #[arg(long, value_name = "ACTION", requires = "principals")]
+    pub explain: Option<String>,
+    /// Deployable output besides the policy files (repeatable): json (the files alone, the
+    /// default), cli (apply.sh), terraform (main.tf), cloudformation (template.json), under
+    /// deploy/<account>/.
+    #[arg(long = "emit", value_enum, value_name = "FORM")]
+    pub emit: Vec<EmitFormat>,
 }
 
 fn parse_iso_ms(s: &str) -> Option<i64> {
@@ -194,6 +222,132 @@ pub fn compute_with_findings(
     opts: &RecommendOptions,
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<recommend::Recommendation>> {
+    let mut recs = recommend::recommend_all(&inputs(lake, account, window, only, findings)?, opts);
+    // Event id -> the high or critical findings that hold it: those assumptions are not use.
+    let mut incident: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for f in findings.unwrap_or_default().iter().filter(|f| f.is_incident()) {
+        for id in &f.event_ids {
+            incident.entry(id.as_str()).or_default().push(f.id.clone());
+        }
+    }
+    let assumptions = read_assumptions(lake, window)?;
+    let mut by_role: BTreeMap<&str, (Vec<&Assumption>, Vec<(&Assumption, Vec<String>)>)> = BTreeMap::new();
+    for a in &assumptions {
+        if let Some(PrincipalRef::Role(r)) = account.principal(&a.role_arn) {
+            let entry = by_role.entry(r.arn.as_str()).or_default();
+            match incident.get(a.event_id.as_str()) {
+                Some(ids) => entry.1.push((a, ids.clone())),
+                None => entry.0.push(a),
+            }
+        }
+    }
+    let none = (Vec::new(), Vec::new());
+    for rec in recs.iter_mut().filter(|r| r.kind == PrincipalKind::Role) {
+        let Some(PrincipalRef::Role(role)) = account.principal(&rec.arn) else { continue };
+        let Some(doc) = &role.trust_document else { continue };
+        let (used, set_aside) = by_role.get(role.arn.as_str()).unwrap_or(&none);
+        let mut t = recommend::trust::trim(doc, used, set_aside);
+        if t.proposed.is_some() {
+            t.file = Some(format!(
+                "policies/{}/roles/{}.trust.json",
+                output::segment(&rec.account),
+                output::segment(&rec.name)
+            ));
+        }
+        rec.trust = Some(t);
+    }
+    Ok(recs)
+}
+
+/// Successful AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity calls of the window,
+/// one per event, with who assumed which role.
+fn read_assumptions(lake: &Path, window: &usage::Window) -> Result<Vec<Assumption>> {
+    use polars::prelude::*;
+    let names = [
+        "event_id",
+        "event_name",
+        "identity_type",
+        "identity_arn",
+        "account_id",
+        "invoked_by",
+        "session_issuer_arn",
+        "user_name",
+        "source_identity",
+        "user_identity",
+        "request_parameters",
+    ];
+    let ok = col("error_code").is_null().or(col("error_code").eq(lit("")));
+    let mut cols: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
+    cols.push(col("event_time").cast(DataType::Int64));
+    let df = window
+        .apply(crate::lake::scan_events(lake)?)
+        .filter(col("event_name").str().starts_with(lit("AssumeRole")).and(ok))
+        .select(cols)
+        .collect()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading the AssumeRole events of {}", lake.display()))?;
+    let s = |n: &str| -> Result<&StringChunked> { Ok(df.column(n)?.str()?) };
+    let (id, name, ty, arn, acct, invoked, issuer, user, source, identity, params) = (
+        s("event_id")?,
+        s("event_name")?,
+        s("identity_type")?,
+        s("identity_arn")?,
+        s("account_id")?,
+        s("invoked_by")?,
+        s("session_issuer_arn")?,
+        s("user_name")?,
+        s("source_identity")?,
+        s("user_identity")?,
+        s("request_parameters")?,
+    );
+    let time = df.column("event_time")?.i64()?;
+    let some = |v: Option<&str>| v.filter(|v| !v.is_empty()).map(str::to_owned);
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let rp: serde_json::Value = params.get(i).and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+        let field = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let Some(role_arn) = field(&rp, "roleArn") else { continue };
+        let event_name = name.get(i).unwrap_or_default().to_owned();
+        let kind = ty.get(i).unwrap_or_default();
+        let mut a = Assumption {
+            event_id: id.get(i).unwrap_or_default().to_owned(),
+            role_arn,
+            event_name: event_name.clone(),
+            caller_account: some(acct.get(i)),
+            subject: some(user.get(i)),
+            source_identity: field(&rp, "sourceIdentity").or_else(|| some(source.get(i))),
+            external_id: field(&rp, "externalId"),
+            time_ms: time.get(i).unwrap_or(0),
+            ..Assumption::default()
+        };
+        match kind {
+            "AWSService" => a.service = some(invoked.get(i)),
+            "AssumedRole" => a.caller_arn = some(issuer.get(i)).or_else(|| some(arn.get(i))),
+            "SAMLUser" => a.provider = field(&rp, "principalArn"),
+            "WebIdentityUser" => {
+                let ui: serde_json::Value =
+                    identity.get(i).and_then(|u| serde_json::from_str(u).ok()).unwrap_or_default();
+                a.provider = field(&ui, "identityProvider")
+            }
+            _ => a.caller_arn = some(arn.get(i)),
+        }
+        // A web identity or SAML call names the provider in its own way when userIdentity lacks it.
+        if a.provider.is_none() && event_name == "AssumeRoleWithSAML" {
+            a.provider = field(&rp, "principalArn");
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
+/// The engine's inputs: one per user and role of the account (or of `only`), with its facts.
+fn inputs(
+    lake: &Path,
+    account: &Account,
+    window: &usage::Window,
+    only: &[String],
+    findings: Option<&[IncidentFinding]>,
+) -> Result<Vec<PrincipalInput>> {
     super::usage::note_stale_facts(lake, window)?;
     let mut all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
     let mut incident_only = BTreeMap::new();
@@ -247,7 +401,7 @@ pub fn compute_with_findings(
             inputs.push(i);
         }
     }
-    Ok(recommend::recommend_all(&inputs, opts))
+    Ok(inputs)
 }
 
 pub fn run(a: &RecommendArgs) -> Result<Status> {
@@ -262,8 +416,25 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         ..Default::default()
     };
     let only = a.principals.iter().map(|p| account.resolve_principal(p)).collect::<Result<Vec<_>, _>>()?;
+    let explain_action = match &a.explain {
+        Some(given) => {
+            let action =
+                recommend::explain::catalog_action(given).map_err(|e| UsageError(format!("--explain: {e}")))?;
+            if only.len() != 1 {
+                return Err(UsageError("--explain needs exactly one --principal".into()).into());
+            }
+            if a.format == SummaryFormat::Csv {
+                return Err(UsageError("--explain prints a table or JSON, not CSV".into()).into());
+            }
+            Some(action)
+        }
+        None => None,
+    };
     // Checked before the work: a folder trailtrim may not write into fails at once.
-    let mut out_dir = OutputDir::open(&a.out)?;
+    let out_dir = match (&explain_action, &a.out) {
+        (None, Some(out)) => Some(OutputDir::open(out)?),
+        _ => None,
+    };
     let window = a.window.window();
     let findings: Option<Vec<IncidentFinding>> = if a.keep_incident_actions {
         None
@@ -276,13 +447,37 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         let found = super::detect::compute(&a.lake, Some(&account), &window, None)?;
         Some(found.iter().map(IncidentFinding::from).collect())
     };
+    if let Some(action) = explain_action {
+        let input =
+            inputs(&a.lake, &account, &window, &only, findings.as_deref())?.into_iter().next().ok_or_else(|| {
+                UsageError(format!("{}: not trimmed (only users and roles that are not service-linked are)", only[0]))
+            })?;
+        let rec = recommend::recommend(&input, &opts);
+        let e = recommend::explain::explain(&input, &rec, &action);
+        let text = match a.format {
+            SummaryFormat::Json => serde_json::to_string_pretty(&e)? + "\n",
+            _ => recommend::explain::render_table(&e),
+        };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(Status::Ok);
+    }
+    // clap requires --out unless --explain is given.
+    let (Some(mut out_dir), Some(out_path)) = (out_dir, a.out.as_ref()) else {
+        return Err(UsageError("--out is required".into()).into());
+    };
     let recs = compute_with_findings(&a.lake, &account, &window, &only, &opts, findings.as_deref())?;
     write_outputs(&mut out_dir, &recs)?;
+    write_deployables(&mut out_dir, &account, &recs, opts.target, &a.emit)?;
     out_dir.finish()?;
     let mut out = std::io::stdout().lock();
     match a.format {
         SummaryFormat::Md => out.write_all(recommend::render_markdown(&recs).as_bytes())?,
         SummaryFormat::Csv => out.write_all(recommend::render_csv(&recs).as_bytes())?,
+        SummaryFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&recommend::recommendations_json(&recs))?;
+            json.push('\n');
+            out.write_all(json.as_bytes())?
+        }
         SummaryFormat::None => {}
     }
     let failed = recs.iter().filter(|r| !r.ok).count();
@@ -290,10 +485,65 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
         "recommend: {} principals, {} policies written to {}, {} not written (verification failed)",
         recs.len(),
         recs.iter().map(|r| r.policy_files.len()).sum::<usize>(),
-        a.out.display(),
+        out_path.display(),
         failed
     );
     Ok(if failed > 0 { Status::Rejected } else { Status::Ok })
+}
+
+/// What each proposal replaces: the principal's own inline and attached policies, a user's groups.
+fn replaced(account: &Account, recs: &[recommend::Recommendation]) -> BTreeMap<String, Replaced> {
+    let mut out = BTreeMap::new();
+    for r in recs {
+        let rep = match account.principal(&r.arn) {
+            Some(PrincipalRef::User(u)) => Replaced {
+                inline: u.inline_policies.iter().map(|p| p.name.clone()).collect(),
+                managed: u.attached_policies.clone(),
+                groups: u.groups.clone(),
+            },
+            Some(PrincipalRef::Role(role)) => Replaced {
+                inline: role.inline_policies.iter().map(|p| p.name.clone()).collect(),
+                managed: role.attached_policies.clone(),
+                groups: Vec::new(),
+            },
+            _ => continue,
+        };
+        out.insert(r.arn.clone(), rep);
+    }
+    out
+}
+
+/// The `--emit` forms under deploy/<account>/ (the policy files are written by `write_outputs`).
+pub fn write_deployables(
+    out: &mut OutputDir,
+    account: &Account,
+    recs: &[recommend::Recommendation],
+    target: PolicyTarget,
+    emits: &[EmitFormat],
+) -> Result<()> {
+    let forms: Vec<Form> = emits
+        .iter()
+        .filter_map(|e| match e {
+            EmitFormat::Json => None,
+            EmitFormat::Cli => Some(Form::Cli),
+            EmitFormat::Terraform => Some(Form::Terraform),
+            EmitFormat::Cloudformation => Some(Form::CloudFormation),
+        })
+        .collect();
+    if forms.is_empty() {
+        return Ok(());
+    }
+    for (rel, text) in emit::render(recs, &replaced(account, recs), target, &forms) {
+        out.write(&rel, text.as_bytes())?;
+        #[cfg(unix)]
+        if rel.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            let path = out.root().join(&rel);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("making {} executable", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Write policies/, recommendations.json and report.md into an output folder (each file complete
@@ -308,6 +558,13 @@ pub fn write_outputs(out: &mut OutputDir, recs: &[recommend::Recommendation]) ->
             encoded.insert(format!("{} is named {:?}, not a valid IAM name", r.arn, r.name));
         }
         for (file, doc) in r.policy_files.iter().zip(&r.documents) {
+            let mut text = serde_json::to_string_pretty(doc)?;
+            text.push('\n');
+            out.write(file, text.as_bytes())?;
+        }
+    }
+    for t in recs.iter().filter_map(|r| r.trust.as_ref()) {
+        if let (Some(doc), Some(file)) = (&t.proposed, &t.file) {
             let mut text = serde_json::to_string_pretty(doc)?;
             text.push('\n');
             out.write(file, text.as_bytes())?;

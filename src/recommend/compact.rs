@@ -551,4 +551,60 @@ mod tests {
         }
         assert_eq!(all.len(), actions.len());
     }
+
+    /// Parts of one Allow statement whose resource list makes the assembled document exactly
+    /// `size` characters as IAM counts them (many resources, so a split can cut it).
+    fn padded(size: usize) -> Parts {
+        let parts = |res: &[String]| Parts {
+            keep: Vec::new(),
+            allows: vec![Draft {
+                actions: ["s3:GetObject".to_string()].into(),
+                resources: ResourceSpec::Resource(res.to_vec()),
+                condition: None,
+            }],
+            denies: Vec::new(),
+        };
+        let measure = |res: &[String]| {
+            let p = parts(res);
+            policy_size(&document(assemble(&p, &p.allows)))
+        };
+        let mut res: Vec<String> = vec!["arn:aws:s3:::b/first".into()];
+        while measure(&res) + 60 < size {
+            res.push(format!("arn:aws:s3:::b/{:06}", res.len()));
+        }
+        res.push("arn:aws:s3:::b/last".into());
+        let short = size - measure(&res);
+        res.last_mut().unwrap().push_str(&"x".repeat(short));
+        assert_eq!(measure(&res), size);
+        parts(&res)
+    }
+
+    #[test]
+    fn each_kind_has_its_iam_inline_limit_and_managed_is_6144() {
+        // IAM's documented quotas: user 2,048, group 5,120, role 10,240 (all inline policies of
+        // the holder together), customer managed 6,144; white space not counted.
+        for (kind, limit) in
+            [(PrincipalKind::User, 2_048), (PrincipalKind::Group, 5_120), (PrincipalKind::Role, 10_240)]
+        {
+            assert_eq!(kind.inline_limit(), limit, "{kind:?}");
+            let at = fit(padded(limit), kind, PolicyTarget::Inline, &|_| false);
+            assert!(!at.split && at.documents.len() == 1, "{kind:?}: {limit} characters fit");
+            let over = fit(padded(limit + 1), kind, PolicyTarget::Inline, &|_| false);
+            assert!(over.split, "{kind:?}: {} characters do not fit", limit + 1);
+            assert!(over.notes.iter().any(|n| n.contains(&format!("{} inline policy limit ({limit})", kind.as_str()))));
+            for d in &over.documents {
+                assert!(policy_size(d) <= MANAGED_LIMIT);
+            }
+        }
+        for kind in [PrincipalKind::User, PrincipalKind::Group, PrincipalKind::Role] {
+            assert!(!fit(padded(MANAGED_LIMIT), kind, PolicyTarget::Managed, &|_| false).split);
+            assert!(fit(padded(MANAGED_LIMIT + 1), kind, PolicyTarget::Managed, &|_| false).split);
+        }
+        // White space inside the JSON text does not count: a pretty-printed document is the size
+        // of its compact form.
+        let d = document(assemble(&padded(3_000), &padded(3_000).allows));
+        let pretty = serde_json::to_string_pretty(&d).unwrap();
+        assert!(pretty.len() > 3_000);
+        assert_eq!(pretty.chars().filter(|c| !c.is_whitespace()).count(), 3_000);
+    }
 }

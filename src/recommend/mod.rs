@@ -30,10 +30,13 @@
 
 pub mod bench;
 mod compact;
+pub mod emit;
+pub mod explain;
 pub mod incidents;
 mod render;
 mod resources;
 mod trim;
+pub mod trust;
 mod verify;
 
 #[cfg(test)]
@@ -52,8 +55,10 @@ pub use render::{render_csv, render_markdown};
 pub use resources::{generalise, pattern_covers, Generalise};
 pub use verify::verify;
 
-/// IAM size limits (characters, whitespace excluded).
+/// IAM size limits (characters, whitespace excluded, as IAM counts them: [`policy_size`]). The
+/// inline limits apply to the sum of all inline policies of one user, group or role.
 pub const ROLE_INLINE_LIMIT: usize = 10_240;
+pub const GROUP_INLINE_LIMIT: usize = 5_120;
 pub const USER_INLINE_LIMIT: usize = 2_048;
 pub const MANAGED_LIMIT: usize = 6_144;
 /// Default quota of managed policies attached to one user or role.
@@ -90,6 +95,10 @@ pub struct DeniedCall {
 pub enum PrincipalKind {
     User,
     Role,
+    /// An IAM group: a policy holder, not a principal that makes calls. The `recommend` command
+    /// trims users and roles (a user's proposal includes what its groups grant); the kind exists
+    /// so that limits and deployable output are right for group policies too.
+    Group,
 }
 
 impl PrincipalKind {
@@ -97,6 +106,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => "user",
             PrincipalKind::Role => "role",
+            PrincipalKind::Group => "group",
         }
     }
 
@@ -105,6 +115,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => "users",
             PrincipalKind::Role => "roles",
+            PrincipalKind::Group => "groups",
         }
     }
 
@@ -113,6 +124,7 @@ impl PrincipalKind {
         match self {
             PrincipalKind::User => USER_INLINE_LIMIT,
             PrincipalKind::Role => ROLE_INLINE_LIMIT,
+            PrincipalKind::Group => GROUP_INLINE_LIMIT,
         }
     }
 }
@@ -341,6 +353,10 @@ pub struct Recommendation {
     pub notes: Vec<String>,
     /// False: the proposal failed verification and must not be written.
     pub ok: bool,
+    /// Roles: the trust policy's admitted principals versus those that assumed the role, and
+    /// the proposed trust policy (set by the caller, which reads the assumptions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<trust::Trust>,
 }
 
 /// Condition keys the request context of an observed call carries whenever they apply (built by

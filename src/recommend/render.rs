@@ -13,10 +13,57 @@ pub fn render_markdown(recs: &[Recommendation]) -> String {
     s.push_str(
         "Markers: two spaces = used, `-` = granted but unused, `?` = granted but not observable in CloudTrail, `+` = used but no longer granted.\n",
     );
+    summary(&mut s, recs);
     for r in recs {
         principal(&mut s, r);
     }
     s
+}
+
+/// One row per principal: what an administrator reads first.
+fn summary(s: &mut String, recs: &[Recommendation]) {
+    s.push_str(
+        "\n| Principal | Granted -> proposed actions | Removed | Confidence | Notes |\n|---|---:|---:|---|---|\n",
+    );
+    for r in recs {
+        // The ARN's resource part (`role/service/app-server-role`): the account is in the sections.
+        let name = r.arn.splitn(6, ':').nth(5).unwrap_or(&r.arn);
+        let kept = r.granted_actions.saturating_sub(r.removed_actions);
+        let pct = if r.granted_actions == 0 {
+            0
+        } else {
+            (r.removed_actions * 100 + r.granted_actions / 2) / r.granted_actions
+        };
+        let mut notes: Vec<String> = Vec::new();
+        if !r.ok {
+            notes.push("not written: verification failed".into());
+        } else if r.documents.is_empty() {
+            notes.push("no policy: nothing used".into());
+        } else if r.file_stems.iter().any(|f| f.contains(".managed-")) {
+            notes.push(format!(
+                "{} managed {}",
+                r.documents.len(),
+                if r.documents.len() == 1 { "policy" } else { "policies" }
+            ));
+        }
+        let incidents = r.incident_only.iter().filter(|u| u.resources.is_empty()).count();
+        if incidents > 0 {
+            notes.push(format!("{incidents} incident-only action(s) left out"));
+        }
+        if r.unobservable_actions > 0 {
+            notes.push(format!("{} unobservable", r.unobservable_actions));
+        }
+        if let Some(t) = r.trust.as_ref().filter(|t| !t.removed.is_empty()) {
+            notes.push(format!("trust: {} principal(s) removed", t.removed.len()));
+        }
+        let _ = writeln!(
+            s,
+            "| `{name}` | {} -> {kept} | {pct}% | {} | {} |",
+            r.granted_actions,
+            r.confidence.as_str(),
+            notes.join("; ")
+        );
+    }
 }
 
 fn principal(s: &mut String, r: &Recommendation) {
@@ -122,11 +169,48 @@ fn principal(s: &mut String, r: &Recommendation) {
             s.push_str("\n```\n");
         }
     }
+    if let Some(t) = &r.trust {
+        trust_section(s, t);
+    }
     if !r.notes.is_empty() {
         s.push_str("\n### Notes\n\n");
         for n in &r.notes {
             let _ = writeln!(s, "- {n}");
         }
+    }
+}
+
+fn trust_section(s: &mut String, t: &super::trust::Trust) {
+    s.push_str("\n### Trust policy\n\n");
+    let admitted: Vec<String> = t.admitted.iter().map(|p| format!("{} `{}`", p.kind, p.value)).collect();
+    let _ = writeln!(s, "- Admits: {}", if admitted.is_empty() { "nobody".to_string() } else { admitted.join(", ") });
+    for u in &t.used {
+        let mut extra = String::new();
+        if !u.source_identities.is_empty() {
+            let _ = write!(extra, "; source identities {}", u.source_identities.join(", "));
+        }
+        if !u.external_ids.is_empty() {
+            let _ = write!(extra, "; external ids {}", u.external_ids.join(", "));
+        }
+        let _ = writeln!(
+            s,
+            "- Assumed through {} `{}`: {} events, {} to {}, by {}{extra}",
+            u.kind,
+            u.value,
+            u.events,
+            u.first_seen,
+            u.last_seen,
+            u.callers.join(", ")
+        );
+    }
+    match (&t.proposed, &t.file) {
+        (Some(_), Some(f)) => {
+            let _ = writeln!(s, "- Proposed: `{f}`{}", if t.changed { "" } else { " (same as today)" });
+        }
+        _ => s.push_str("- Proposed: none\n"),
+    }
+    for n in &t.notes {
+        let _ = writeln!(s, "- {n}");
     }
 }
 
@@ -174,32 +258,35 @@ pub fn render_csv(recs: &[Recommendation]) -> String {
     s
 }
 
-/// Unused actions of one service beyond this many are folded into one line: a read-only or
-/// administrator grant would otherwise list thousands of `-` lines and hide the ones that matter.
-const FOLD_UNUSED_OVER: usize = 12;
+/// Unused or unobservable actions of one service beyond this many are folded into one line
+/// (`- ec2: 612 unused (ec2:A, ec2:B, ec2:C, ...)`): a read-only or administrator grant would
+/// otherwise list thousands of lines and hide the ones that matter.
+const FOLD_OVER: usize = 3;
 
-/// The diff lines as text, with long runs of unused actions of one service folded.
+/// The diff lines as text, with runs of unused (`-`) and unobservable (`?`) actions of one
+/// service folded.
 fn folded_diff(diff: &[DiffLine]) -> Vec<String> {
     let service = |a: &str| a.split(':').next().unwrap_or("").to_owned();
-    let mut unused_per_service: BTreeMap<String, usize> = BTreeMap::new();
-    for d in diff.iter().filter(|d| d.marker.trim() == "-" && d.count <= 1) {
-        *unused_per_service.entry(service(&d.action)).or_default() += 1;
+    let foldable = |d: &DiffLine| matches!(d.marker.trim(), "-" | "?") && d.count <= 1;
+    let mut per_service: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for d in diff.iter().filter(|d| foldable(d)) {
+        *per_service.entry((d.marker.clone(), service(&d.action))).or_default() += 1;
     }
     let mut out = Vec::new();
-    let mut folded: BTreeSet<String> = BTreeSet::new();
+    let mut folded: BTreeSet<(String, String)> = BTreeSet::new();
     for d in diff {
-        let svc = service(&d.action);
-        let many = unused_per_service.get(&svc).is_some_and(|&n| n > FOLD_UNUSED_OVER);
-        if d.marker.trim() == "-" && d.count <= 1 && many {
-            if folded.insert(svc.clone()) {
-                let n = unused_per_service[&svc];
+        let key = (d.marker.clone(), service(&d.action));
+        let n = per_service.get(&key).copied().unwrap_or(0);
+        if foldable(d) && n > FOLD_OVER {
+            if folded.insert(key.clone()) {
                 let sample: Vec<&str> = diff
                     .iter()
-                    .filter(|x| x.marker.trim() == "-" && x.count <= 1 && service(&x.action) == svc)
+                    .filter(|x| foldable(x) && x.marker == d.marker && service(&x.action) == key.1)
                     .take(3)
                     .map(|x| x.action.as_str())
                     .collect();
-                out.push(format!("{}{svc}: {n} granted actions unused ({}, ...)", d.marker, sample.join(", ")));
+                let what = if d.marker.trim() == "?" { "unobservable" } else { "unused" };
+                out.push(format!("{}{}: {n} {what} ({}, ...)", d.marker, key.1, sample.join(", ")));
             }
             continue;
         }
@@ -210,4 +297,31 @@ fn folded_diff(diff: &[DiffLine]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(marker: &str, action: &str) -> DiffLine {
+        DiffLine { marker: marker.into(), action: action.into(), count: 1 }
+    }
+
+    #[test]
+    fn unused_and_unobservable_runs_fold_to_one_line_per_service() {
+        let mut diff: Vec<DiffLine> =
+            ["A", "B", "C", "D", "E"].iter().map(|a| line("? ", &format!("s3:Get{a}"))).collect();
+        diff.extend([line("- ", "ec2:A"), line("- ", "ec2:B"), line("  ", "s3:Put")]);
+        diff.extend(["A", "B", "C", "D"].iter().map(|a| line("- ", &format!("iam:List{a}"))));
+        assert_eq!(
+            folded_diff(&diff),
+            vec![
+                "? s3: 5 unobservable (s3:GetA, s3:GetB, s3:GetC, ...)",
+                "- ec2:A",
+                "- ec2:B",
+                "  s3:Put",
+                "- iam: 4 unused (iam:ListA, iam:ListB, iam:ListC, ...)",
+            ]
+        );
+    }
 }

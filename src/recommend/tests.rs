@@ -25,6 +25,7 @@ fn input(kind: PrincipalKind, name: &str, policies: Vec<NamedPolicy>, observed: 
     let arn = match kind {
         PrincipalKind::Role => format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
         PrincipalKind::User => format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+        PrincipalKind::Group => format!("arn:aws:iam::{ACCOUNT}:group/{name}"),
     };
     PrincipalInput {
         arn,
@@ -773,4 +774,350 @@ fn the_static_check_catches_a_broadened_proposal() {
             c.reason
         );
     }
+}
+
+#[test]
+fn explain_says_why_each_action_was_kept_or_removed() {
+    use super::explain::{explain, render_table, Verdict};
+    let instance = "arn:aws:ec2:us-east-1:111122223333:instance/i-0b0b";
+    let mut calls = vec![call("ec2:StartInstances", Some(instance), 25), call("ec2:DescribeInstances", None, 10)];
+    for c in &mut calls {
+        c.context = vec![("aws:username".into(), "bob".into())];
+    }
+    let mut i = input(PrincipalKind::User, "bob", vec![tag_gated_group_policy()], calls);
+    i.denied = vec![DeniedCall { action: "iam:CreateUser".into(), count: 3, error_codes: vec!["AccessDenied".into()] }];
+    i.incident_only = vec![IncidentUse {
+        action: "ec2:RebootInstances".into(),
+        resources: Vec::new(),
+        findings: vec!["F-7".into()],
+        events: 2,
+        note: "used only in finding F-7: not kept".into(),
+    }];
+    let r = recommend(&i, &RecommendOptions::default());
+    assert_verified(&r);
+
+    // Kept, with its evidence, deciding statement and the conditions carried.
+    let e = explain(&i, &r, "ec2:StartInstances");
+    assert_eq!(e.verdict, Verdict::Kept);
+    assert_eq!(e.events, 25);
+    assert_eq!(e.first_seen.as_deref(), Some("2026-01-02T00:00:00Z"));
+    assert_eq!(e.last_seen.as_deref(), Some("2026-03-22T00:00:00Z"));
+    assert_eq!(e.deciding_statements, vec!["developers/own-instances#OwnInstances"]);
+    assert_eq!(e.conditions_carried, vec!["developers/own-instances#OwnInstances: aws:ResourceTag/owner"]);
+    assert_eq!(e.proposal_statements.len(), 1, "{:?}", e.proposal_statements);
+    assert!(e.proposal_statements[0].starts_with("bob#"), "{:?}", e.proposal_statements);
+    assert!(e.reason.contains("carried"), "{}", e.reason);
+
+    // Granted and never called: removed, naming the statement that grants it today.
+    let e = explain(&i, &r, "ec2:StopInstances");
+    assert_eq!((e.verdict, e.events), (Verdict::Removed, 0));
+    assert_eq!(e.granting_statements, vec!["developers/own-instances#OwnInstances"]);
+    assert!(e.proposal_statements.is_empty() && e.deciding_statements.is_empty());
+
+    // Used only in an incident: set aside, with the finding.
+    let e = explain(&i, &r, "ec2:RebootInstances");
+    assert_eq!(e.verdict, Verdict::SetAside);
+    assert!(e.reason.contains("F-7"), "{}", e.reason);
+    assert_eq!(e.incident.as_ref().unwrap().events, 2);
+
+    // Refused and never granted.
+    let e = explain(&i, &r, "iam:CreateUser");
+    assert_eq!(e.verdict, Verdict::NotGranted);
+    assert_eq!(e.refused.as_ref().unwrap().events, 3);
+    assert!(e.reason.contains("refused"), "{}", e.reason);
+
+    // Neither granted nor seen.
+    let e = explain(&i, &r, "s3:GetObject");
+    assert_eq!(e.verdict, Verdict::NotGranted);
+    assert!(e.granting_statements.is_empty());
+
+    let table = render_table(&explain(&i, &r, "ec2:StartInstances"));
+    assert!(table.lines().any(|l| l.starts_with("verdict") && l.ends_with("kept")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("events") && l.ends_with("25")), "{table}");
+    assert!(table.contains("developers/own-instances#OwnInstances"), "{table}");
+}
+
+#[test]
+fn explain_takes_catalog_actions_only_and_suggests_close_ones() {
+    use super::explain::catalog_action;
+    assert_eq!(catalog_action("S3:getobject").unwrap(), "s3:GetObject");
+    let err = catalog_action("s3:GetObjct").unwrap_err();
+    assert!(err.contains("did you mean s3:GetObject"), "{err}");
+    let err = catalog_action("ec2:DescribeInstanse").unwrap_err();
+    assert!(err.contains("ec2:DescribeInstances"), "{err}");
+    assert!(catalog_action("s3:Get*").unwrap_err().contains("pattern"));
+    let err = catalog_action("zz:Qqqqqqq").unwrap_err();
+    assert!(err.contains("not an action") && !err.contains("did you mean"), "{err}");
+}
+
+/// A role (inline), a user whose proposal is split into managed policies, and a group (inline).
+fn deployable_recs() -> Vec<Recommendation> {
+    let read = pol("p", doc(json!([{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])));
+    let role = recommend(
+        &input(
+            PrincipalKind::Role,
+            "app.role",
+            vec![read.clone()],
+            vec![call("s3:GetObject", Some("arn:aws:s3:::b/k"), 3)],
+        ),
+        &RecommendOptions::default(),
+    );
+    // `app_role` sanitises to the same Terraform name as `app.role`: it must get another.
+    let twin = recommend(
+        &input(
+            PrincipalKind::Role,
+            "app_role",
+            vec![read.clone()],
+            vec![call("s3:GetObject", Some("arn:aws:s3:::b/k"), 3)],
+        ),
+        &RecommendOptions::default(),
+    );
+    let some: Vec<String> =
+        catalog().service_actions("ec2").iter().step_by(2).take(150).map(|a| a.full_name()).collect();
+    let p = pol("some", doc(json!([{"Effect": "Allow", "Action": some, "Resource": "*"}])));
+    let user = recommend(
+        &input(PrincipalKind::User, "builder", vec![p], some.iter().map(|a| call(a, None, 1)).collect()),
+        &RecommendOptions::default(),
+    );
+    let group = recommend(
+        &input(PrincipalKind::Group, "devs", vec![read], vec![call("s3:GetObject", Some("arn:aws:s3:::b/k"), 3)]),
+        &RecommendOptions::default(),
+    );
+    for r in [&role, &twin, &user, &group] {
+        assert_verified(r);
+    }
+    assert_eq!(user.file_stems, vec!["builder.managed-1"]);
+    assert_eq!(group.policy_files, vec![format!("policies/{ACCOUNT}/groups/devs.json")]);
+    vec![role, twin, user, group]
+}
+
+#[test]
+fn emit_writes_each_kind_with_its_own_commands_and_resources() {
+    use super::emit::{render, Form, Replaced};
+    let recs = deployable_recs();
+    let mut replaced = BTreeMap::new();
+    replaced.insert(
+        recs[0].arn.clone(),
+        Replaced {
+            inline: vec!["old-inline".into()],
+            managed: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            groups: vec![],
+        },
+    );
+    replaced.insert(recs[2].arn.clone(), Replaced { groups: vec!["builders".into()], ..Replaced::default() });
+    let files: BTreeMap<String, String> =
+        render(&recs, &replaced, PolicyTarget::Inline, &[Form::Terraform, Form::Cli, Form::CloudFormation])
+            .into_iter()
+            .collect();
+    let dir = format!("deploy/{ACCOUNT}");
+    assert_eq!(
+        files.keys().cloned().collect::<Vec<_>>(),
+        vec![format!("{dir}/apply.sh"), format!("{dir}/main.tf"), format!("{dir}/template.json")]
+    );
+
+    let sh = &files[&format!("{dir}/apply.sh")];
+    assert!(sh.starts_with("#!/usr/bin/env bash\n") && sh.contains("\nset -euo pipefail\n"), "{sh}");
+    let commands: Vec<&str> = sh.lines().filter(|l| l.starts_with("aws ")).collect();
+    assert_eq!(
+        commands,
+        vec![
+            format!("aws iam put-role-policy --role-name 'app.role' --policy-name 'trailtrim-app.role' --policy-document 'file://policies/{ACCOUNT}/roles/app.role.json'"),
+            format!("aws iam put-role-policy --role-name 'app_role' --policy-name 'trailtrim-app_role' --policy-document 'file://policies/{ACCOUNT}/roles/app_role.json'"),
+            format!("aws iam create-policy --policy-name 'trailtrim-builder.managed-1' --policy-document 'file://policies/{ACCOUNT}/users/builder.managed-1.json'"),
+            format!("aws iam attach-user-policy --user-name 'builder' --policy-arn 'arn:aws:iam::{ACCOUNT}:policy/trailtrim-builder.managed-1'"),
+            format!("aws iam put-group-policy --group-name 'devs' --policy-name 'trailtrim-devs' --policy-document 'file://policies/{ACCOUNT}/groups/devs.json'"),
+        ]
+    );
+    // What is replaced is there, commented out.
+    for l in [
+        "# aws iam delete-role-policy --role-name 'app.role' --policy-name 'old-inline'",
+        "# aws iam detach-role-policy --role-name 'app.role' --policy-arn 'arn:aws:iam::aws:policy/ReadOnlyAccess'",
+        "# aws iam remove-user-from-group --user-name 'builder' --group-name 'builders'",
+    ] {
+        assert!(sh.lines().any(|x| x == l), "{l} missing:\n{sh}");
+    }
+    let syntax = std::process::Command::new("bash").arg("-n").arg("-c").arg(sh).output().unwrap();
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+
+    let tf = &files[&format!("{dir}/main.tf")];
+    for block in [
+        "resource \"aws_iam_role_policy\" \"role_app_role\" {",
+        "resource \"aws_iam_role_policy\" \"role_app_role_2\" {",
+        "resource \"aws_iam_policy\" \"user_builder_managed-1\" {",
+        "resource \"aws_iam_user_policy_attachment\" \"user_builder_managed-1\" {",
+        "  policy_arn = aws_iam_policy.user_builder_managed-1.arn",
+        "resource \"aws_iam_group_policy\" \"group_devs\" {",
+        "  group  = \"devs\"",
+        &format!("  policy = file(\"${{path.module}}/../../policies/{ACCOUNT}/groups/devs.json\")"),
+        "# replaces inline policy old-inline",
+    ] {
+        assert!(tf.lines().any(|l| l == block), "{block} missing:\n{tf}");
+    }
+
+    let cfn: Value = serde_json::from_str(&files[&format!("{dir}/template.json")]).unwrap();
+    let res = cfn["Resources"].as_object().unwrap();
+    let types: BTreeMap<&str, &str> = res.iter().map(|(k, v)| (k.as_str(), v["Type"].as_str().unwrap())).collect();
+    assert_eq!(
+        types,
+        BTreeMap::from([
+            ("GroupDevsPolicy", "AWS::IAM::GroupPolicy"),
+            ("RoleAppRolePolicy", "AWS::IAM::RolePolicy"),
+            ("RoleAppRolePolicy2", "AWS::IAM::RolePolicy"),
+            ("UserBuilderManaged1Policy", "AWS::IAM::ManagedPolicy"),
+        ])
+    );
+    assert_eq!(res["UserBuilderManaged1Policy"]["Properties"]["Users"], json!(["builder"]));
+    assert_eq!(res["UserBuilderManaged1Policy"]["Properties"]["PolicyDocument"], recs[2].documents[0]);
+    assert_eq!(res["GroupDevsPolicy"]["Properties"]["GroupName"], "devs");
+    assert_eq!(res["RoleAppRolePolicy"]["Properties"]["PolicyDocument"], recs[0].documents[0]);
+    assert!(cfn["Description"].as_str().unwrap().contains("old-inline"));
+
+    // --managed: every document is a customer managed policy.
+    let managed = render(&recs[..1], &BTreeMap::new(), PolicyTarget::Managed, &[Form::Cli]);
+    assert!(managed[0].1.contains("aws iam create-policy --policy-name 'trailtrim-app.role'"), "{}", managed[0].1);
+    assert!(managed[0].1.contains("aws iam attach-role-policy --role-name 'app.role'"), "{}", managed[0].1);
+}
+
+#[test]
+fn emitted_names_are_quoted_and_escaped() {
+    use super::emit::{hcl_string, logical_id, shell_quote, terraform_id};
+    // The shell gives back exactly the value, whatever it holds.
+    for v in ["o'brien", "a b;rm -rf /", "$(x)`y`", "\"q\""] {
+        let out =
+            std::process::Command::new("bash").arg("-c").arg(format!("printf %s {}", shell_quote(v))).output().unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), v);
+    }
+    assert_eq!(hcl_string("a\"b\\c${x}%{y}$z"), r#""a\"b\\c$${x}%%{y}$z""#);
+    let mut taken = BTreeSet::new();
+    assert_eq!(terraform_id(PrincipalKind::Role, "a.b", &mut taken), "role_a_b");
+    assert_eq!(terraform_id(PrincipalKind::Role, "a@b", &mut taken), "role_a_b_2");
+    assert_eq!(terraform_id(PrincipalKind::Role, "a_b_2", &mut taken), "role_a_b_2_2");
+    assert_eq!(terraform_id(PrincipalKind::User, "%2E%2E", &mut taken), "user__2E_2E");
+    let mut taken = BTreeSet::new();
+    assert_eq!(logical_id(PrincipalKind::User, "bob.managed-1", &mut taken), "UserBobManaged1Policy");
+    assert_eq!(logical_id(PrincipalKind::User, "bob-managed.1", &mut taken), "UserBobManaged1Policy2");
+}
+
+fn assumed(caller: &str, t: i64) -> trust::Assumption {
+    let mut a = trust::Assumption {
+        role_arn: format!("arn:aws:iam::{ACCOUNT}:role/r"),
+        event_name: "AssumeRole".into(),
+        time_ms: T0 + t * DAY,
+        ..Default::default()
+    };
+    if let Some(s) = caller.strip_prefix("service:") {
+        a.service = Some(s.into());
+    } else if let Some(p) = caller.strip_prefix("saml:") {
+        a.event_name = "AssumeRoleWithSAML".into();
+        a.provider = Some(p.into());
+        a.subject = Some("dana@example.com".into());
+    } else if let Some(acct) = caller.strip_prefix("account:") {
+        a.caller_account = Some(acct.into());
+    } else {
+        a.caller_arn = Some(caller.into());
+        a.caller_account = Some(ACCOUNT.into());
+    }
+    a
+}
+
+#[test]
+fn trust_keeps_the_principals_that_assumed_the_role_and_the_conditions() {
+    use trust::{trim, TrustPrincipal};
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::999988887777:root"]},
+         "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}},
+        {"Sid": "Services", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}},
+        {"Sid": "Nobody", "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/old")}}
+    ]});
+    let mut cross = assumed("account:444455556666", 3);
+    cross.external_id = Some("x-1".into());
+    cross.source_identity = Some("scanner".into());
+    let calls = [cross.clone(), assumed("account:444455556666", 9), assumed("service:ec2.amazonaws.com", 5)];
+    let refs: Vec<&trust::Assumption> = calls.iter().collect();
+    // The attacker's assumption from 999988887777 is set aside: that account is removed.
+    let attacker = assumed("account:999988887777", 20);
+    let t = trim(&doc, &refs, &[(&attacker, vec!["F-11".to_string()])]);
+    assert_eq!(t.incident_assumptions, 1);
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n
+                == "assumed by account 999988887777 on 2026-01-21T00:00:00Z only in finding F-11: not counted as use"),
+        "{:?}",
+        t.notes
+    );
+    assert_eq!((t.assumptions, t.unexplained, t.changed), (3, 0, true));
+    assert_eq!(t.admitted.len(), 5);
+    let used: Vec<(&str, &str, u64)> = t.used.iter().map(|u| (u.kind.as_str(), u.value.as_str(), u.events)).collect();
+    assert_eq!(used, vec![("AWS", "arn:aws:iam::444455556666:root", 2), ("Service", "ec2.amazonaws.com", 1)]);
+    assert_eq!(t.used[0].external_ids, vec!["x-1"]);
+    assert_eq!(t.used[0].source_identities, vec!["scanner"]);
+    assert_eq!(t.used[0].callers, vec!["account 444455556666"]);
+    assert_eq!(t.used[0].first_seen, "2026-01-04T00:00:00Z");
+    let p = t.proposed.as_ref().unwrap();
+    let st = p["Statement"].as_array().unwrap();
+    assert_eq!(st.len(), 2, "{p}");
+    assert_eq!(st[0]["Principal"], json!({"AWS": "arn:aws:iam::444455556666:root"}));
+    assert_eq!(st[0]["Condition"], json!({"StringEquals": {"sts:ExternalId": "x-1"}}));
+    assert_eq!(st[1]["Principal"], json!({"Service": "ec2.amazonaws.com"}));
+    let removed: Vec<&TrustPrincipal> = t.removed.iter().collect();
+    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert!(t.notes.iter().any(|n| n.contains("Nobody") && n.contains("removed")), "{:?}", t.notes);
+}
+
+#[test]
+fn trust_keeps_wildcards_and_federation_and_proposes_nothing_without_use() {
+    use trust::{admits, trim};
+    let wild = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"},
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}]});
+    let a = assumed(&format!("arn:aws:iam::{ACCOUNT}:role/ci"), 1);
+    let t = trim(&wild, &[&a], &[]);
+    assert_eq!(t.proposed.as_ref().unwrap(), &wild);
+    assert!(!t.changed);
+    assert!(t.notes.iter().any(|n| n.contains("wildcard principal with conditions is kept as it is")), "{:?}", t.notes);
+
+    let saml = "arn:aws:iam::111122223333:saml-provider/AWSSSO_1";
+    let fed = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"], "Principal": {"Federated": saml},
+         "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]});
+    let t = trim(&fed, &[&assumed(&format!("saml:{saml}"), 2)], &[]);
+    assert_eq!(t.proposed.as_ref().unwrap(), &fed);
+    assert_eq!(t.used[0].callers, vec!["dana@example.com"]);
+
+    // Nobody assumed it: nothing proposed (a trust policy admitting nobody would break the role).
+    let t = trim(&fed, &[], &[]);
+    assert!(t.proposed.is_none() && t.notes[0].contains("not assumed"), "{:?}", t.notes);
+    // A caller the policy does not explain: nothing proposed either.
+    let t = trim(&fed, &[&assumed("service:ec2.amazonaws.com", 1)], &[]);
+    assert_eq!(t.unexplained, 1);
+    assert!(t.proposed.is_none());
+
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/ci");
+    assert!(admits("AWS", &role, &assumed(&role, 0)));
+    assert!(admits("AWS", ACCOUNT, &assumed(&role, 0)));
+    assert!(admits("AWS", &format!("arn:aws:iam::{ACCOUNT}:root"), &assumed(&role, 0)));
+    assert!(!admits("AWS", "arn:aws:iam::444455556666:root", &assumed(&role, 0)));
+    assert!(!admits("AWS", "*", &assumed("service:ec2.amazonaws.com", 0)));
+    let mut web = assumed("account:1", 0);
+    web.caller_account = None;
+    web.provider = Some("token.actions.githubusercontent.com".into());
+    assert!(admits("Federated", "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com", &web));
+    assert!(!admits("Federated", "arn:aws:iam::111122223333:oidc-provider/other.example.com", &web));
+}
+
+#[test]
+fn the_report_opens_with_one_summary_row_per_principal() {
+    let r = recommend(&golden_role(), &RecommendOptions::default());
+    let md = render_markdown(std::slice::from_ref(&r));
+    let lines: Vec<&str> = md.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("| Principal | Granted -> proposed actions")).unwrap();
+    // Before the first principal's section.
+    assert!(header < lines.iter().position(|l| l.starts_with("## ")).unwrap());
+    let row = lines[header + 2];
+    let kept = r.granted_actions - r.removed_actions;
+    let pct = (r.removed_actions * 100 + r.granted_actions / 2) / r.granted_actions;
+    assert!(row.starts_with(&format!("| `role/reporting` | {} -> {kept} | {pct}% | ", r.granted_actions)), "{row}");
 }

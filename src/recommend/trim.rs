@@ -648,6 +648,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         policy_sizes,
         notes,
         ok,
+        trust: None,
     }
 }
 

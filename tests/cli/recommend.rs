@@ -514,3 +514,261 @@ fn trailtrim_eval_allows_every_observed_call_under_the_proposal() {
     assert!(checked > 100, "only {checked} calls checked");
     assert!(decisions.keys().any(|k| k.contains("ec2:StartInstances") && k.contains("user/bob")));
 }
+
+/// `recommend --emit` with every form on the sample.
+fn emitted_out() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = scratch("recommend-emit");
+        let mut args: Vec<String> = vec!["recommend".into(), "--lake".into(), p(sample_lake()).into()];
+        args.extend(sample_iam_args());
+        args.extend(["--out".into(), p(&out).into()]);
+        for form in ["json", "cli", "terraform", "cloudformation"] {
+            args.extend(["--emit".into(), form.into()]);
+        }
+        let o = run_owned(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    })
+}
+
+/// (principal name, kind, policy file, managed) of every written proposal document.
+fn written_documents(out: &Path) -> Vec<(String, String, String, bool)> {
+    let recs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("recommendations.json")).unwrap()).unwrap();
+    let mut docs = Vec::new();
+    for r in recs["principals"].as_array().unwrap() {
+        for f in strings(&r["policy_files"]) {
+            let managed = f.contains(".managed-");
+            docs.push((r["name"].as_str().unwrap().to_owned(), r["kind"].as_str().unwrap().to_owned(), f, managed));
+        }
+    }
+    assert!(docs.len() > 5 && docs.iter().any(|d| d.3) && docs.iter().any(|d| !d.3), "{docs:?}");
+    docs
+}
+
+const DEPLOY: &str = "deploy/111122223333";
+
+#[test]
+fn emit_cli_is_a_valid_script_that_applies_every_written_policy() {
+    let out = emitted_out();
+    let marker = std::fs::read_to_string(out.join(".trailtrim-output")).unwrap();
+    for f in ["apply.sh", "main.tf", "template.json"] {
+        assert!(marker.lines().any(|l| l == format!("{DEPLOY}/{f}")), "{f} not in the marker:\n{marker}");
+    }
+    let script = out.join(DEPLOY).join("apply.sh");
+    let check = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(check.status.success(), "bash -n: {}", String::from_utf8_lossy(&check.stderr));
+    let sh = std::fs::read_to_string(&script).unwrap();
+    assert!(sh.lines().any(|l| l == "set -euo pipefail"));
+    let live: Vec<&str> = sh.lines().filter(|l| !l.starts_with('#') && l.starts_with("aws ")).collect();
+    // Nothing is removed unless the reviewer uncomments it.
+    assert!(
+        live.iter().all(|l| !l.contains(" detach-") && !l.contains(" delete-") && !l.contains("remove-user")),
+        "{sh}"
+    );
+    assert!(sh.lines().any(|l| l.starts_with("# aws iam detach-user-policy --user-name 'support-ops'")), "{sh}");
+    assert!(sh.lines().any(|l| l == "# aws iam remove-user-from-group --user-name 'bob' --group-name 'developers'"));
+    for (name, kind, file, managed) in written_documents(out) {
+        assert!(out.join(&file).is_file());
+        let doc = format!("--policy-document 'file://{file}'");
+        let line = live.iter().find(|l| l.ends_with(&doc)).unwrap_or_else(|| panic!("{file} is not applied:\n{sh}"));
+        if managed {
+            assert!(line.starts_with("aws iam create-policy --policy-name 'trailtrim-"), "{line}");
+            assert!(
+                live.iter().any(|l| l.starts_with(&format!("aws iam attach-{kind}-policy --{kind}-name '{name}' --policy-arn 'arn:aws:iam::111122223333:policy/trailtrim-"))),
+                "{name}: no attach"
+            );
+        } else {
+            assert!(line.starts_with(&format!("aws iam put-{kind}-policy --{kind}-name '{name}' ")), "{line}");
+        }
+    }
+}
+
+#[test]
+fn emit_terraform_parses_as_hcl_and_names_every_written_policy() {
+    let out = emitted_out();
+    let tf = out.join(DEPLOY).join("main.tf");
+    // An independent HCL2 parser (python-hcl2, from scripts/test-requirements.txt).
+    let o = std::process::Command::new(python())
+        .args(["-c", "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))", p(&tf)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "main.tf does not parse: {}", String::from_utf8_lossy(&o.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let unquote = |s: &str| s.trim_matches('"').to_owned();
+    // (type, name) -> attributes, every resource once.
+    let mut resources: BTreeMap<(String, String), serde_json::Value> = BTreeMap::new();
+    for block in parsed["resource"].as_array().unwrap() {
+        for (ty, named) in block.as_object().unwrap() {
+            for (name, attrs) in named.as_object().unwrap() {
+                let key = (unquote(ty), unquote(name));
+                let valid = key.1.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && key.1.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                assert!(valid, "invalid Terraform name {:?}", key.1);
+                assert!(resources.insert(key.clone(), attrs.clone()).is_none(), "{key:?} twice");
+            }
+        }
+    }
+    let docs = written_documents(out);
+    for (name, kind, file, managed) in &docs {
+        let reads = |a: &serde_json::Value| a["policy"] == format!("${{file(\"${{path.module}}/../../{file}\")}}");
+        let (key, attrs) = resources.iter().find(|(_, a)| reads(a)).unwrap_or_else(|| panic!("{file} not in main.tf"));
+        assert_eq!(
+            unquote(attrs["name"].as_str().unwrap()),
+            format!("trailtrim-{}", file.rsplit('/').next().unwrap().trim_end_matches(".json"))
+        );
+        if *managed {
+            assert_eq!(key.0, "aws_iam_policy");
+            let attachment = &resources[&(format!("aws_iam_{kind}_policy_attachment"), key.1.clone())];
+            assert_eq!(unquote(attachment[kind.as_str()].as_str().unwrap()), *name);
+            assert_eq!(attachment["policy_arn"], format!("${{aws_iam_policy.{}.arn}}", key.1));
+        } else {
+            assert_eq!(key.0, format!("aws_iam_{kind}_policy"));
+            assert_eq!(unquote(attrs[kind.as_str()].as_str().unwrap()), *name);
+        }
+    }
+    let managed = docs.iter().filter(|d| d.3).count();
+    assert_eq!(resources.len(), docs.len() + managed, "one resource per document, one attachment per managed one");
+}
+
+#[test]
+fn emit_cloudformation_embeds_each_proposal_unchanged() {
+    let out = emitted_out();
+    let template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(DEPLOY).join("template.json")).unwrap()).unwrap();
+    assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09");
+    let resources = template["Resources"].as_object().unwrap();
+    let docs = written_documents(out);
+    assert_eq!(resources.len(), docs.len());
+    for id in resources.keys() {
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+    }
+    for (name, kind, file, managed) in docs {
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join(&file)).unwrap()).unwrap();
+        let r = resources
+            .values()
+            .find(|r| r["Properties"]["PolicyDocument"] == doc)
+            .unwrap_or_else(|| panic!("{file}: no resource with this document"));
+        let props = &r["Properties"];
+        match (kind.as_str(), managed) {
+            (_, true) => {
+                assert_eq!(r["Type"], "AWS::IAM::ManagedPolicy");
+                let holders = if kind == "user" { "Users" } else { "Roles" };
+                assert_eq!(props[holders], serde_json::json!([name]));
+            }
+            ("user", false) => {
+                assert_eq!(r["Type"], "AWS::IAM::UserPolicy");
+                assert_eq!(props["UserName"], name.as_str());
+            }
+            (_, false) => {
+                assert_eq!(r["Type"], "AWS::IAM::RolePolicy");
+                assert_eq!(props["RoleName"], name.as_str());
+            }
+        }
+    }
+}
+
+fn explain(args: &[&str]) -> std::process::Output {
+    let mut all: Vec<String> = vec!["recommend".into(), "--lake".into(), p(sample_lake()).into()];
+    all.extend(sample_iam_args());
+    all.extend(args.iter().map(|s| s.to_string()));
+    run_owned(&all)
+}
+
+#[test]
+fn explain_tells_why_an_action_was_kept_or_set_aside() {
+    // bob's tag-gated StartInstances: kept, with the statement and the condition carried.
+    let o = explain(&["--explain", "ec2:startinstances", "--principal", "bob"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).unwrap();
+    let row = |k: &str| table.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_owned());
+    assert_eq!(row("action").as_deref(), Some("ec2:StartInstances"));
+    assert_eq!(row("verdict").as_deref(), Some("kept"));
+    assert!(row("events").unwrap().parse::<u64>().unwrap() > 0);
+    assert!(row("first seen").is_some() && row("last seen").is_some(), "{table}");
+    assert!(row("deciding statements").unwrap().contains("own-instances#OwnInstances"), "{table}");
+    assert!(row("conditions carried").unwrap().contains("aws:ResourceTag/owner"), "{table}");
+
+    // alice's SetDefaultPolicyVersion: only in the incident, set aside.
+    let o =
+        explain(&["--explain", "iam:SetDefaultPolicyVersion", "--principal", &arn("user/alice"), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["verdict"], "set_aside");
+    assert_eq!(e["events"], 0);
+    assert!(!e["incident"]["findings"].as_array().unwrap().is_empty(), "{e}");
+    assert!(e["granting_statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().contains("AdministratorAccess")));
+    assert!(e["proposal_statements"].as_array().unwrap().is_empty());
+
+    // Granted, never used: removed.
+    let o = explain(&["--explain", "ec2:RebootInstances", "--principal", "alice", "--format", "json"]);
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["verdict"], "removed", "{e}");
+}
+
+#[test]
+fn explain_refuses_an_unknown_action_with_suggestions() {
+    let o = explain(&["--explain", "s3:GetObjct", "--principal", "bob"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not an action") && err.contains("did you mean s3:GetObject"), "{err}");
+    // One principal, named.
+    let o = explain(&["--explain", "s3:GetObject"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = explain(&["--explain", "s3:GetObject", "--principal", "bob", "--principal", "alice"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exactly one --principal"));
+}
+
+#[test]
+fn trust_policies_are_trimmed_to_the_principals_that_assumed_each_role() {
+    let recs = recs();
+    let trust = |name: &str| -> serde_json::Value {
+        let r = recs["principals"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap();
+        r["trust"].clone()
+    };
+    // Two accounts admitted, one used: the other is removed, and the file is written.
+    let audit = trust("audit-readonly");
+    assert_eq!(audit["admitted"].as_array().unwrap().len(), 2, "{audit}");
+    assert_eq!(audit["used"][0]["value"], "arn:aws:iam::444455556666:root");
+    assert!(audit["used"][0]["events"].as_u64().unwrap() > 0);
+    assert_eq!(audit["changed"], true);
+    // 999988887777 was added by the attacker (INC-08) and used only in INC-11: not evidence of need.
+    assert_eq!(audit["removed"], serde_json::json!([{"kind": "AWS", "value": "arn:aws:iam::999988887777:root"}]));
+    assert_eq!(audit["incident_assumptions"], 1);
+    assert!(
+        strings(&audit["notes"])
+            .iter()
+            .any(|n| n.starts_with("assumed by account 999988887777") && n.contains("only in finding")),
+        "{audit}"
+    );
+    let file = audit["file"].as_str().unwrap();
+    assert_eq!(file, "policies/111122223333/roles/audit-readonly.trust.json");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_out().join(file)).unwrap()).unwrap();
+    assert_eq!(written, audit["proposed"]);
+    assert_eq!(written["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::444455556666:root");
+    // The service that assumed the role stays.
+    let app = trust("app-server-role");
+    assert_eq!(app["used"][0]["kind"], "Service");
+    assert_eq!(app["proposed"]["Statement"][0]["Principal"]["Service"], "ec2.amazonaws.com");
+    assert_eq!(app["changed"], false);
+    // SAML federation: the provider and its condition stay; the users are listed.
+    let sso = trust("AWSReservedSSO_DeveloperAccess_0123456789abcdef");
+    assert_eq!(
+        sso["proposed"]["Statement"][0]["Condition"]["StringEquals"]["SAML:aud"],
+        "https://signin.aws.amazon.com/saml"
+    );
+    assert!(strings(&sso["used"][0]["callers"]).contains(&"dana@example.com".to_string()), "{sso}");
+    // Never assumed: no proposal, no file.
+    let unused = trust("unused-role");
+    assert!(unused.get("proposed").is_none() && unused.get("file").is_none(), "{unused}");
+    assert!(!sample_out().join("policies/111122223333/roles/unused-role.trust.json").exists());
+    // Users have no trust policy.
+    assert!(trust("alice").is_null());
+}
