@@ -266,8 +266,7 @@ pub fn scan_events(lake: &Path) -> Result<LazyFrame> {
         // An empty lake is a valid lake: an empty frame with the documented schema.
         return Ok(empty_events().lazy());
     }
-    scan_parquet(&files, true)
-        .with_context(|| format!("scanning the lake at {}", lake.display()))
+    scan_parquet(&files, true).with_context(|| format!("scanning the lake at {}", lake.display()))
 }
 
 /// An empty frame with the full events schema (stored columns, then partition columns).

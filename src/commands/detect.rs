@@ -332,7 +332,11 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
     let findings = &d.findings;
     if let Some(b) = &d.baseline {
         if let Some(w) = &b.warning {
-            eprintln!("warning: {w} (baseline {} .. {})", b.from.as_deref().unwrap_or("-"), b.to.as_deref().unwrap_or("-"));
+            eprintln!(
+                "warning: {w} (baseline {} .. {})",
+                b.from.as_deref().unwrap_or("-"),
+                b.to.as_deref().unwrap_or("-")
+            );
         }
     }
     match a.format {

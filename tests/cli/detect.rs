@@ -326,6 +326,8 @@ fn an_unsupported_sigma_rule_is_skipped_with_its_file_named() {
     let missing = run(&["detect", "--lake", p(sample_lake()), "--sigma", p(&dir.join("nope"))]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope"));
+}
+
 /// Every technique of issue 16 that the sample stages is found with default settings, each by
 /// its own detector, on the events of its incident.
 #[test]
