@@ -263,18 +263,82 @@ pub fn render_csv(recs: &[Recommendation]) -> String {
 /// otherwise list thousands of lines and hide the ones that matter.
 const FOLD_OVER: usize = 3;
 
-/// The diff lines as text, with runs of unused (`-`) and unobservable (`?`) actions of one
-/// service folded.
+/// At most this many lines of unused (or unobservable) actions per principal: beyond, they fold
+/// into one line naming the services with the most (the full list stays in recommendations.json).
+const MAX_LINES_PER_MARKER: usize = 20;
+
+/// The diff lines as text: runs of unused (`-`) and unobservable (`?`) actions of one service
+/// folded, and when that still leaves too many, all of one marker in one line.
 fn folded_diff(diff: &[DiffLine]) -> Vec<String> {
+    let lines = folded_per_service(diff);
+    let mut out = Vec::new();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    for (line, d) in &lines {
+        let marker = d.map(|d| d.marker.as_str()).unwrap_or("");
+        let many = lines.iter().filter(|(_, x)| x.is_some_and(|x| x.marker == marker)).count();
+        if !matches!(marker.trim(), "-" | "?") || many <= MAX_LINES_PER_MARKER {
+            out.push(line.clone());
+            continue;
+        }
+        if done.insert(marker) {
+            let mut per_service: BTreeMap<&str, usize> = BTreeMap::new();
+            for x in diff.iter().filter(|x| x.marker == marker) {
+                *per_service.entry(service_name(&x.action)).or_default() += x.count.max(1);
+            }
+            let total: usize = per_service.values().sum();
+            let mut top: Vec<(&str, usize)> = per_service.iter().map(|(k, v)| (*k, *v)).collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let named: Vec<String> = top.iter().take(8).map(|(k, v)| format!("{k} {v}")).collect();
+            let what = if marker.trim() == "?" { "unobservable" } else { "unused" };
+            out.push(format!(
+                "{marker}{total} {what} actions in {} services ({}, ...; each in recommendations.json)",
+                per_service.len(),
+                named.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// [`folded_diff`]'s first step: each output line with the diff line it starts from (the
+/// first of a folded run).
+fn folded_per_service(diff: &[DiffLine]) -> Vec<(String, Option<&DiffLine>)> {
     let service = |a: &str| a.split(':').next().unwrap_or("").to_owned();
     let foldable = |d: &DiffLine| matches!(d.marker.trim(), "-" | "?") && d.count <= 1;
     let mut per_service: BTreeMap<(String, String), usize> = BTreeMap::new();
     for d in diff.iter().filter(|d| foldable(d)) {
         *per_service.entry((d.marker.clone(), service(&d.action))).or_default() += 1;
     }
+    // Whole services granted and not used at all (`svc:*` lines): an administrator grant has
+    // hundreds; beyond FOLD_OVER they become one line per marker.
+    let whole = |d: &DiffLine| matches!(d.marker.trim(), "-" | "?") && d.count > 1;
+    let mut whole_per_marker: BTreeMap<&str, (usize, usize, Vec<&str>)> = BTreeMap::new();
+    for d in diff.iter().filter(|d| whole(d)) {
+        let e = whole_per_marker.entry(d.marker.as_str()).or_default();
+        e.0 += 1;
+        e.1 += d.count;
+        if e.2.len() < 5 {
+            e.2.push(service_name(&d.action));
+        }
+    }
     let mut out = Vec::new();
     let mut folded: BTreeSet<(String, String)> = BTreeSet::new();
     for d in diff {
+        if whole(d) {
+            let (services, actions, sample) = &whole_per_marker[d.marker.as_str()];
+            if *services > FOLD_OVER {
+                if folded.insert((d.marker.clone(), "*".into())) {
+                    let what = if d.marker.trim() == "?" { "unobservable" } else { "unused" };
+                    let line = format!(
+                        "{}{services} whole services {what}: {actions} actions ({}, ...; each in recommendations.json)",
+                        d.marker,
+                        sample.join(", ")
+                    );
+                    out.push((line, Some(d)));
+                }
+                continue;
+            }
+        }
         let key = (d.marker.clone(), service(&d.action));
         let n = per_service.get(&key).copied().unwrap_or(0);
         if foldable(d) && n > FOLD_OVER {
@@ -286,22 +350,62 @@ fn folded_diff(diff: &[DiffLine]) -> Vec<String> {
                     .map(|x| x.action.as_str())
                     .collect();
                 let what = if d.marker.trim() == "?" { "unobservable" } else { "unused" };
-                out.push(format!("{}{}: {n} {what} ({}, ...)", d.marker, key.1, sample.join(", ")));
+                out.push((format!("{}{}: {n} {what} ({}, ...)", d.marker, key.1, sample.join(", ")), Some(d)));
             }
             continue;
         }
         if d.count > 1 {
-            out.push(format!("{}{} ({} actions)", d.marker, d.action, d.count));
+            out.push((format!("{}{} ({} actions)", d.marker, d.action, d.count), Some(d)));
         } else {
-            out.push(format!("{}{}", d.marker, d.action));
+            out.push((format!("{}{}", d.marker, d.action), Some(d)));
         }
     }
     out
 }
 
+/// `ec2` of `ec2:*`.
+fn service_name(action: &str) -> &str {
+    action.split(':').next().unwrap_or(action)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_than_twenty_unused_lines_fold_into_one() {
+        let mut diff = vec![line("  ", "s3:GetObject")];
+        for svc in 0..30 {
+            diff.extend((0..5).map(|i| line("- ", &format!("svc{svc:02}:Get{i}"))));
+        }
+        diff.extend((0..7).map(|i| line("- ", &format!("ec2:Describe{i}"))));
+        diff.push(line("+ ", "kms:Decrypt"));
+        assert_eq!(
+            folded_diff(&diff),
+            vec![
+                "  s3:GetObject",
+                "- 157 unused actions in 31 services (ec2 7, svc00 5, svc01 5, svc02 5, svc03 5, svc04 5, svc05 5, svc06 5, ...; each in recommendations.json)",
+                "+ kms:Decrypt",
+            ]
+        );
+    }
+
+    #[test]
+    fn many_wholly_unused_services_fold_to_one_line() {
+        let whole = |m: &str, svc: &str, n: usize| DiffLine { marker: m.into(), action: format!("{svc}:*"), count: n };
+        let mut diff = vec![line("  ", "s3:GetObject")];
+        diff.extend(["a2c", "a4b", "acm", "ec2", "iam", "kms"].iter().map(|s| whole("- ", s, 10)));
+        diff.extend([whole("? ", "sso", 4), whole("? ", "cloudshell", 3)]);
+        assert_eq!(
+            folded_diff(&diff),
+            vec![
+                "  s3:GetObject",
+                "- 6 whole services unused: 60 actions (a2c, a4b, acm, ec2, iam, ...; each in recommendations.json)",
+                "? sso:* (4 actions)",
+                "? cloudshell:* (3 actions)",
+            ]
+        );
+    }
 
     fn line(marker: &str, action: &str) -> DiffLine {
         DiffLine { marker: marker.into(), action: action.into(), count: 1 }
