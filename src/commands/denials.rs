@@ -45,7 +45,15 @@ pub fn run(a: &DenialsArgs) -> Result<Status> {
             parse_findings(&text).map_err(|e| anyhow::anyhow!("{}: not a findings.json ({e})", path.display()))?
         }
         None => {
-            super::detect::compute(&a.lake, Some(&account), &window, None)?.iter().map(IncidentFinding::from).collect()
+            let d = super::detect::analyse(
+                &a.lake,
+                Some(&account),
+                &window,
+                None,
+                crate::detect::incidents::DEFAULT_GAP_MS,
+                &[],
+            )?;
+            crate::recommend::incidents::from_detection(&d.findings, &d.incidents)
         }
     };
     let incident_events: BTreeSet<String> =

@@ -4,6 +4,7 @@ use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
 use crate::account::{Account, PrincipalRef};
+use crate::detect::incidents::DEFAULT_GAP_MS;
 use crate::error::UsageError;
 use crate::output::{self, OutputDir};
 use crate::recommend::emit::{self, Form, Replaced};
@@ -444,8 +445,8 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
             .map_err(|e| anyhow::anyhow!("{}: not a findings.json ({e})", path.display()))?;
         Some(parsed)
     } else {
-        let found = super::detect::compute(&a.lake, Some(&account), &window, None)?;
-        Some(found.iter().map(IncidentFinding::from).collect())
+        let d = super::detect::analyse(&a.lake, Some(&account), &window, None, DEFAULT_GAP_MS, &[])?;
+        Some(recommend::incidents::from_detection(&d.findings, &d.incidents))
     };
     if let Some(action) = explain_action {
         let input =

@@ -221,10 +221,11 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
     let account = a.iam.load()?;
     let window = a.window.window();
     let usage = super::usage::compute(&a.lake, &account, &window, None, a.max_unused_days)?;
-    let findings = super::detect::compute(&a.lake, Some(&account), &window, None)?;
+    let detection =
+        super::detect::analyse(&a.lake, Some(&account), &window, None, crate::detect::incidents::DEFAULT_GAP_MS, &[])?;
+    let findings = detection.findings.clone();
     // The same recommendations as `run` and `recommend`: calls of incidents are not evidence of need.
-    let incidents: Vec<crate::recommend::IncidentFinding> =
-        findings.iter().map(crate::recommend::IncidentFinding::from).collect();
+    let incidents = crate::recommend::incidents::from_detection(&detection.findings, &detection.incidents);
     let recs = super::recommend::compute_with_findings(
         &a.lake,
         &account,

@@ -79,7 +79,8 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     let detection =
         super::detect::analyse(&a.lake, Some(&account), &window, None, crate::detect::incidents::DEFAULT_GAP_MS, &[])?;
     let findings = &detection.findings;
-    let incidents: Vec<IncidentFinding> = findings.iter().map(IncidentFinding::from).collect();
+    let incidents: Vec<IncidentFinding> =
+        crate::recommend::incidents::from_detection(&detection.findings, &detection.incidents);
     let recs = super::recommend::compute_with_findings(
         &a.lake,
         &account,

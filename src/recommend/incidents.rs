@@ -21,6 +21,13 @@ pub struct IncidentFinding {
     #[serde(default)]
     pub detector: String,
     pub event_ids: Vec<String>,
+    /// The finding's incident (findings of one actor close in time, see `detect::incidents`).
+    #[serde(default)]
+    pub incident_id: Option<String>,
+    /// That incident's severity: a medium finding inside a critical incident is the attacker's
+    /// too. Filled from the incidents of the same findings.json.
+    #[serde(default)]
+    pub incident_severity: Option<String>,
 }
 
 impl From<&crate::detect::Finding> for IncidentFinding {
@@ -30,25 +37,59 @@ impl From<&crate::detect::Finding> for IncidentFinding {
             severity: f.severity.as_str().to_owned(),
             detector: f.detector.clone(),
             event_ids: f.event_ids.clone(),
+            incident_id: f.incident_id.clone(),
+            incident_severity: None,
         }
     }
 }
 
+/// The findings as trimming needs them, each with its incident's severity.
+pub fn from_detection(
+    findings: &[crate::detect::Finding],
+    incidents: &[crate::detect::Incident],
+) -> Vec<IncidentFinding> {
+    let severity: BTreeMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.severity.as_str())).collect();
+    findings
+        .iter()
+        .map(|f| {
+            let mut i = IncidentFinding::from(f);
+            i.incident_severity = i.incident_id.as_deref().and_then(|id| severity.get(id)).map(|s| (*s).to_owned());
+            i
+        })
+        .collect()
+}
+
 impl IncidentFinding {
-    /// High and critical findings are incidents; lower ones are routine-prone signals whose
-    /// calls still count as use.
+    /// High and critical findings, and any finding of a high or critical incident, are
+    /// incidents; other findings are routine-prone signals whose calls still count as use.
     pub fn is_incident(&self) -> bool {
-        matches!(self.severity.to_ascii_lowercase().as_str(), "high" | "critical")
+        let serious = |s: &str| matches!(s.to_ascii_lowercase().as_str(), "high" | "critical");
+        serious(&self.severity) || self.incident_severity.as_deref().is_some_and(serious)
     }
 }
 
 /// The `findings` array of a findings.json (from `detect --format json` or `run`).
 pub fn parse_findings(text: &str) -> Result<Vec<IncidentFinding>, String> {
     #[derive(Deserialize)]
+    struct Incident {
+        id: String,
+        severity: String,
+    }
+    #[derive(Deserialize)]
     struct Doc {
         findings: Vec<IncidentFinding>,
+        #[serde(default)]
+        incidents: Vec<Incident>,
     }
-    serde_json::from_str::<Doc>(text).map(|d| d.findings).map_err(|e| e.to_string())
+    let doc = serde_json::from_str::<Doc>(text).map_err(|e| e.to_string())?;
+    let severity: BTreeMap<&str, &str> = doc.incidents.iter().map(|i| (i.id.as_str(), i.severity.as_str())).collect();
+    let mut findings = doc.findings;
+    for f in &mut findings {
+        if let Some(s) = f.incident_id.as_deref().and_then(|id| severity.get(id)) {
+            f.incident_severity = Some((*s).to_owned());
+        }
+    }
+    Ok(findings)
 }
 
 /// An action a principal used only in the events of incident findings, or (with `resources`)
@@ -199,7 +240,24 @@ mod tests {
             severity: severity.into(),
             detector: "d".into(),
             event_ids: events.iter().map(|s| s.to_string()).collect(),
+            incident_id: None,
+            incident_severity: None,
         }
+    }
+
+    #[test]
+    fn a_medium_finding_of_a_critical_incident_is_an_incident() {
+        let mut f = finding("f1", "medium", &["e1"]);
+        assert!(!f.is_incident());
+        f.incident_severity = Some("critical".into());
+        assert!(f.is_incident());
+        let text = r#"{"incidents":[{"id":"i1","severity":"critical"},{"id":"i2","severity":"low"}],
+            "findings":[{"id":"a","severity":"medium","event_ids":["e1"],"incident_id":"i1"},
+                        {"id":"b","severity":"medium","event_ids":["e2"],"incident_id":"i2"},
+                        {"id":"c","severity":"high","event_ids":["e3"]}]}"#;
+        let parsed = parse_findings(text).unwrap();
+        let serious: Vec<&str> = parsed.iter().filter(|f| f.is_incident()).map(|f| f.id.as_str()).collect();
+        assert_eq!(serious, ["a", "c"]);
     }
 
     #[test]
