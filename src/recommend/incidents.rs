@@ -28,6 +28,35 @@ pub struct IncidentFinding {
     /// too. Filled from the incidents of the same findings.json.
     #[serde(default)]
     pub incident_severity: Option<String>,
+    /// For an incident itself (not one finding): its time span and actors, so that every call
+    /// of those actors inside the span counts as the incident's (see `with_incident_calls`).
+    #[serde(default)]
+    pub span: Option<IncidentSpan>,
+}
+
+/// A high or critical incident's time span (RFC 3339) and actors (session or user names).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IncidentSpan {
+    pub first_seen: String,
+    pub last_seen: String,
+    pub actors: Vec<String>,
+}
+
+fn serious(s: &str) -> bool {
+    matches!(s.to_ascii_lowercase().as_str(), "high" | "critical")
+}
+
+/// The pseudo-finding of a high or critical incident with actors: its calls are found later.
+fn incident_entry(id: &str, severity: &str, first: &str, last: &str, actors: &[String]) -> Option<IncidentFinding> {
+    (serious(severity) && !actors.is_empty()).then(|| IncidentFinding {
+        id: id.to_owned(),
+        severity: severity.to_owned(),
+        detector: "incident".into(),
+        event_ids: Vec::new(),
+        incident_id: Some(id.to_owned()),
+        incident_severity: Some(severity.to_owned()),
+        span: Some(IncidentSpan { first_seen: first.to_owned(), last_seen: last.to_owned(), actors: actors.to_vec() }),
+    })
 }
 
 impl From<&crate::detect::Finding> for IncidentFinding {
@@ -39,6 +68,7 @@ impl From<&crate::detect::Finding> for IncidentFinding {
             event_ids: f.event_ids.clone(),
             incident_id: f.incident_id.clone(),
             incident_severity: None,
+            span: None,
         }
     }
 }
@@ -49,21 +79,26 @@ pub fn from_detection(
     incidents: &[crate::detect::Incident],
 ) -> Vec<IncidentFinding> {
     let severity: BTreeMap<&str, &str> = incidents.iter().map(|i| (i.id.as_str(), i.severity.as_str())).collect();
-    findings
+    let mut out: Vec<IncidentFinding> = findings
         .iter()
         .map(|f| {
             let mut i = IncidentFinding::from(f);
             i.incident_severity = i.incident_id.as_deref().and_then(|id| severity.get(id)).map(|s| (*s).to_owned());
             i
         })
-        .collect()
+        .collect();
+    out.extend(
+        incidents
+            .iter()
+            .filter_map(|i| incident_entry(&i.id, i.severity.as_str(), &i.first_seen, &i.last_seen, &i.actors)),
+    );
+    out
 }
 
 impl IncidentFinding {
     /// High and critical findings, and any finding of a high or critical incident, are
     /// incidents; other findings are routine-prone signals whose calls still count as use.
     pub fn is_incident(&self) -> bool {
-        let serious = |s: &str| matches!(s.to_ascii_lowercase().as_str(), "high" | "critical");
         serious(&self.severity) || self.incident_severity.as_deref().is_some_and(serious)
     }
 }
@@ -74,6 +109,12 @@ pub fn parse_findings(text: &str) -> Result<Vec<IncidentFinding>, String> {
     struct Incident {
         id: String,
         severity: String,
+        #[serde(default)]
+        first_seen: String,
+        #[serde(default)]
+        last_seen: String,
+        #[serde(default)]
+        actors: Vec<String>,
     }
     #[derive(Deserialize)]
     struct Doc {
@@ -89,6 +130,9 @@ pub fn parse_findings(text: &str) -> Result<Vec<IncidentFinding>, String> {
             f.incident_severity = Some((*s).to_owned());
         }
     }
+    findings.extend(
+        doc.incidents.iter().filter_map(|i| incident_entry(&i.id, &i.severity, &i.first_seen, &i.last_seen, &i.actors)),
+    );
     Ok(findings)
 }
 
@@ -242,6 +286,7 @@ mod tests {
             event_ids: events.iter().map(|s| s.to_string()).collect(),
             incident_id: None,
             incident_severity: None,
+            span: None,
         }
     }
 
@@ -258,6 +303,13 @@ mod tests {
         let parsed = parse_findings(text).unwrap();
         let serious: Vec<&str> = parsed.iter().filter(|f| f.is_incident()).map(|f| f.id.as_str()).collect();
         assert_eq!(serious, ["a", "c"]);
+        // An incident with actors and a span becomes an entry whose calls are looked up.
+        let text = r#"{"incidents":[{"id":"i1","severity":"critical","first_seen":"2026-10-08T02:00:00Z",
+            "last_seen":"2026-10-08T03:00:00Z","actors":["org-automation"]},
+            {"id":"i2","severity":"medium","first_seen":"x","last_seen":"y","actors":["bob"]}],"findings":[]}"#;
+        let parsed = parse_findings(text).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].span.as_ref().unwrap().actors, ["org-automation"]);
     }
 
     #[test]

@@ -364,6 +364,16 @@ fn actions_used_only_in_incidents_are_not_kept() {
         assert!(note.starts_with("used only in finding") && note.ends_with(": not kept"), "{note}");
         assert!(!u["findings"].as_array().unwrap().is_empty());
     }
+    // Calls of the attacker's session inside a critical incident's span that no finding cites
+    // (2026-10-09: StartInstances, DescribeRegions) are the incident's too; the role's own calls
+    // of 2026-09-16 are kept.
+    for a in ["ec2:StartInstances", "ec2:DescribeRegions", "bedrock:GetFoundationModelAvailability"] {
+        assert!(!kept.contains(&a.to_string()), "{a} kept: {kept:?}");
+        assert!(listed.iter().any(|u| u["action"] == a), "{a} not listed");
+    }
+    for a in ["iam:ListRoles", "organizations:DescribeOrganization"] {
+        assert!(kept.contains(&a.to_string()), "{a} (used outside incidents) not kept: {kept:?}");
+    }
     let alice = rec_of(&recs, "user/alice");
     assert!(!kept_actions(alice).contains(&"iam:SetDefaultPolicyVersion".to_string()));
     assert!(alice["incident_only"].as_array().unwrap().iter().any(|u| u["action"] == "iam:SetDefaultPolicyVersion"));
