@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// (by default they are left out and listed).
     #[arg(long)]
     pub keep_incident_actions: bool,
+    /// Deployable forms of the proposals, as `recommend --emit` (repeatable): cli, terraform,
+    /// cloudformation under deploy/<account>/ (json, the policy files, is always written).
+    #[arg(long = "emit", value_enum, value_name = "FORM")]
+    pub emit: Vec<super::recommend::EmitFormat>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +94,8 @@ pub fn run(a: &RunArgs) -> Result<Status> {
         (!a.keep_incident_actions).then_some(&incidents[..]),
     )?;
     super::recommend::write_outputs(&mut out, &recs)?;
+    let target = RecommendOptions::default().target;
+    super::recommend::write_deployables(&mut out, &account, &recs, target, &a.emit)?;
     write_json(&mut out, "findings.json", &crate::detect::detection_json(findings, &detection.incidents))?;
     out.write("findings.md", super::detect::detection_markdown(&detection).as_bytes())?;
     let data = gather(&a.lake, &account, &window, &usage, &recs, findings, "")?;

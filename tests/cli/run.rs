@@ -54,9 +54,26 @@ fn the_nightly_job_writes_every_output_and_is_deterministic() {
     // (README's short command), with the folders overridden on the command line.
     let b = scratch("run-b");
     let config = repo().join("trailtrim.toml");
-    let short =
-        run(&["run", "--config", p(&config), "--lake", p(&b.join("lake")), "--out", p(&b.join("out")), "--quiet"]);
+    let (lake, out) = (b.join("lake"), b.join("out"));
+    let short = run(&[
+        "run",
+        "--config",
+        p(&config),
+        "--lake",
+        p(&lake),
+        "--out",
+        p(&out),
+        "--quiet",
+        "--emit",
+        "terraform",
+        "--emit",
+        "cli",
+    ]);
     assert_eq!(short.status.code(), Some(0), "{}", String::from_utf8_lossy(&short.stderr));
+    // `run --emit` writes the deployable forms as `recommend --emit` does.
+    assert!(b.join("out/deploy/111122223333/main.tf").is_file());
+    assert!(b.join("out/deploy/111122223333/apply.sh").is_file());
+    assert!(!a.join("out/deploy").exists(), "no --emit, no deploy/");
     for f in ["compliance.html", "compliance.md", "recommendations.json", "findings.json", "usage.json", "report.md"] {
         assert_eq!(
             std::fs::read(o.join(f)).unwrap(),
