@@ -115,8 +115,28 @@ fn principal(s: &mut String, r: &Recommendation) {
 
     if !r.incident_only.is_empty() {
         s.push_str("\n### Used only in incidents\n\n");
-        for u in &r.incident_only {
-            let _ = writeln!(s, "- `{}` ({} events): {}", u.action, u.events, u.note);
+        if r.incident_only.len() <= MAX_LINES_PER_MARKER {
+            for u in &r.incident_only {
+                let _ = writeln!(s, "- `{}` ({} events): {}", u.action, u.events, u.note);
+            }
+        } else {
+            // An attacker's session touches dozens of actions: one line per service (the
+            // findings of each action are in recommendations.json).
+            let mut per_service: BTreeMap<&str, (Vec<&str>, u64)> = BTreeMap::new();
+            for u in &r.incident_only {
+                let e = per_service.entry(service_name(&u.action)).or_default();
+                e.0.push(u.action.split_once(':').map_or(u.action.as_str(), |(_, a)| a));
+                e.1 += u.events;
+            }
+            let _ = writeln!(
+                s,
+                "{} actions in {} services, not kept (findings per action in recommendations.json):\n",
+                r.incident_only.len(),
+                per_service.len()
+            );
+            for (svc, (actions, events)) in per_service {
+                let _ = writeln!(s, "- `{svc}` ({events} events): {}", actions.join(", "));
+            }
         }
     }
     if !r.dead_statements.is_empty() {
