@@ -49,6 +49,10 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>> {
                 return Ok(());
             }
             for v in values(&file, key, value)? {
+                // A value that looks like an option would be parsed as one.
+                if v.starts_with('-') {
+                    return Err(UsageError(format!("config file {file}: source {v:?} starts with '-'")).into());
+                }
                 extra.push(resolve(base, &v, arg).into());
             }
             return Ok(());
@@ -65,8 +69,8 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>> {
             toml::Value::Boolean(false) => {}
             _ => {
                 for v in values(&file, key, value)? {
-                    extra.push(flag.clone().into());
-                    extra.push(resolve(base, &v, arg).into());
+                    // `--flag=value`: a value is never read as another option.
+                    extra.push(format!("{flag}={}", resolve(base, &v, arg)).into());
                 }
             }
         }

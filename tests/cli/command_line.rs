@@ -242,6 +242,13 @@ fn a_config_file_gives_options_that_the_command_line_overrides() {
     let broken = run(&["usage", "--config", p(&cfg)]);
     assert_eq!(broken.status.code(), Some(2));
     assert!(stderr(&broken).contains(p(&cfg)), "{}", stderr(&broken));
+    // A value that looks like an option stays a value (here: a lake path that does not exist).
+    std::fs::write(&cfg, "lake = \"--allow-files\"\n").unwrap();
+    let odd = run(&["query", "select 1", "--config", p(&cfg)]);
+    assert_eq!(odd.status.code(), Some(2));
+    assert!(stderr(&odd).contains("--allow-files: does not exist"), "{}", stderr(&odd));
+    std::fs::write(&cfg, "[ingest]\nsources = [\"--json\"]\nlake = \"l\"\n").unwrap();
+    assert_eq!(run(&["ingest", "--config", p(&cfg)]).status.code(), Some(2));
     std::fs::write(&cfg, "[nosuchcommand]\nlake = \"x\"\n").unwrap();
     assert_eq!(run(&["usage", "--config", p(&cfg)]).status.code(), Some(2));
 }
