@@ -9,7 +9,10 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use trailtrim::policy::{self, bench as pbench};
+use trailtrim::policy;
+
+#[path = "workload/policy.rs"]
+mod pbench;
 
 /// Run the binary, returning wall seconds and the child's peak RSS (polled from /proc).
 fn measure(exe: &str, args: &[&str]) -> (f64, u64) {
@@ -97,4 +100,24 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     println!("evaluate: {n} requests in {secs:.2} s ({:.2} µs per request, {allowed} allowed)", secs * 1e6 / n as f64);
     let _ = policy::Decision::Allow;
+    let total: usize = counts.iter().sum();
+    assert_eq!(total, 1000 * actions.len(), "every principal x action classified once");
+
+    // Event -> action mapping: the per-event cost every stage pays.
+    let simple = trailtrim::mapping::EventFields {
+        event_source: "ec2.amazonaws.com",
+        event_name: "DescribeInstances",
+        event_type: Some("AwsApiCall"),
+        aws_region: Some("us-east-1"),
+        recipient_account_id: Some("123456789012"),
+        ..Default::default()
+    };
+    let _ = trailtrim::mapping::map_event(&simple);
+    let t = Instant::now();
+    let mut mapped = 0usize;
+    for _ in 0..n {
+        mapped += trailtrim::mapping::map_event(std::hint::black_box(&simple)).actions.len();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("map_event: {n} events in {secs:.2} s ({:.0} ns per event, {mapped} actions)", secs * 1e9 / n as f64);
 }

@@ -4,19 +4,20 @@
 
 use super::Status;
 use crate::account::{Account, LoadOptions};
-use crate::policy::{
-    evaluate, parse_policy, validate, validate_for_kind, NamedPolicy, PolicyKind, PolicySet, Request, Severity,
-};
+use crate::policy::case::Case;
+use crate::policy::{evaluate, parse_policy, validate, Severity};
 use anyhow::{Context as _, Result};
 use clap::Args;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// A file of JSON lines, or - for standard input.
+    /// A file of JSON lines, or - for standard input. A case may also say what it expects
+    /// (`expect`, `statements`, `layer`, `reason`): its result then carries `ok` (and
+    /// `mismatches`), and a case that fails makes the exit status 3. The format is the one of
+    /// the specification tables (tests/policy_spec/README.md).
     #[arg(long)]
     pub cases: PathBuf,
     /// Check every policy of each case instead of deciding: one line per case,
@@ -31,52 +32,6 @@ pub struct EvalArgs {
     pub iam: Option<PathBuf>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    id: Value,
-    request: Request,
-    identity_policies: Vec<Named>,
-    #[serde(default)]
-    permission_boundaries: Vec<Named>,
-    #[serde(default)]
-    scps: Vec<Vec<Named>>,
-    #[serde(default)]
-    resource_policy: Option<Value>,
-    #[serde(default)]
-    session_policy: Option<Value>,
-    /// A role's trust policy, for `sts:AssumeRole*` requests (instead of `resource_policy`).
-    #[serde(default)]
-    trust_policy: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct Named {
-    name: String,
-    document: Value,
-}
-
-fn named(n: &Named, kind: PolicyKind) -> Result<NamedPolicy, String> {
-    parse_policy(&n.document)
-        .and_then(|p| validate_for_kind(&p, kind).map(|_| p))
-        .map(|p| NamedPolicy::new(n.name.clone(), kind, p))
-        .map_err(|e| format!("policy {}: {e}", n.name))
-}
-
-/// The policies of a case with their kinds, parsed (no placement check).
-fn case_policies(case: &Case) -> Vec<(String, PolicyKind, &Value)> {
-    let mut out: Vec<(String, PolicyKind, &Value)> = Vec::new();
-    out.extend(case.identity_policies.iter().map(|n| (n.name.clone(), PolicyKind::Identity, &n.document)));
-    out.extend(
-        case.permission_boundaries.iter().map(|n| (n.name.clone(), PolicyKind::PermissionBoundary, &n.document)),
-    );
-    out.extend(case.scps.iter().flatten().map(|n| (n.name.clone(), PolicyKind::Scp, &n.document)));
-    out.extend(case.resource_policy.iter().map(|d| ("resource-policy".to_owned(), PolicyKind::Resource, d)));
-    out.extend(case.trust_policy.iter().map(|d| ("trust-policy".to_owned(), PolicyKind::Trust, d)));
-    out.extend(case.session_policy.iter().map(|d| ("session-policy".to_owned(), PolicyKind::Session, d)));
-    out
-}
-
 /// `--validate`: every problem of every policy of the case.
 fn validate_line(line: &str) -> Value {
     let raw: Value = match serde_json::from_str(line) {
@@ -89,8 +44,8 @@ fn validate_line(line: &str) -> Value {
         Err(e) => return json!({"id": id, "error": format!("invalid case: {e}")}),
     };
     let mut problems = Vec::new();
-    for (name, kind, doc) in case_policies(&case) {
-        match parse_policy(doc) {
+    for (name, kind, doc) in case.documents() {
+        match parse_policy(&doc) {
             Ok(p) => problems.extend(validate(&p, kind).into_iter().map(|pr| {
                 json!({"policy": name, "severity": pr.severity, "statement": pr.statement, "sid": pr.sid, "message": pr.message})
             })),
@@ -126,35 +81,7 @@ fn evaluate_line_with(line: &str, account: Option<&Account>) -> Value {
         }
         case.request.context = context;
     }
-    let build = || -> Result<PolicySet, String> {
-        let mut set = PolicySet::default();
-        for p in &case.identity_policies {
-            set.identity.push(named(p, PolicyKind::Identity)?);
-        }
-        for p in &case.permission_boundaries {
-            set.boundaries.push(named(p, PolicyKind::PermissionBoundary)?);
-        }
-        for level in &case.scps {
-            set.scps.push(level.iter().map(|p| named(p, PolicyKind::Scp)).collect::<Result<_, _>>()?);
-        }
-        if let Some(doc) = &case.resource_policy {
-            let n = Named { name: "resource-policy".into(), document: doc.clone() };
-            set.resource_policy = Some(named(&n, PolicyKind::Resource)?);
-        }
-        if let Some(doc) = &case.trust_policy {
-            if set.resource_policy.is_some() {
-                return Err("give either resource_policy or trust_policy, not both".to_owned());
-            }
-            let n = Named { name: "trust-policy".into(), document: doc.clone() };
-            set.resource_policy = Some(named(&n, PolicyKind::Trust)?);
-        }
-        if let Some(doc) = &case.session_policy {
-            let n = Named { name: "session-policy".into(), document: doc.clone() };
-            set.session_policies.push(named(&n, PolicyKind::Session)?);
-        }
-        Ok(set)
-    };
-    match build() {
+    match case.policies() {
         Ok(set) => {
             let ev = evaluate(&set, &case.request);
             let statements: Vec<Value> = ev
@@ -162,9 +89,34 @@ fn evaluate_line_with(line: &str, account: Option<&Account>) -> Value {
                 .iter()
                 .map(|s| json!({"policy": s.policy, "kind": s.kind, "sid": s.sid, "index": s.index}))
                 .collect();
-            json!({"id": case.id, "decision": ev.decision, "statements": statements, "reason": ev.reason})
+            let mut out =
+                json!({"id": case.id, "decision": ev.decision, "statements": statements, "reason": ev.reason});
+            if let Some(layer) = ev.layer {
+                out["layer"] = json!(layer);
+            }
+            // A case that says what it expects is checked: `ok` and, if not, how it differs.
+            let expectation = case.expectation();
+            if !expectation.is_empty() {
+                let mismatches = expectation.mismatches(&ev);
+                out["ok"] = json!(mismatches.is_empty());
+                if !mismatches.is_empty() {
+                    out["mismatches"] = json!(mismatches);
+                }
+            }
+            out
         }
-        Err(e) => json!({"id": case.id, "error": e}),
+        Err(e) => {
+            let mut out = json!({"id": case.id, "error": e});
+            let expectation = case.expectation();
+            if !expectation.is_empty() {
+                let mismatches = expectation.refusal_mismatches(&e);
+                out["ok"] = json!(mismatches.is_empty());
+                if !mismatches.is_empty() {
+                    out["mismatches"] = json!(mismatches);
+                }
+            }
+            out
+        }
     }
 }
 
@@ -193,7 +145,10 @@ pub fn run(a: &EvalArgs) -> Result<Status> {
             continue;
         }
         let v = if a.validate { validate_line(&line) } else { evaluate_line_with(&line, account.as_ref()) };
-        if v.get("error").is_some() || v.get("valid") == Some(&Value::Bool(false)) {
+        let failed = v.get("valid") == Some(&Value::Bool(false)) || v.get("ok") == Some(&Value::Bool(false));
+        // An error the case expects (`"error"` in the case, `ok` true) is the right answer.
+        let expected_error = v.get("ok") == Some(&Value::Bool(true));
+        if (v.get("error").is_some() && !expected_error) || failed {
             errors += 1;
         }
         serde_json::to_writer(&mut out, &v)?;

@@ -1114,80 +1114,23 @@ fn panther_cross_check() {
     for d in &disagreements {
         eprintln!("  {d}");
     }
-    assert!(agree >= 40, "agreement collapsed: {agree}");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Throughput (a measurement, not an assertion): 1M events in release builds, 100k in debug.
-
-fn synthetic(n: usize) -> Vec<Event> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let calls: [(&str, &str, bool); 12] = [
-        ("s3.amazonaws.com", "ListBuckets", true),
-        ("ec2.amazonaws.com", "DescribeInstances", true),
-        ("iam.amazonaws.com", "ListRoles", true),
-        ("sts.amazonaws.com", "GetCallerIdentity", true),
-        ("secretsmanager.amazonaws.com", "GetSecretValue", true),
-        ("ssm.amazonaws.com", "GetParameter", true),
-        ("kms.amazonaws.com", "Decrypt", true),
-        ("lambda.amazonaws.com", "Invoke", false),
-        ("dynamodb.amazonaws.com", "PutItem", false),
-        ("ec2.amazonaws.com", "CreateTags", false),
-        ("iam.amazonaws.com", "CreateAccessKey", false),
-        ("signin.amazonaws.com", "ConsoleLogin", false),
+    // The known differences (each either a choice of ours or an open gap, see issue 16's notes): a
+    // change in either direction, a new miss or a gap closed, must update this list.
+    let known = [
+        "AWS.CloudTrail.AMIModifiedForPublicAccess / \"Access Granted To Unknown User\": panther=true ours=false",
+        "AWS.CloudTrail.LoginProfileCreatedOrModified / \"ChangeOwnPassword\": panther=false ours=true",
+        "AWS.CloudTrail.Stopped / \"Error Stopping CloudTrail\": panther=false ours=true",
+        "AWS.ConfigService.DisabledDeleted / \"Error Deleting Config Recorder\": panther=false ours=true",
+        "AWS.Console.LoginWithoutMFA / \"No MFA Login - Root User\": panther=true ours=false",
+        "AWS.Console.LoginWithoutMFA / \"No MFA Login - New User\": panther=false ours=true",
+        "AWS.CloudTrail.IMDSCredentialExfiltration / \"IMDS Credentials Used From Public IP\": panther=true ours=false",
+        "AWS.CloudTrail.IMDSCredentialExfiltration / \"IMDS Credentials Used From Amazon.com ASN Source IP\": panther=true ours=false",
+        "AWS.Lambda.UpdateFunctionCode / \"AssumedRole Updates Lambda Code (Normal CI/CD)\": panther=false ours=true",
+        "AWS.Lambda.UpdateFunctionCode / \"AssumedRole Updates Lambda Code v2 (Normal CI/CD)\": panther=false ours=true",
+        "AWS.CloudTrail.SnapshotMadePublic / \"Snapshot Mader Available to Single Person\": panther=true ours=false",
     ];
-    let span = 30 * DAY;
-    let mut out: Vec<Event> = (0..n)
-        .map(|i| {
-            let r = next();
-            let (source, name, ro) = calls[(r % 12) as usize];
-            let p = (r >> 8) % 300;
-            let mut e = ev(&format!("e{i:08}"), T0 + ((r >> 20) % span as u64) as i64, source, name);
-            if p % 3 == 0 {
-                e = e.role(&format!("app-{}", p % 40), &format!("i-0{:016x}", p));
-                e.0.ec2_role_delivery = Some("2.0".into());
-                e.0.source_ip = Some(format!("10.{}.{}.{}", p % 200, (r >> 40) % 256, (r >> 48) % 256));
-            } else {
-                e = e.user(&format!("user{p}"));
-                e.0.source_ip = Some(format!("198.51.{}.{}", p % 200, (r >> 40) % 256));
-            }
-            e.0.read_only = Some(ro);
-            e.0.aws_region = ["us-east-1", "eu-west-1", "us-west-2"][(r >> 33) as usize % 3].into();
-            if (r >> 36) % 50 == 0 {
-                e.0.error_code = Some("AccessDenied".into());
-            }
-            match name {
-                "GetSecretValue" => e.0.request_parameters = Some(format!("{{\"secretId\":\"s{}\"}}", (r >> 24) % 50)),
-                "GetParameter" => e.0.request_parameters = Some(format!("{{\"name\":\"/p/{}\"}}", (r >> 24) % 50)),
-                "CreateAccessKey" => e.0.request_parameters = Some(format!("{{\"userName\":\"user{p}\"}}")),
-                "ConsoleLogin" => {
-                    e.0.response_elements = Some("{\"ConsoleLogin\":\"Success\"}".into());
-                    e.0.additional_event_data = Some("{\"MFAUsed\":\"Yes\"}".into());
-                }
-                _ => {}
-            }
-            e.0
-        })
-        .collect();
-    out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-    out
-}
-
-#[test]
-fn throughput() {
-    let n = if cfg!(debug_assertions) { 100_000 } else { 1_000_000 };
-    let events = synthetic(n);
-    let start = std::time::Instant::now();
-    let findings = detect(&events, &DetectOptions::default(), &BTreeMap::new());
-    let secs = start.elapsed().as_secs_f64();
-    eprintln!("detect: {n} events in {secs:.3} s = {:.0} events/s, {} findings", n as f64 / secs, findings.len());
-    assert!(!events.is_empty());
+    assert_eq!(disagreements, known, "the cross-check changed ({agree} agree)");
+    assert_eq!(agree, 67);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1290,7 +1233,8 @@ fn expected_detectors(family: &str) -> Option<&'static [&'static str]> {
         "instance-credentials-elsewhere" => &["behaviour.ec2-credentials-outside", "behaviour.instance-session-recon"],
         // The defenders' own clean-up: nothing has to fire.
         "remediation" => return None,
-        _ => return None,
+        // A family the test does not know would pass unchecked: name its detectors above.
+        other => panic!("ground-truth family {other:?} has no expected detectors in this test"),
     })
 }
 
@@ -1389,6 +1333,9 @@ fn sample_corpus_end_to_end() {
         defaults.len(),
         stray_default.len()
     );
+    // The baseline chosen from where the events are hides no incident either, and adds no noise.
+    assert!(stray_default.is_empty(), "default baseline: findings outside every incident: {stray_default:#?}");
+    assert_eq!(defaults.len(), findings.len(), "default baseline finds what the scenario's baseline finds");
 }
 
 // ---------------------------------------------------------------------------------------------

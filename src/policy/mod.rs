@@ -10,10 +10,10 @@
 //! - `matching`: wildcards for actions (case-insensitive) and ARNs (segment-wise);
 //! - `variables`: `${...}` policy variables;
 //! - `condition`: every condition operator, qualifiers and `IfExists`;
+//! - `case`: one evaluation case with its expectations (`eval --cases`, the spec tables);
 //! - `evaluate`: the decision logic with explanations, and the static access analysis;
-//! - `bench`: synthetic workloads for timing (no timing inside).
 
-pub mod bench;
+pub mod case;
 pub mod condition;
 pub mod document;
 pub mod evaluate;

@@ -28,13 +28,14 @@
 //! (least privilege); `keep_unobservable` keeps them with their original statements' resources
 //! and conditions. Either way the report lists them with `?` and the notes say which was done.
 
-pub mod bench;
 mod compact;
 pub mod emit;
 pub mod explain;
 pub mod incidents;
 mod render;
 mod resources;
+#[cfg(test)]
+mod synthetic;
 mod trim;
 pub mod trust;
 mod verify;

@@ -535,7 +535,7 @@ fn golden_report_for_one_role() {
 
 #[test]
 fn synthetic_workload_verifies() {
-    let inputs = bench::synthetic_inputs(10, 300);
+    let inputs = super::synthetic::synthetic_inputs(10, 300);
     let start = std::time::Instant::now();
     let recs = recommend_all(&inputs, &RecommendOptions::default());
     eprintln!("10 principals x 300 calls: {:?}", start.elapsed());

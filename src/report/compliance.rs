@@ -1485,11 +1485,10 @@ mod tests {
         crate::report::golden::assert_golden("tests/golden/compliance_report.md", &md);
     }
 
-    /// Writes the sample report to $COMPLIANCE_EXAMPLE_HTML for a look in a browser.
     #[test]
-    fn example_html_on_request() {
-        if let Some(path) = std::env::var_os("COMPLIANCE_EXAMPLE_HTML") {
-            std::fs::write(path, render_html(&sample())).unwrap();
-        }
+    fn golden_html_report() {
+        // Open tests/golden/compliance_report.html in a browser to look at it.
+        let html = render_html(&sample());
+        crate::report::golden::assert_golden("tests/golden/compliance_report.html", &html);
     }
 }

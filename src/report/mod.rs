@@ -2,7 +2,9 @@
 
 pub mod compliance;
 pub mod frame;
+// One golden-file helper for the unit tests and the CLI tests.
 #[cfg(test)]
+#[path = "../../tests/support/golden.rs"]
 pub mod golden;
 pub mod html;
 pub mod svg;

@@ -5,6 +5,8 @@ mod common;
 mod denials;
 mod detect;
 mod escalation;
+#[path = "../support/golden.rs"]
+mod golden;
 mod ingest;
 mod ingest_writer;
 mod policy_cli;

@@ -148,3 +148,51 @@ fn eval_answers_each_line_in_order_and_reports_malformed_lines() {
     assert_eq!((lines[2]["id"].as_str(), lines[2]["decision"].as_str()), (Some("c2"), Some("ExplicitDeny")));
     assert_eq!(lines[2]["statements"][0]["sid"], "NoS3");
 }
+
+/// The specification tables, run through the command: every decision case as one line of
+/// `eval --cases -`, each checked by eval itself against the case's expectations (`ok`). The
+/// library runs the same tables in `src/policy/spec_tests.rs`.
+#[test]
+fn eval_agrees_with_every_specification_table() {
+    let mut input = String::new();
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(repo().join("tests/policy_spec")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name == "parse_errors.json" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for mut case in trailtrim::policy::case::expand_table(&text).unwrap_or_else(|e| panic!("{name}: {e}")) {
+            // Static-access cases have no request to decide.
+            if trailtrim::policy::case::split_access(&mut case).is_some() {
+                continue;
+            }
+            ids.push(format!("{name}:{}", case["id"].as_str().unwrap()));
+            input.push_str(&serde_json::to_string(&case).unwrap());
+            input.push('\n');
+        }
+    }
+    let mut child = Command::new(exe())
+        .args(["eval", "--cases", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), ids.len());
+    assert_eq!(lines.len(), 350, "every decision case of the tables");
+    let failed: Vec<String> = ids
+        .iter()
+        .zip(&lines)
+        .filter(|(_, l)| l["ok"] != true)
+        .map(|(id, l)| format!("{id}: {}", l.get("mismatches").unwrap_or(l)))
+        .collect();
+    assert!(failed.is_empty(), "{} cases differ through eval:\n{}", failed.len(), failed.join("\n"));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -249,12 +249,7 @@ fn golden_report_for_the_ec2_role() {
     args.extend(["--out".into(), p(&out).into(), "--principal".into(), arn("role/service/app-server-role")]);
     assert!(run_owned(&args).status.success());
     let got = std::fs::read_to_string(out.join("report.md")).unwrap();
-    let golden = repo().join("tests/golden/sample_app_server_role_report.md");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&golden).expect("golden file (UPDATE_GOLDEN=1 to create)");
-    assert_eq!(got, want, "report.md differs from {}", golden.display());
+    crate::golden::assert_golden("tests/golden/sample_app_server_role_report.md", &got);
 }
 
 #[test]
