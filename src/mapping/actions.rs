@@ -147,11 +147,6 @@ impl EventMap {
         Some(Resolution::Actions(Arc::from([action])))
     }
 
-    /// The IAM prefix the table associates with an event source, if known.
-    pub fn prefix_for_source(&self, event_source: &str) -> Option<&str> {
-        self.sources.get(event_source).map(|e| e.prefix.as_str())
-    }
-
     /// Every (source, operation) in the table with its resolution (sorted, for tests and reports).
     pub fn entries(&self) -> Vec<(&str, &str, &Resolution)> {
         let mut out: Vec<(&str, &str, &Resolution)> = self

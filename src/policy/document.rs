@@ -143,11 +143,6 @@ impl ActionList {
     pub fn services(&self) -> impl Iterator<Item = &str> {
         self.by_service.iter().map(|(s, _)| s.as_str())
     }
-
-    /// True when some pattern has a wildcard in its service part (or is `*`).
-    pub fn has_generic(&self) -> bool {
-        !self.generic.is_empty()
-    }
 }
 
 /// The Resource / NotResource element.
@@ -317,13 +312,7 @@ impl Policy {
         }
         m.insert("Statement".into(), Value::Array(self.statements.iter().map(Statement::to_json).collect()));
         Value::Object(m)
-    }
-
-    /// True when policy variables are active (Version 2012-10-17).
-    pub fn uses_variables(&self) -> bool {
-        self.version.as_deref() == Some(VERSION_2012)
-    }
-}
+    }}
 
 /// A policy with the name and kind used in explanations.
 #[derive(Debug, Clone, PartialEq)]

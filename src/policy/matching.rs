@@ -56,11 +56,6 @@ impl Glob {
             Glob::General(toks) => match_tokens(toks, text),
         }
     }
-
-    /// True if the pattern contains no wildcard.
-    pub fn is_literal(&self) -> bool {
-        matches!(self, Glob::Exact(_))
-    }
 }
 
 /// Split a pattern string into tokens; `*` and `?` are wildcards.
