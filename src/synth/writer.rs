@@ -62,8 +62,8 @@ pub fn gz_create(path: &Path, level: u32) -> anyhow::Result<flate2::write::GzEnc
 
 fn finish(enc: flate2::write::GzEncoder<BufWriter<File>>, path: &Path) -> anyhow::Result<u64> {
     let mut buf = enc.finish().with_context(|| format!("writing {}", path.display()))?;
-    buf.flush()?;
-    Ok(std::fs::metadata(path)?.len())
+    buf.flush().with_context(|| format!("writing {}", path.display()))?;
+    Ok(std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len())
 }
 
 /// Writes `{"Records":[...]}` gzipped; returns the compressed size. Records may be made as they
