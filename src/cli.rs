@@ -17,6 +17,10 @@ pub struct Cli {
     /// options on the command line win). Read before parsing; see `config`.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Write what the command prints to FILE instead of standard output. FILE appears only
+    /// when the command finishes; if it fails, an earlier FILE is left as it was.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -170,6 +170,75 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
+/// `--output FILE`: everything the command prints to standard output goes to FILE instead, and
+/// FILE appears only whole: it is written beside FILE under a temporary name and renamed when the
+/// command finishes, so a failed run leaves an earlier FILE as it was. Standard output is
+/// redirected at the descriptor, so every command gets the option without knowing of it.
+pub struct StdoutToFile {
+    saved: libc::c_int,
+    tmp: PathBuf,
+    dest: PathBuf,
+    done: bool,
+}
+
+impl StdoutToFile {
+    pub fn begin(dest: &Path) -> Result<StdoutToFile> {
+        use std::os::fd::AsRawFd;
+        if dest.is_dir() {
+            return Err(UsageError(format!(
+                "--output {}: is a folder; --output names a file (folders are --out DIR)",
+                dest.display()
+            ))
+            .into());
+        }
+        let name = dest.file_name().with_context(|| format!("--output {}: names no file", dest.display()))?;
+        let tmp = dest.with_file_name(format!(".{}.trailtrim-tmp-{}", name.to_string_lossy(), std::process::id()));
+        let file = std::fs::File::create(&tmp).with_context(|| format!("--output: creating {}", tmp.display()))?;
+        std::io::stdout().flush()?;
+        // SAFETY: plain descriptor calls on descriptors this process owns; `file` stays open
+        // until dup2 has made descriptor 1 a second reference to it.
+        let saved = unsafe { libc::dup(1) };
+        if saved < 0 || unsafe { libc::dup2(file.as_raw_fd(), 1) } < 0 {
+            let err = std::io::Error::last_os_error();
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err).context("--output: redirecting standard output");
+        }
+        Ok(StdoutToFile { saved, tmp, dest: dest.to_path_buf(), done: false })
+    }
+
+    /// Put standard output back; keep the file (`keep`: the command finished) or drop it.
+    pub fn finish(mut self, keep: bool) -> Result<()> {
+        self.restore();
+        if keep {
+            std::fs::rename(&self.tmp, &self.dest).with_context(|| format!("--output: writing {}", self.dest.display()))
+        } else {
+            let _ = std::fs::remove_file(&self.tmp);
+            Ok(())
+        }
+    }
+
+    fn restore(&mut self) {
+        if !self.done {
+            self.done = true;
+            let _ = std::io::stdout().flush();
+            // SAFETY: `saved` is the descriptor dup'ed in `begin`, closed only here.
+            unsafe {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
+        }
+    }
+}
+
+impl Drop for StdoutToFile {
+    fn drop(&mut self) {
+        if !self.done {
+            self.restore();
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,15 @@ pub enum Status {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
-    match cli.command {
+    let Some(file) = &cli.output else { return dispatch(cli.command) };
+    let redirect = crate::output::StdoutToFile::begin(file)?;
+    let result = dispatch(cli.command);
+    redirect.finish(matches!(result, Ok(Status::Ok | Status::Rejected)))?;
+    result
+}
+
+fn dispatch(command: Command) -> anyhow::Result<Status> {
+    match command {
         Command::Ingest(a) => ingest::run(&a),
         Command::Query(a) => query::run(&a),
         Command::Simulate(a) => simulate::run(&a),

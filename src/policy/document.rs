@@ -312,7 +312,8 @@ impl Policy {
         }
         m.insert("Statement".into(), Value::Array(self.statements.iter().map(Statement::to_json).collect()));
         Value::Object(m)
-    }}
+    }
+}
 
 /// A policy with the name and kind used in explanations.
 #[derive(Debug, Clone, PartialEq)]

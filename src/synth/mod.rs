@@ -120,8 +120,7 @@ pub struct SynthSummary {
 
 /// Writes the corpus described by `args`.
 pub fn run(args: &SynthArgs) -> anyhow::Result<SynthSummary> {
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).map_err(|e| anyhow::anyhow!("creating {}: {e}", args.out.display()))?;
     if args.events == 0 {
         let w = scenario::generate(&args.out, args.seed)?;
         Ok(SynthSummary { mode: "sample", files: w.files, events: w.events, bytes: w.bytes })

@@ -252,3 +252,34 @@ fn a_config_file_gives_options_that_the_command_line_overrides() {
     std::fs::write(&cfg, "[nosuchcommand]\nlake = \"x\"\n").unwrap();
     assert_eq!(run(&["usage", "--config", p(&cfg)]).status.code(), Some(2));
 }
+
+#[test]
+fn output_file_holds_what_stdout_would_and_survives_a_failed_run() {
+    let dir = scratch("output-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lake = p(sample_lake()).to_owned();
+    let stdout = run_ok(&["usage", "--lake", &lake, "--format", "json"]);
+    let file = dir.join("usage.json");
+    // The option is global: before or after the command's own options.
+    let out = run(&["--output", p(&file), "usage", "--lake", &lake, "--format", "json"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "nothing on stdout with --output");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout);
+    let q = dir.join("q.csv");
+    let out =
+        run(&["query", "--lake", &lake, "--format", "csv", "SELECT COUNT(*) AS n FROM events", "--output", p(&q)]);
+    assert!(out.status.success());
+    assert!(std::fs::read_to_string(&q).unwrap().starts_with("n\n"));
+    // A run that fails leaves the earlier file as it was, and no temporary file behind.
+    let missing = dir.join("no-such-lake");
+    let out = run(&["usage", "--lake", p(&missing), "--format", "json", "--output", p(&file)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout);
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // A folder is not a file.
+    let out = run(&["usage", "--lake", &lake, "--output", p(&dir)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder"));
+}
