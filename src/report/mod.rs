@@ -5,6 +5,7 @@ pub mod frame;
 #[cfg(test)]
 pub mod golden;
 pub mod html;
+pub mod people;
 pub mod svg;
 
 /// Output formats for tabular results.
