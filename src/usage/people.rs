@@ -28,6 +28,10 @@ use std::path::Path;
 /// Role names Identity Center creates for permission sets: `AWSReservedSSO_<set>_<hex>`.
 const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";
 
+/// Services stamp events with their own clocks: a session's first call may be logged a little
+/// before the STS event that created it.
+const CLOCK_SLACK_MS: i64 = 5 * 60 * 1000;
+
 /// How a person was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -315,10 +319,10 @@ impl Attribution {
         }
     }
 
-    /// The latest creation of the session at or before `time`.
+    /// The latest creation of the session at or before `time` (give or take [`CLOCK_SLACK_MS`]).
     fn creator(&self, acct: &str, role: &str, actor: &str, time: i64) -> Option<Creator> {
         let list = self.sessions.get(&(acct.to_owned(), role.to_owned(), actor.to_owned()))?;
-        list.iter().rev().find(|(t, _)| *t <= time).map(|(_, c)| c.clone())
+        list.iter().rev().find(|(t, _)| *t <= time.saturating_add(CLOCK_SLACK_MS)).map(|(_, c)| c.clone())
     }
 
     /// The person behind one fact (None: a machine, a service, another account).

@@ -126,7 +126,7 @@ fn github_deploy(sc: &mut Sc, d: i64) {
         actor: Actor::new(who, ACCOUNT, IP_GHA, UA_GHA),
         principal: format!("web/{GHA_SUBJECT}"),
         region: US,
-        t: t - 2,
+        t: t - 40,
     };
     let rec = sc.call(
         &mut oidc,

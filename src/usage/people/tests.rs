@@ -142,6 +142,18 @@ fn a_session_name_reused_by_two_people_goes_to_whoever_created_it_last() {
 }
 
 #[test]
+fn a_first_call_logged_seconds_before_its_session_is_still_the_creators() {
+    // The STS event at 10:00:30, the session's first call stamped 10:00:05 by another service.
+    let a = Attribution::from_events(&[
+        saml(36_030_000, "lea@example.com", SSO),
+        chain(36_030_000, SSO, "lea@example.com", DEPLOY, "r1"),
+    ]);
+    let r = build(&[fact(DEPLOY, "role", "r1", "s3:GetObject", 36_005_000, 1)], &a);
+    assert!(actions(person(&r, "lea@example.com")).contains(&"s3:GetObject"), "{r:#?}");
+    assert!(r.people.iter().all(|p| p.person != "r1"));
+}
+
+#[test]
 fn source_identity_web_identity_users_and_identity_store_ids() {
     // A source identity set by a caller of another account: the source identity is the person.
     let mut e = chain(100, DEPLOY, "x", EC2, "ci-run-7");
