@@ -7,6 +7,7 @@ mod detect;
 mod escalation;
 mod ingest;
 mod ingest_writer;
+mod people;
 mod policy_cli;
 mod queries_lib;
 mod query;
