@@ -123,16 +123,16 @@ fn sessions_a_service_created_are_machines_not_people() {
 #[test]
 fn a_session_name_reused_by_two_people_goes_to_whoever_created_it_last() {
     let events = [
-        saml(100, "ann@example.com", SSO),
-        chain(110, SSO, "ann@example.com", DEPLOY, "deploy"),
-        saml(500, "ben@example.com", SSO),
-        chain(510, SSO, "ben@example.com", DEPLOY, "deploy"),
+        saml(1_000_000, "ann@example.com", SSO),
+        chain(1_010_000, SSO, "ann@example.com", DEPLOY, "deploy"),
+        saml(9_000_000, "ben@example.com", SSO),
+        chain(9_010_000, SSO, "ben@example.com", DEPLOY, "deploy"),
     ];
     let a = Attribution::from_events(&events);
     let r = build(
         &[
-            fact(DEPLOY, "role", "deploy", "lambda:UpdateFunctionCode", 120, 1),
-            fact(DEPLOY, "role", "deploy", "lambda:GetFunction", 520, 1),
+            fact(DEPLOY, "role", "deploy", "lambda:UpdateFunctionCode", 1_020_000, 1),
+            fact(DEPLOY, "role", "deploy", "lambda:GetFunction", 9_020_000, 1),
         ],
         &a,
     );
