@@ -122,3 +122,45 @@ fn one_role_and_the_other_formats() {
         "{csv}"
     );
 }
+
+#[test]
+fn recommend_proposes_a_split_and_the_report_says_who_writes() {
+    let out = scratch("people-recommend");
+    let mut args: Vec<String> = vec!["recommend".into(), "--lake".into(), p(sample_lake()).into()];
+    args.extend(sample_iam_args());
+    args.extend([
+        "--out".into(),
+        p(&out).into(),
+        "--principal".into(),
+        "AWSReservedSSO_PlatformOps_fedcba9876543210".into(),
+    ]);
+    let o = run_owned(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let recs: Value = serde_json::from_slice(&std::fs::read(out.join("recommendations.json")).unwrap()).unwrap();
+    let split = &recs["principals"][0]["split_by_people"];
+    let groups: Vec<Vec<String>> = split["groups"].as_array().unwrap().iter().map(|g| strings(&g["people"])).collect();
+    assert_eq!(
+        groups,
+        [
+            vec!["gina@example.com", "hugo@example.com", "ines@example.com"],
+            vec!["jon@example.com"],
+            vec!["kim@example.com"]
+        ]
+    );
+    assert_eq!(strings(&split["groups"][0]["write_actions"]), Vec::<String>::new());
+    assert_eq!(strings(&split["groups"][1]["write_actions"]), ["ec2:RebootInstances"]);
+
+    let report = scratch("people-report").join("report.md");
+    let mut args: Vec<String> = vec!["report".into(), "--lake".into(), p(sample_lake()).into()];
+    args.extend(sample_iam_args());
+    args.extend(["--out".into(), p(&report).into(), "--format".into(), "md".into()]);
+    let o = run_owned(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains("### People behind shared roles"), "{md}");
+    assert!(md.contains("- PlatformOps: 5 people; 3 used only read actions; the write actions come from 2 people (jon@example.com, kim@example.com)"), "{md}");
+    assert!(
+        md.contains("  - gina@example.com, hugo@example.com, ines@example.com: only read (3 actions in all)"),
+        "{md}"
+    );
+}
