@@ -259,6 +259,13 @@ pub fn compute_with_findings(
         }
         rec.trust = Some(t);
     }
+    // Roles whose people fall into more than one group of use: propose one set per group.
+    let people = usage::people::report(lake, window, &usage::load_facts(lake, window, None)?, None)?;
+    for role in people.roles.into_iter().filter(|r| r.groups.len() > 1) {
+        if let Some(rec) = recs.iter_mut().find(|r| r.arn == role.role) {
+            rec.split_by_people = Some(role);
+        }
+    }
     Ok(recs)
 }
 

@@ -200,7 +200,35 @@ pub fn gather(
         activity_by_service,
         credentials,
         notes,
+        shared_roles: shared_roles(lake_dir, window)?,
     })
+}
+
+/// The roles more than one person used, from the people behind each session.
+fn shared_roles(lake_dir: &Path, window: &usage::Window) -> Result<Vec<compliance::SharedRole>> {
+    let facts = usage::load_facts(lake_dir, window, None)?;
+    let people = usage::people::report(lake_dir, window, &facts, None)?;
+    Ok(people
+        .roles
+        .iter()
+        .filter(|r| r.people.len() > 1)
+        .map(|r| compliance::SharedRole {
+            role: r.role.clone(),
+            summary: r.summary(),
+            groups: r
+                .groups
+                .iter()
+                .map(|g| {
+                    let what = if g.write_actions.is_empty() {
+                        "only read".to_owned()
+                    } else {
+                        format!("write {}", g.write_actions.join(", "))
+                    };
+                    format!("{}: {what} ({} actions in all)", g.people.join(", "), g.actions.len())
+                })
+                .collect(),
+        })
+        .collect())
 }
 
 fn count_root_logins(lake_dir: &Path, window: &usage::Window) -> Result<u64> {

@@ -16,6 +16,17 @@ pub enum UsageFormat {
     Table,
     Json,
     Csv,
+    Md,
+}
+
+/// What the usage is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UsageBy {
+    /// The IAM principal (user, role, root) whose policies authorised the calls.
+    Principal,
+    /// The person behind it: SSO user, SAML or web identity subject, source identity, the
+    /// origin of a role chain, IAM user.
+    Person,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -49,6 +60,9 @@ pub struct UsageArgs {
     pub window: WindowArgs,
     #[arg(long, value_enum, default_value_t = UsageFormat::Table)]
     pub format: UsageFormat,
+    /// Group by IAM principal, or by the person behind each session (`person`).
+    #[arg(long, value_enum, default_value_t = UsageBy::Principal)]
+    pub by: UsageBy,
     /// Days after which a password or access key counts as unused (with --credential-report).
     #[arg(long, default_value_t = 90)]
     pub max_unused_days: i64,
@@ -133,6 +147,9 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
     };
     let window = a.window.window();
     let principal = a.principal.as_deref().map(|p| resolve_principal(&a.lake, &account, &window, p)).transpose()?;
+    if a.by == UsageBy::Person {
+        return people(a, &window, principal.as_deref());
+    }
     let report = compute(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
     let mut out = std::io::stdout().lock();
     match a.format {
@@ -164,6 +181,24 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
                 for x in &p.unobservable {
                     writeln!(out, "{},{},{},unobservable,0,,", p.arn, p.kind, x)?;
                 }
+            }
+        }
+        UsageFormat::Md => {
+            writeln!(out, "| principal | type | granted | used | unused | unobservable | denied |")?;
+            writeln!(out, "|---|---|---:|---:|---:|---:|---:|")?;
+            let known = |n: usize| if iam_given { n.to_string() } else { "-".to_owned() };
+            for p in &report.principals {
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} | {} | {} |",
+                    p.arn,
+                    p.kind,
+                    known(p.granted_actions),
+                    p.used.len(),
+                    known(p.unused.len()),
+                    known(p.unobservable.len()),
+                    p.denied.len()
+                )?;
             }
         }
         UsageFormat::Table => {
@@ -252,6 +287,24 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
                 writeln!(out, "credential: {} {:?}: {}", c.user, c.kind, c.detail)?;
             }
         }
+    }
+    Ok(Status::Ok)
+}
+
+/// `--by person`: the facts of the window attributed to the people behind the sessions.
+fn people(a: &UsageArgs, window: &Window, principal: Option<&str>) -> Result<Status> {
+    note_stale_facts(&a.lake, window)?;
+    let facts = usage::load_facts(&a.lake, window, principal)?;
+    let report = usage::people::report(&a.lake, window, &facts, principal)?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        UsageFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        UsageFormat::Csv => crate::report::people::csv_rows(&report, &mut out)?,
+        UsageFormat::Md => crate::report::people::markdown(&report, &mut out)?,
+        UsageFormat::Table => crate::report::people::table(&report, &mut out)?,
     }
     Ok(Status::Ok)
 }

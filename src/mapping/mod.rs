@@ -8,6 +8,7 @@
 //! * [`is_data_event_action`], [`is_unobservable`]: what CloudTrail can show at all.
 
 pub mod actions;
+pub mod fas;
 mod observability;
 pub mod overrides;
 pub mod principal;
@@ -42,6 +43,9 @@ pub struct EventFields<'a> {
     pub request_parameters: Option<&'a str>,
     /// JSON text of the `resources` array.
     pub resources: Option<&'a str>,
+    /// JSON texts of `responseElements` and `additionalEventData` (the KMS key a service used).
+    pub response_elements: Option<&'a str>,
+    pub additional_event_data: Option<&'a str>,
     pub error_code: Option<&'a str>,
 }
 
@@ -100,6 +104,9 @@ pub struct RequiredAction {
     pub dependent: bool,
     /// For `iam:PassRole`: the service the role was passed to (`lambda.amazonaws.com`).
     pub passed_to_service: Option<String>,
+    /// Set when the called service performed the action with the caller's permissions (a
+    /// forward access session: `kms:Decrypt` by S3 for a `GetObject`).
+    pub via_service: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -157,7 +164,13 @@ pub fn map_event(ev: &EventFields) -> Mapping {
         let copy_source = is_copy && info.name == "GetObject";
         let resources =
             if cands.is_empty() { Vec::new() } else { resources::resources_for(cat, info, &cands, copy_source) };
-        out.push(RequiredAction { action: info.full_name(), resources, dependent: false, passed_to_service: None });
+        out.push(RequiredAction {
+            action: info.full_name(),
+            resources,
+            dependent: false,
+            passed_to_service: None,
+            via_service: None,
+        });
     }
     if writes && has_request && passes_roles(ev.event_name) {
         for role in resources::passed_roles(ev, &request) {
@@ -169,6 +182,34 @@ pub fn map_event(ev: &EventFields) -> Mapping {
                 resources: vec![role.arn],
                 dependent: true,
                 passed_to_service: Some(role.to_service),
+                via_service: None,
+            });
+        }
+    }
+    // With filters instead of secret ids, the call lists the secrets it then reads.
+    if ev.event_source == "secretsmanager.amazonaws.com"
+        && ev.event_name == "BatchGetSecretValue"
+        && batch_secret_filters(ev.request_parameters)
+        && !out.iter().any(|a| a.action == "secretsmanager:ListSecrets")
+    {
+        out.push(RequiredAction {
+            action: "secretsmanager:ListSecrets".to_string(),
+            resources: Vec::new(),
+            dependent: true,
+            passed_to_service: None,
+            via_service: None,
+        });
+    }
+    // Only a call that succeeded made the service act for the caller.
+    if !out.is_empty() && ev.error_code.is_none_or(str::is_empty) {
+        let texts = [ev.request_parameters, ev.response_elements, ev.additional_event_data];
+        for c in fas::forward_calls(ev.event_source, ev.event_name, &texts) {
+            out.push(RequiredAction {
+                action: c.action,
+                resources: vec![c.resource],
+                dependent: true,
+                passed_to_service: None,
+                via_service: Some(c.via_service),
             });
         }
     }
@@ -176,6 +217,13 @@ pub fn map_event(ev: &EventFields) -> Mapping {
         return Mapping::empty(MappingStatus::Unmapped);
     }
     Mapping { status: MappingStatus::Mapped, actions: out }
+}
+
+/// A `BatchGetSecretValue` request that selects secrets by `filters` (non-empty).
+fn batch_secret_filters(request: Option<&str>) -> bool {
+    let Some(v) = request.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()) else { return false };
+    let filters = v.get("filters").or_else(|| v.get("Filters"));
+    filters.is_some_and(|f| f.as_array().is_some_and(|a| !a.is_empty()))
 }
 
 /// Calls that tear down or read do not pass a role even when they name one.

@@ -168,6 +168,7 @@ pub(crate) fn candidates(ev: &EventFields, request: &Request) -> Vec<Candidate> 
     // Set to false once resources[] has been read.
     let from_record = std::cell::Cell::new(true);
     let mut push = |arn: String, copy_source: bool| {
+        let arn = if arn.contains(":lambda:") { unqualified_function(&arn).to_string() } else { arn };
         if arn.starts_with("arn:") && !out.iter().any(|c| c.arn == arn && c.copy_source == copy_source) {
             out.push(Candidate { arn, copy_source, from_record: from_record.get() });
         }
@@ -309,13 +310,29 @@ fn or_arn(value: &str, build: impl FnOnce() -> String) -> String {
 
 fn lambda_function_arn(f: &str, cx: &Ctx) -> String {
     if f.starts_with("arn:") {
-        return f.to_string();
+        return unqualified_function(f).to_string();
     }
-    // Partial ARN `123456789012:function:name`.
+    // Partial ARN `123456789012:function:name[:qualifier]`.
     if let Some((acct, rest)) = f.split_once(":function:") {
-        return format!("arn:{}:lambda:{}:{acct}:function:{rest}", cx.partition, cx.region);
+        let name = rest.split(':').next().unwrap_or(rest);
+        return format!("arn:{}:lambda:{}:{acct}:function:{name}", cx.partition, cx.region);
     }
-    format!("arn:{}:lambda:{}:{}:function:{f}", cx.partition, cx.region, cx.account)
+    // `name[:qualifier]`.
+    let name = f.split(':').next().unwrap_or(f);
+    format!("arn:{}:lambda:{}:{}:function:{name}", cx.partition, cx.region, cx.account)
+}
+
+/// A Lambda function ARN with a version or alias qualifier (`...:function:name:3`, `:PROD`)
+/// names the function: its policies grant on the function ARN.
+pub(crate) fn unqualified_function(arn: &str) -> &str {
+    if !arn.contains(":lambda:") {
+        return arn;
+    }
+    // arn:partition:lambda:region:account:function:name[:qualifier]
+    match arn.match_indices(':').nth(6) {
+        Some((i, _)) if arn.split(':').nth(5) == Some("function") => &arn[..i],
+        _ => arn,
+    }
 }
 
 /// `https://sqs.us-east-1.amazonaws.com/123456789012/name` -> `arn:aws:sqs:us-east-1:123...:name`.
@@ -485,7 +502,33 @@ pub(crate) fn passed_roles(ev: &EventFields, request: &Request) -> Vec<PassedRol
         // The profile's role is not known without account data: the profile ARN stands in.
         push(profile, "ec2.amazonaws.com");
     }
+    // Roles in nested fields (`CreateFlowLogsRequest.DeliverLogsPermissionArn`, a replication
+    // configuration's `role`, a target's `RoleArn`): only parsed when the text names a role.
+    if let Some(text) = ev.request_parameters.filter(|t| t.contains(":role/")) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            nested_roles(&v, false, &mut |arn| push(arn, to_default.as_str()));
+        }
+    }
     out
+}
+
+/// Role ARNs under keys that pass a role (`*role*`, `*PermissionArn`), at any depth; policy
+/// documents and principals are not descended into (a role named there is not passed).
+fn nested_roles(v: &serde_json::Value, role_key: bool, found: &mut dyn FnMut(String)) {
+    match v {
+        serde_json::Value::String(s) if role_key && s.starts_with("arn:") && s.contains(":role/") => found(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|x| nested_roles(x, role_key, found)),
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                let k = k.to_ascii_lowercase();
+                if k.contains("principal") || k.contains("policy") || k.contains("condition") {
+                    continue;
+                }
+                nested_roles(x, k.contains("role") || k.ends_with("permissionarn"), found);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `iam:AddRoleToInstanceProfile` passes the role to EC2 via the profile.

@@ -200,6 +200,7 @@ fn fields(o: &Owned) -> EventFields<'_> {
         request_parameters: g(16),
         resources: g(17),
         error_code: g(18),
+        ..Default::default()
     }
 }
 
@@ -286,4 +287,75 @@ fn panther_samples_map_well() {
         share * 100.0
     );
     assert!(share >= 0.94, "only {:.1}% of API calls resolved: {unmapped:?}", share * 100.0);
+}
+
+
+#[test]
+fn get_session_token_needs_no_permission() {
+    assert_eq!(map_event(&api("sts.amazonaws.com", "GetSessionToken")).status, MappingStatus::NoPermissionNeeded);
+}
+
+#[test]
+fn roles_in_nested_request_fields_are_passed() {
+    // EC2 flow logs: the role is `DeliverLogsPermissionArn` inside `CreateFlowLogsRequest`.
+    let mut ev = api("ec2.amazonaws.com", "CreateFlowLogs");
+    ev.request_parameters = Some(
+        r#"{"CreateFlowLogsRequest":{"ResourceId":{"item":"vpc-1"},"ResourceType":"VPC","TrafficType":"ALL",
+            "LogDestinationType":"cloud-watch-logs","LogGroupName":"flow",
+            "DeliverLogsPermissionArn":"arn:aws:iam::123456789012:role/flow-logs"}}"#,
+    );
+    let m = map_event(&ev);
+    assert_eq!(action_names(&m), vec!["ec2:CreateFlowLogs", "iam:PassRole"]);
+    assert_eq!(m.actions[1].resources, vec!["arn:aws:iam::123456789012:role/flow-logs"]);
+    assert_eq!(m.actions[1].passed_to_service.as_deref(), Some("ec2.amazonaws.com"));
+
+    // S3 replication: `replicationConfiguration.role`, nested.
+    let mut ev = api("s3.amazonaws.com", "PutBucketReplication");
+    ev.request_parameters = Some(
+        r#"{"bucketName":"b","ReplicationConfiguration":{"Role":"arn:aws:iam::123456789012:role/repl","Rule":[]}}"#,
+    );
+    let m = map_event(&ev);
+    assert!(m
+        .actions
+        .iter()
+        .any(|a| a.action == "iam:PassRole" && a.resources == ["arn:aws:iam::123456789012:role/repl"]));
+
+    // A role named in a policy document or as a principal is not passed.
+    let mut ev = api("sqs.amazonaws.com", "CreateQueue");
+    ev.request_parameters = Some(
+        r#"{"queueName":"q","attributes":{"RedrivePolicy":{"role":"arn:aws:iam::123456789012:role/no"}},
+            "principals":{"roleArn":"arn:aws:iam::123456789012:role/no"}}"#,
+    );
+    assert!(!action_names(&map_event(&ev)).contains(&"iam:PassRole"));
+}
+
+#[test]
+fn batch_get_secret_value_with_filters_also_lists_secrets() {
+    let mut ev = api("secretsmanager.amazonaws.com", "BatchGetSecretValue");
+    ev.request_parameters = Some(r#"{"filters":[{"key":"name","values":["prod/"]}]}"#);
+    assert_eq!(action_names(&map_event(&ev)), vec!["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"]);
+    ev.request_parameters = Some(r#"{"secretIdList":["prod/db"]}"#);
+    assert_eq!(action_names(&map_event(&ev)), vec!["secretsmanager:BatchGetSecretValue"]);
+}
+
+#[test]
+fn lambda_versions_and_aliases_resolve_to_the_function() {
+    let f = "arn:aws:lambda:us-east-1:123456789012:function:orders";
+    for name in [
+        "orders:PROD",
+        "orders:7",
+        "123456789012:function:orders:PROD",
+        "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST",
+        "arn:aws:lambda:us-east-1:123456789012:function:orders",
+    ] {
+        let mut ev = api("lambda.amazonaws.com", "GetFunction20150331v2");
+        let params = format!(r#"{{"functionName":"{name}"}}"#);
+        ev.request_parameters = Some(Box::leak(params.into_boxed_str()));
+        assert_eq!(map_event(&ev).actions[0].resources, vec![f], "{name}");
+    }
+    // The record's own resources[] with a qualified ARN too.
+    let mut ev = api("lambda.amazonaws.com", "Invoke");
+    ev.resources =
+        Some(r#"[{"ARN":"arn:aws:lambda:us-east-1:123456789012:function:orders:3","type":"AWS::Lambda::Function"}]"#);
+    assert_eq!(map_event(&ev).actions[0].resources, vec![f]);
 }

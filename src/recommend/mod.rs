@@ -358,6 +358,10 @@ pub struct Recommendation {
     /// the proposed trust policy (set by the caller, which reads the assumptions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust: Option<trust::Trust>,
+    /// A role several groups of people use differently (readers, each kind of writer): one
+    /// permission set per group is narrower than the shared one (set by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_by_people: Option<crate::usage::people::RolePeople>,
 }
 
 /// Condition keys the request context of an observed call carries whenever they apply (built by

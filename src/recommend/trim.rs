@@ -649,6 +649,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         notes,
         ok,
         trust: None,
+        split_by_people: None,
     }
 }
 

@@ -28,6 +28,18 @@ pub struct ComplianceData {
     pub credentials: Vec<CredentialRow>,
     /// Free-text remarks, e.g. load warnings or the share of events that could not be mapped.
     pub notes: Vec<String>,
+    /// Roles (permission sets) used by more than one person: who reads, who writes.
+    pub shared_roles: Vec<SharedRole>,
+}
+
+/// The people behind one shared role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SharedRole {
+    pub role: String,
+    /// "PowerUser: 12 people; 10 used only read actions; the write actions come from 2 people (...)".
+    pub summary: String,
+    /// One line per group of people with the same write actions (a possible split).
+    pub groups: Vec<String>,
 }
 
 /// Account-level hygiene facts.
@@ -640,7 +652,23 @@ fn html_least_privilege(h: &mut String, d: &ComplianceData) {
             rec
         ));
     }
-    h.push_str("</tbody>\n</table>\n</section>\n");
+    h.push_str("</tbody>\n</table>\n");
+    if !d.shared_roles.is_empty() {
+        h.push_str("<h3>People behind shared roles</h3>\n<ul>\n");
+        for r in &d.shared_roles {
+            h.push_str(&format!("<li>{} {}", escape(&r.summary), code(&r.role)));
+            if r.groups.len() > 1 {
+                h.push_str("<ul>");
+                for g in &r.groups {
+                    h.push_str(&format!("<li>{}</li>", escape(g)));
+                }
+                h.push_str("</ul>");
+            }
+            h.push_str("</li>\n");
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("</section>\n");
 }
 
 fn html_activity(h: &mut String, d: &ComplianceData) {
@@ -1009,6 +1037,18 @@ pub fn render_markdown(d: &ComplianceData) -> String {
             &rows,
         );
     }
+    if !d.shared_roles.is_empty() {
+        m.push_str("### People behind shared roles\n\n");
+        for r in &d.shared_roles {
+            m.push_str(&format!("- {} ({})\n", md_text(&r.summary), md_code(&r.role)));
+            if r.groups.len() > 1 {
+                for g in &r.groups {
+                    m.push_str(&format!("  - {}\n", md_text(g)));
+                }
+            }
+        }
+        m.push('\n');
+    }
 
     // Activity
     m.push_str("## Activity\n\n### Events per day\n\n");
@@ -1225,7 +1265,31 @@ mod tests {
                 s("2.1% of events (39) could not be mapped to IAM actions"),
                 s("1 file skipped: *truncated* gzip"),
             ],
+            shared_roles: vec![SharedRole {
+                role: s("arn:aws:iam::111122223333:role/AWSReservedSSO_PowerUser_0a1b"),
+                summary: s("PowerUser: 3 people; 2 used only read actions; the write actions come from 1 person (c@x)"),
+                groups: vec![
+                    s("a@x, b@x: only read (4 actions in all)"),
+                    s("c@x: write ec2:RunInstances (5 actions in all)"),
+                ],
+            }],
         }
+    }
+
+    #[test]
+    fn shared_roles_show_in_both_formats() {
+        let d = sample();
+        let html = render_html(&d);
+        assert!(html.contains("<h3>People behind shared roles</h3>"), "{html}");
+        assert!(html.contains("<li>c@x: write ec2:RunInstances (5 actions in all)</li>"));
+        let md = render_markdown(&d);
+        assert!(
+            md.contains("### People behind shared roles\n\n- PowerUser: 3 people; 2 used only read actions"),
+            "{md}"
+        );
+        assert!(md.contains("  - a@x, b@x: only read (4 actions in all)\n"));
+        let empty = render_markdown(&ComplianceData { shared_roles: vec![], ..d });
+        assert!(!empty.contains("People behind shared roles"));
     }
 
     /// The values of every `name="..."` attribute in `html`.

@@ -7,6 +7,7 @@ pub mod frame;
 #[path = "../../tests/support/golden.rs"]
 pub mod golden;
 pub mod html;
+pub mod people;
 pub mod svg;
 
 /// Output formats for tabular results.

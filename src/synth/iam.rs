@@ -271,7 +271,7 @@ pub fn authorization_details(events: &[Ev]) -> Value {
     let sso_trust = json!({"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:saml-provider/{SSO_PROVIDER}")}, "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"], "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]});
     let sso_inline = json!({"Version": V, "Statement": [{"Sid": "PassAppServerRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/service/app-server-role"), "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}]});
     let unused_trust = json!({"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
-    let roles = vec![
+    let mut roles = vec![
         role(
             events,
             "app-server-role",
@@ -360,6 +360,9 @@ pub fn authorization_details(events: &[Ev]) -> Value {
             json!([]),
         ),
     ];
+    roles.extend(super::scenario::people::iam_roles(&|name, path, trust, inline, attached| {
+        role(events, name, path, "2025-06-02T09:00:00+00:00", trust, inline, attached, vec![], json!([]))
+    }));
     let dev_update = events
         .iter()
         .filter(|e| e.rec.event_name == "SetDefaultPolicyVersion")

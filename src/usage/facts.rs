@@ -99,6 +99,8 @@ const READ_COLUMNS: &[&str] = &[
     "request_parameters",
     "resources",
     "error_code",
+    "response_elements",
+    "additional_event_data",
 ];
 
 /// One authorisation an event stands for, as the facts count it.
@@ -115,6 +117,14 @@ struct RowCall<'a> {
     region: &'a str,
 }
 
+impl RowCall<'_> {
+    /// The service that made the call for the principal: the action's own (a forward access
+    /// session) or the event's (`invokedBy`).
+    fn via_service(&self) -> String {
+        self.action.via_service.clone().or_else(|| self.principal.via_service.clone()).unwrap_or_default()
+    }
+}
+
 /// Map every event of `df` (READ_COLUMNS, `event_time` as Int64) and call `f` per (action,
 /// resource) it needs; every event is counted in `counts` by its mapping status.
 fn for_each_call(df: &DataFrame, counts: &mut MappingCounts, mut f: impl FnMut(RowCall<'_>)) -> Result<()> {
@@ -128,6 +138,7 @@ fn for_each_call(df: &DataFrame, counts: &mut MappingCounts, mut f: impl FnMut(R
     let (sname, sid, ip, region) = (s("session_name")?, s("source_identity")?, s("source_ip")?, s("aws_region")?);
     let (recipient, params, resources, err) =
         (s("recipient_account_id")?, s("request_parameters")?, s("resources")?, s("error_code")?);
+    let (response, additional) = (s("response_elements")?, s("additional_event_data")?);
     for i in 0..df.height() {
         let ev = EventFields {
             event_source: src.get(i).unwrap_or(""),
@@ -149,6 +160,8 @@ fn for_each_call(df: &DataFrame, counts: &mut MappingCounts, mut f: impl FnMut(R
             request_parameters: params.get(i),
             resources: resources.get(i),
             error_code: err.get(i),
+            response_elements: response.get(i),
+            additional_event_data: additional.get(i),
         };
         let m = mapping::map_event(&ev);
         *counts.entry((ev.event_source.to_owned(), ev.event_name.to_owned(), status_str(&m.status))).or_default() += 1;
@@ -212,7 +225,7 @@ fn partition_facts(files: &[PathBuf]) -> Result<(DataFrame, DataFrame)> {
             actor: c.principal.actor.clone().unwrap_or_default(),
             action: c.action.action.clone(),
             resource: c.resource.to_owned(),
-            via_service: c.principal.via_service.clone().unwrap_or_default(),
+            via_service: c.via_service(),
         };
         let t = c.time;
         let f = facts.entry(key).or_insert_with(|| FactAgg { first: t, last: t, ..Default::default() });
@@ -268,7 +281,7 @@ pub fn event_facts(
                 actor: c.principal.actor.clone().unwrap_or_default(),
                 action: c.action.action.clone(),
                 resource: c.resource.to_owned(),
-                via_service: c.principal.via_service.clone().unwrap_or_default(),
+                via_service: c.via_service(),
                 region: c.region.to_owned(),
                 count: u64::from(!c.denied),
                 denied_count: u64::from(c.denied),

@@ -2,6 +2,7 @@
 //! its policies grant: used, unused, unobservable, and denied attempts apart.
 
 pub mod facts;
+pub mod people;
 
 use crate::account::{Account, PrincipalRef};
 use crate::catalog::catalog;

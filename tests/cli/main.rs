@@ -9,6 +9,7 @@ mod escalation;
 mod golden;
 mod ingest;
 mod ingest_writer;
+mod people;
 mod policy_cli;
 mod queries_lib;
 mod query;

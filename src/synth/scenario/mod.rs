@@ -5,6 +5,7 @@ mod baseline;
 pub mod cast;
 mod incidents;
 mod output;
+pub mod people;
 mod techniques;
 mod truth;
 
@@ -301,6 +302,7 @@ pub fn events(seed: u64) -> Vec<Ev> {
     baseline::own_instance(&mut sc, seed);
     // Last, so that the events generated before keep their ids.
     techniques::generate(&mut sc);
+    people::generate(&mut sc);
     sc.events.sort_by_key(|e| e.t);
     sc.events
 }
