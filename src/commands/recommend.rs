@@ -59,6 +59,8 @@ pub struct RecommendArgs {
     pub principals: Vec<String>,
     #[command(flatten)]
     pub window: WindowArgs,
+    #[command(flatten)]
+    pub facts: super::usage::FactsArgs,
     /// Skip principals whose ARN matches this glob (repeatable).
     #[arg(long = "exclude", value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -446,6 +448,7 @@ fn inputs(
 
 pub fn run(a: &RecommendArgs) -> Result<Status> {
     crate::lake::require(&a.lake)?;
+    a.facts.apply(&a.window)?;
     let account = a.iam.load()?;
     let opts = RecommendOptions {
         keep_sid_prefix: a.keep_sid_prefix.clone(),

@@ -31,6 +31,8 @@ pub struct ReportArgs {
     pub iam: IamArgs,
     #[command(flatten)]
     pub window: WindowArgs,
+    #[command(flatten)]
+    pub facts: super::usage::FactsArgs,
     /// The report file to write.
     #[arg(long)]
     pub out: PathBuf,
@@ -246,6 +248,7 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
     if a.out.is_dir() {
         crate::usage_bail!("--out {}: is a folder; `report --out` names the report file to write", a.out.display());
     }
+    a.facts.apply(&a.window)?;
     let account = a.iam.load()?;
     let window = a.window.window();
     let usage = super::usage::compute(&a.lake, &account, &window, None, a.max_unused_days)?;

@@ -45,6 +45,35 @@ impl WindowArgs {
     }
 }
 
+/// `--facts`: read an organisation-wide roll-up (engines/spark/) instead of the lake's facts.
+#[derive(Debug, Clone, Args)]
+pub struct FactsArgs {
+    /// Usage facts rolled up over the window (a Parquet file or a folder of them, as
+    /// engines/spark/rollup.py or `usage --write-rollup` write it) instead of the lake's facts; the
+    /// lake still gives the mapping report and the events. The window is the roll-up's.
+    #[arg(long, value_name = "PATH")]
+    pub facts: Option<PathBuf>,
+}
+
+impl FactsArgs {
+    /// Make the roll-up the facts source of this run. A roll-up has no days left to filter, so
+    /// `--from`/`--to` with it is a usage error rather than silently ignored.
+    pub fn apply(&self, window: &WindowArgs) -> Result<()> {
+        let Some(path) = &self.facts else { return Ok(()) };
+        if window.from.is_some() || window.to.is_some() {
+            crate::usage_bail!(
+                "--facts {}: a roll-up covers the window it was made for; pass --from/--to to the roll-up job, not here",
+                path.display()
+            );
+        }
+        if !path.exists() {
+            crate::usage_bail!("--facts {}: does not exist", path.display());
+        }
+        usage::rollup::use_rollup(path.clone());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(mut_arg("iam", |a| a.required(false)))]
 pub struct UsageArgs {
@@ -66,6 +95,12 @@ pub struct UsageArgs {
     /// Days after which a password or access key counts as unused (with --credential-report).
     #[arg(long, default_value_t = 90)]
     pub max_unused_days: i64,
+    #[command(flatten)]
+    pub facts: FactsArgs,
+    /// Write the organisation-wide roll-up of the window's facts to this Parquet file (the
+    /// schema engines/spark/rollup.py writes) instead of the report.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["facts", "principal"])]
+    pub write_rollup: Option<PathBuf>,
 }
 
 /// Say (once per run) when the lake's stored usage facts are missing or stale for the window:
@@ -134,6 +169,14 @@ fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window,
 
 pub fn run(a: &UsageArgs) -> Result<Status> {
     crate::lake::require(&a.lake)?;
+    if let Some(file) = &a.write_rollup {
+        note_stale_facts(&a.lake, &a.window.window())?;
+        let mut df = usage::rollup::rollup(&a.lake, &a.window.window())?;
+        usage::rollup::write(&mut df, file)?;
+        eprintln!("trailtrim: wrote the roll-up ({} rows) to {}", df.height(), file.display());
+        return Ok(Status::Ok);
+    }
+    a.facts.apply(&a.window)?;
     let iam_given = a.iam.iam.is_some();
     let account = match a.iam.load_optional()? {
         Some(account) => account,

@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod people;
+pub mod rollup;
 
 use crate::account::{Account, PrincipalRef};
 use crate::catalog::catalog;
@@ -40,10 +41,16 @@ fn split(s: Option<&str>) -> Vec<String> {
     s.filter(|s| !s.is_empty()).map(|s| s.split(',').map(str::to_owned).collect()).unwrap_or_default()
 }
 
-/// Read the facts within the window (stored, or computed in memory where stale), optionally for one principal.
+/// Read the facts within the window (stored, or computed in memory where stale), optionally for one principal;
+/// or those of the roll-up `--facts` named (which covers the window it was made for).
 pub fn load_facts(lake_dir: &Path, window: &Window, principal: Option<&str>) -> Result<Vec<Fact>> {
-    let Some(mut lf) = facts::scan_facts(lake_dir, window)? else { return Ok(Vec::new()) };
-    lf = window.apply(lf);
+    let mut lf = match rollup::source() {
+        Some(path) => rollup::scan(path)?,
+        None => {
+            let Some(lf) = facts::scan_facts(lake_dir, window)? else { return Ok(Vec::new()) };
+            window.apply(lf)
+        }
+    };
     if let Some(p) = principal {
         lf = lf.filter(col("principal").eq(lit(p.to_owned())));
     }

@@ -4,6 +4,7 @@ mod command_line;
 mod common;
 mod denials;
 mod detect;
+mod engines;
 mod escalation;
 #[path = "../support/golden.rs"]
 mod golden;
