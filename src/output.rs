@@ -282,14 +282,16 @@ mod tests {
 
     #[test]
     fn relative_paths_outside_the_folder_are_refused() {
-        let root = scratch("refused");
+        // One level down, so that "../x" would land in this test's own folder, not in /tmp.
+        let base = scratch("refused");
+        let root = base.join("out");
         let mut out = OutputDir::open(&root).unwrap();
         for bad in ["../x", "a/../../x", "/etc/passwd", "", "a\nb", "./x", "a\\..\\x"] {
             let err = out.write(bad, b"x").unwrap_err().to_string();
             assert!(err.contains("not a plain relative path"), "{bad:?}: {err}");
         }
-        assert!(!root.parent().unwrap().join("x").exists());
-        std::fs::remove_dir_all(&root).unwrap();
+        assert!(!base.join("x").exists());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
