@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 req=scripts/test-requirements.txt
 stamp=.venv/.installed
+# One installer at a time: CI starts this script beside the build, and the tests call it too;
+# a second caller waits here, then finds the stamp.
+exec 9>.venv.lock
+flock 9
 if [ -f "$stamp" ] && cmp -s "$req" "$stamp"; then
     exit 0
 fi
