@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::authdetails::managed_from_catalog;
 use super::document::{decode_document, parse_named, DocContext};
-use super::{managed, Account, Group, InlinePolicy, ManagedPolicy, PolicySource, Role, User};
+use super::{managed, Account, Group, InlinePolicy, ManagedPolicy, PolicySource, PrincipalRef, Role, User};
 use crate::policy::{NamedPolicy, PolicyKind};
 
 /// The IAM API calls whose effect `as_of` undoes.
@@ -106,6 +106,41 @@ pub struct AsOfReport {
 pub struct AsOf {
     pub account: Account,
     pub report: AsOfReport,
+}
+
+impl AsOf {
+    /// The uncertainties that concern a principal's policies at the instant: its own
+    /// (`user/NAME ...`, `role/NAME ...`), its groups', and those of the managed policies attached
+    /// to it or its groups or used as its boundary.
+    pub fn uncertain_for(&self, principal_arn: &str) -> Vec<&Uncertainty> {
+        let mut subjects: Vec<String> = Vec::new();
+        let mut policies: Vec<&String> = Vec::new();
+        match self.account.principal(principal_arn) {
+            Some(PrincipalRef::User(u)) => {
+                subjects.push(format!("user/{}", u.name));
+                policies.extend(&u.attached_policies);
+                policies.extend(&u.permissions_boundary);
+                for g in &u.groups {
+                    subjects.push(format!("group/{g}"));
+                    policies.extend(self.account.group(g).into_iter().flat_map(|g| &g.attached_policies));
+                }
+            }
+            Some(PrincipalRef::Role(r)) => {
+                subjects.push(format!("role/{}", r.name));
+                policies.extend(&r.attached_policies);
+                policies.extend(&r.permissions_boundary);
+            }
+            Some(PrincipalRef::Root) | None => {}
+        }
+        self.report
+            .uncertain
+            .iter()
+            .filter(|u| {
+                subjects.iter().any(|s| u.subject == *s || u.subject.starts_with(&format!("{s} ")))
+                    || policies.iter().any(|p| u.subject == **p)
+            })
+            .collect()
+    }
 }
 
 fn iso(ms: i64) -> String {
@@ -860,8 +895,10 @@ fn default_prior(
 pub fn load_changes(lake: &Path) -> Result<Vec<IamChange>> {
     use polars::prelude::*;
     crate::lake::require(lake)?;
+    // Only calls that took effect; some exports write an empty error code for success.
+    let ok = col("error_code").is_null().or(col("error_code").eq(lit("")));
     let df = crate::lake::scan_events(lake)?
-        .filter(col("event_source").eq(lit("iam.amazonaws.com")).and(col("error_code").is_null()))
+        .filter(col("event_source").eq(lit("iam.amazonaws.com")).and(ok))
         .select([
             col("event_id"),
             col("event_time").cast(DataType::Int64),
@@ -1192,6 +1229,49 @@ mod tests {
         let before = as_of(&now, &changes, T1 - 1);
         assert!(before.account.role("gone").is_none());
         assert!(!before.account.managed.contains_key(&arn));
+    }
+
+    #[test]
+    fn uncertainties_are_told_to_the_principals_they_concern() {
+        let arn = policy_arn("dev");
+        let changes = vec![
+            ev(
+                T1,
+                "e1",
+                "UpdateAssumeRolePolicy",
+                json!({"roleName": "app", "policyDocument": trust("1").to_string()}),
+                Value::Null,
+            ),
+            ev(
+                T1,
+                "e2",
+                "PutRolePolicy",
+                json!({"roleName": "apple", "policyName": "p", "policyDocument": "{}"}),
+                Value::Null,
+            ),
+            ev(T2, "e3", "AddUserToGroup", json!({"userName": "alice", "groupName": "developers"}), Value::Null),
+            ev(T3, "e4", "SetDefaultPolicyVersion", json!({"policyArn": arn, "versionId": "v2"}), Value::Null),
+            ev(
+                T3,
+                "e5",
+                "PutGroupPolicy",
+                json!({"groupName": "developers", "policyName": "g", "policyDocument": allow("sqs:*").to_string()}),
+                Value::Null,
+            ),
+        ];
+        let mut now = export();
+        now.users[0].groups = vec!["developers".into()];
+        let m = as_of(&now, &changes, T3 - 1);
+        // alice is in developers at T3 - 1: the group's inline policy and its managed policy.
+        let alice: Vec<&str> =
+            m.uncertain_for(&format!("arn:aws:iam::{ACCT}:user/alice")).iter().map(|u| u.event_id.as_str()).collect();
+        assert_eq!(alice, vec!["e5"]);
+        let m = as_of(&now, &changes, T1 - 1);
+        let role: Vec<&str> =
+            m.uncertain_for(&format!("arn:aws:iam::{ACCT}:role/app")).iter().map(|u| u.subject.as_str()).collect();
+        assert_eq!(role, vec!["role/app trust policy"], "role/apple is another role");
+        // Before e3 alice was in no group: the group's uncertainties are not hers.
+        assert!(m.uncertain_for(&format!("arn:aws:iam::{ACCT}:user/alice")).is_empty());
     }
 
     #[test]

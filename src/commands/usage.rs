@@ -1,6 +1,6 @@
 //! `trailtrim usage`: per principal, granted actions used / unused / unobservable, denied apart.
 
-use super::iam::IamArgs;
+use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::account::Account;
 use crate::error::{did_you_mean, UsageError};
@@ -52,6 +52,9 @@ pub struct UsageArgs {
     /// Days after which a password or access key counts as unused (with --credential-report).
     #[arg(long, default_value_t = 90)]
     pub max_unused_days: i64,
+    /// Granted actions as of this instant (needs --iam; see `permissions --as-of`).
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
 }
 
 /// Say (once per run) when the lake's stored usage facts are missing or stale for the window:
@@ -131,13 +134,17 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
             Account::default()
         }
     };
+    if a.as_of.as_of.is_some() && !iam_given {
+        crate::usage_bail!("--as-of needs --iam: it rebuilds the --iam export as of that time");
+    }
+    let (account, as_of) = a.as_of.apply(account, Some(&a.lake))?;
     let window = a.window.window();
     let principal = a.principal.as_deref().map(|p| resolve_principal(&a.lake, &account, &window, p)).transpose()?;
     let report = compute(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
     let mut out = std::io::stdout().lock();
     match a.format {
         UsageFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, &with_as_of(serde_json::to_value(&report)?, as_of.as_ref()))?;
             writeln!(out)?;
         }
         UsageFormat::Csv => {
