@@ -93,12 +93,17 @@ fn permissions_as_of_two_instants() {
     let perms = |t: &str| {
         json_of(&with_iam("permissions", &["--principal", "bob", "--format", "json", "--as-of", t, "--lake", &lake]))
     };
-    let full =
-        |v: &serde_json::Value, action: &str| {
-            v["services"].as_array().unwrap().iter().any(|s| {
-                s["levels"].as_object().unwrap().values().any(|l| strings(&l["full"]).iter().any(|a| a == action))
-            })
-        };
+    // Allowed everywhere or (the sample's region-guard SCP has conditions) under conditions.
+    let allowed = |v: &serde_json::Value, action: &str| {
+        v["services"].as_array().unwrap().iter().any(|s| {
+            s["levels"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|l| strings(&l["full"]).iter().chain(&strings(&l["partial"])).any(|a| a == action))
+        })
+    };
+    let count = |v: &serde_json::Value| v["full"].as_u64().unwrap() + v["partial"].as_u64().unwrap();
     let (during, after) = (perms(DURING), perms(AFTER));
     assert!(allowed(&during, "lambda:DeleteFunction"), "v1 grants lambda:* on *");
     assert!(!allowed(&after, "lambda:DeleteFunction"));
