@@ -176,3 +176,25 @@ fn as_of_needs_the_lake_and_a_time() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--as-of needs --iam"));
 }
+
+#[test]
+fn recommend_tells_never_granted_from_granted_then() {
+    let out = scratch("as-of-recommend");
+    let lake = p(sample_lake()).to_owned();
+    let args = with_iam("recommend", &["--lake", &lake, "--out", p(&out), "--principal", "dave", "--principal", "bob"]);
+    let status = run_owned(&args);
+    assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
+    let text = std::fs::read_to_string(out.join("recommendations.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let of = |tail: &str| v["principals"].as_array().unwrap().iter().find(|r| r["arn"] == arn(tail)).unwrap().clone();
+    // dave's GetFederationToken (INC-20) was granted at no time: no IAM change touched dave.
+    let dave = of("user/dave");
+    assert_eq!(strings(&dave["used_not_granted"]), vec!["sts:GetFederationToken"]);
+    let h = dave["used_not_granted_history"].as_array().unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["status"], "never_granted");
+    assert_eq!(h[0]["at"], "2026-10-14T01:50:11Z");
+    assert!(h[0].get("uncertain").is_none(), "{h:?}");
+    // bob's calls under DeveloperAccess v1 are allowed by v2 too: nothing to tell.
+    assert!(of("user/bob").get("used_not_granted_history").is_none());
+}
