@@ -389,10 +389,11 @@ fn managed_from_file(p: &RawPolicy, file: &str) -> Result<Option<ManagedPolicy>,
         update_date: p.update_date.clone(),
         document,
         policy,
+        versions: p.policy_version_list.iter().map(|v| (v.version_id.clone(), v.document.clone())).collect(),
     }))
 }
 
-fn managed_from_catalog(arn: &str) -> Result<Option<ManagedPolicy>, AccountError> {
+pub(crate) fn managed_from_catalog(arn: &str) -> Result<Option<ManagedPolicy>, AccountError> {
     let found = managed::lookup(arn).map_err(|reason| AccountError::input(CATALOG_SOURCE, reason))?;
     let Some(entry) = found else {
         return Ok(None);
@@ -412,12 +413,13 @@ fn managed_from_catalog(arn: &str) -> Result<Option<ManagedPolicy>, AccountError
         name: entry.name,
         path,
         id: None,
-        version: Some(entry.version),
+        version: Some(entry.version.clone()),
         aws_managed: true,
         source: PolicySource::Catalog,
         attachment_count: None,
         create_date: None,
         update_date: None,
+        versions: BTreeMap::from([(entry.version, entry.document.clone())]),
         document: entry.document,
         policy,
     }))

@@ -12,6 +12,7 @@ mod context;
 pub mod credential_report;
 pub mod document;
 pub mod error;
+pub mod history;
 pub mod managed;
 pub mod model;
 pub mod resource_policies;

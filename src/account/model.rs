@@ -116,4 +116,7 @@ pub struct ManagedPolicy {
     pub document: Value,
     /// Parsed; named by the policy ARN, kind `Identity`.
     pub policy: NamedPolicy,
+    /// Every version's document as the file gives it (raw, decoded when used), by `VersionId`:
+    /// `history` needs the non-default ones to rebuild the policy as of an earlier default.
+    pub versions: BTreeMap<String, Value>,
 }

@@ -1,9 +1,10 @@
 //! The account inputs shared by every command that reads IAM (`--iam`, `--scps`, ...).
 
+use crate::account::history::{self, AsOf, AsOfReport};
 use crate::account::{Account, LoadOptions};
 use anyhow::Result;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Required by default; a command that can do without (`usage`) lifts that with
 /// `#[command(mut_arg("iam", |a| a.required(false)))]` and calls `load_optional`.
@@ -51,6 +52,57 @@ impl IamArgs {
         }
         Ok(account)
     }
+}
+
+/// `--as-of TIME`, shared by the commands that read IAM: the account as it was at an instant.
+#[derive(Debug, Clone, Args)]
+pub struct AsOfArgs {
+    /// The account as it was at this instant (ISO 8601 UTC, e.g. 2026-10-08T12:00:00Z): the IAM
+    /// changes the lake's events show after it are undone from the --iam export. Needs --lake.
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    pub as_of: Option<i64>,
+}
+
+fn parse_instant(s: &str) -> Result<i64, String> {
+    crate::ingest::record::parse_time_ms(s)
+        .ok_or_else(|| format!("{s:?} is not an ISO-8601 time such as 2026-10-08T12:00:00Z"))
+}
+
+impl AsOfArgs {
+    /// The account at `--as-of` (unchanged without it), and what was undone. What could not be
+    /// reconstructed is said on stderr (and is in the report for JSON outputs).
+    pub fn apply(&self, account: Account, lake: Option<&Path>) -> Result<(Account, Option<AsOfReport>)> {
+        let Some(at) = self.as_of else { return Ok((account, None)) };
+        let Some(lake) = lake else {
+            crate::usage_bail!("--as-of needs --lake: the IAM changes after that time are read from the lake's events")
+        };
+        let changes = history::load_changes(lake)?;
+        let AsOf { account, report } = history::as_of(&account, &changes, at);
+        note_as_of(&report);
+        Ok((account, Some(report)))
+    }
+}
+
+/// The stderr notes of an `--as-of` model.
+pub fn note_as_of(report: &AsOfReport) {
+    eprintln!("trailtrim: note: the account as of {}: {} later IAM changes undone", report.time, report.undone.len());
+    for i in &report.inferred {
+        eprintln!("trailtrim: note: as of {}: inferred: {i}", report.time);
+    }
+    for u in &report.uncertain {
+        eprintln!(
+            "trailtrim: warning: as of {}: uncertain: {} (until {}, event {}): {}",
+            report.time, u.subject, u.until, u.event_id, u.reason
+        );
+    }
+}
+
+/// `value` (a JSON object) with the `as_of` report added, if there is one.
+pub fn with_as_of(mut value: serde_json::Value, report: Option<&AsOfReport>) -> serde_json::Value {
+    if let (Some(r), Some(obj)) = (report, value.as_object_mut()) {
+        obj.insert("as_of".into(), serde_json::to_value(r).expect("plain data"));
+    }
+    value
 }
 
 /// `KEY=VALUE` pairs; a repeated key becomes a multi-valued context key.

@@ -1,6 +1,6 @@
 //! `trailtrim permissions`: a principal's effective permissions over the whole action catalog.
 
-use super::iam::IamArgs;
+use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::account::Account;
 use crate::catalog::catalog;
@@ -26,6 +26,11 @@ pub struct PermissionsArgs {
     pub principal: String,
     #[arg(long, value_enum, default_value_t = PermFormat::Table)]
     pub format: PermFormat,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// The lake whose IAM-change events --as-of undoes.
+    #[arg(long)]
+    pub lake: Option<std::path::PathBuf>,
 }
 
 /// Effective permissions of one service at one access level.
@@ -87,15 +92,24 @@ pub fn effective_permissions(account: &Account, principal: &str) -> Result<Permi
 }
 
 pub fn run(a: &PermissionsArgs) -> Result<Status> {
-    let account = a.iam.load()?;
+    let (account, as_of) = a.as_of.apply(a.iam.load()?, a.lake.as_deref())?;
     let p = effective_permissions(&account, &account.resolve_principal(&a.principal)?)?;
     let mut out = std::io::stdout().lock();
     match a.format {
         PermFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &p)?;
+            serde_json::to_writer_pretty(&mut out, &with_as_of(serde_json::to_value(&p)?, as_of.as_ref()))?;
             writeln!(out)?;
         }
         PermFormat::Table => {
+            if let Some(r) = &as_of {
+                writeln!(
+                    out,
+                    "as of {} ({} later IAM changes undone, {} uncertain)",
+                    r.time,
+                    r.undone.len(),
+                    r.uncertain.len()
+                )?;
+            }
             writeln!(
                 out,
                 "{}: {} actions allowed everywhere, {} on some resources or under conditions",

@@ -3,7 +3,7 @@
 use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
-use crate::account::{Account, PrincipalRef};
+use crate::account::{history, Account, PrincipalRef};
 use crate::detect::incidents::DEFAULT_GAP_MS;
 use crate::error::UsageError;
 use crate::output::{self, OutputDir};
@@ -227,7 +227,9 @@ pub fn compute_with_findings(
 ) -> Result<Vec<recommend::Recommendation>> {
     let findings = findings.map(|f| with_incident_calls(lake, window, f)).transpose()?;
     let findings = findings.as_deref();
-    let mut recs = recommend::recommend_all(&inputs(lake, account, window, only, findings)?, opts);
+    let inputs = inputs(lake, account, window, only, findings)?;
+    let mut recs = recommend::recommend_all(&inputs, opts);
+    check_not_granted(lake, account, &inputs, &mut recs)?;
     // Event id -> the high or critical findings that hold it: those assumptions are not use.
     let mut incident: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for f in findings.unwrap_or_default().iter().filter(|f| f.is_incident()) {
@@ -269,6 +271,38 @@ pub fn compute_with_findings(
         }
     }
     Ok(recs)
+}
+
+/// Tell, for each used action the current policies do not grant, whether the policies at the
+/// time of its calls did (the account rebuilt from the lake's IAM changes, see
+/// `account::history`).
+fn check_not_granted(
+    lake: &Path,
+    account: &Account,
+    inputs: &[PrincipalInput],
+    recs: &mut [recommend::Recommendation],
+) -> Result<()> {
+    if recs.iter().all(|r| r.used_not_granted.is_empty()) {
+        return Ok(());
+    }
+    let changes = history::load_changes(lake)?;
+    // The model changes only at a change: one per number of changes later than the instant.
+    let mut models: BTreeMap<usize, history::AsOf> = BTreeMap::new();
+    for rec in recs.iter_mut().filter(|r| !r.used_not_granted.is_empty()) {
+        let Some(input) = inputs.iter().find(|i| i.arn == rec.arn) else { continue };
+        let arn = rec.arn.clone();
+        recommend::check_not_granted(rec, input, |t| {
+            let later = changes.iter().filter(|c| c.time_ms > t).count();
+            let m = models.entry(later).or_insert_with(|| history::as_of(account, &changes, t));
+            let unsure = m
+                .uncertain_for(&arn)
+                .iter()
+                .map(|u| format!("{} (until {}): {}", u.subject, u.until, u.reason))
+                .collect();
+            Some((m.account.policy_set(&arn)?, unsure))
+        });
+    }
+    Ok(())
 }
 
 /// The findings with each incident entry's calls filled in: every event of the incident's actors

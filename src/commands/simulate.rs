@@ -1,4 +1,4 @@
-use super::iam::{arn_account, parse_context, IamArgs};
+use super::iam::{arn_account, parse_context, with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::catalog::catalog;
 use crate::error::UsageError;
@@ -30,13 +30,18 @@ pub struct SimulateArgs {
     /// Print the evaluation as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// The lake whose IAM-change events --as-of undoes.
+    #[arg(long)]
+    pub lake: Option<std::path::PathBuf>,
 }
 
 pub fn run(a: &SimulateArgs) -> Result<Status> {
     let Some(action) = catalog().canonical(&a.action) else {
         bail!("{} is not an action of the IAM action catalog", a.action);
     };
-    let account = a.iam.load()?;
+    let (account, as_of) = a.as_of.apply(a.iam.load()?, a.lake.as_deref())?;
     // An ARN is used as given (a session ARN keeps its session); a bare name becomes its ARN.
     let principal =
         if a.principal.starts_with("arn:") { a.principal.clone() } else { account.resolve_principal(&a.principal)? };
@@ -65,10 +70,20 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
     let ev = evaluate(&set, &req);
     let mut out = std::io::stdout().lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({"request": req, "evaluation": ev}))?;
+        let v = serde_json::json!({"request": req, "evaluation": ev});
+        serde_json::to_writer_pretty(&mut out, &with_as_of(v, as_of.as_ref()))?;
         writeln!(out)?;
     } else {
         writeln!(out, "{}  {} on {} by {}", ev.decision, req.action, req.resource, req.principal)?;
+        if let Some(r) = &as_of {
+            writeln!(
+                out,
+                "as of {} ({} later IAM changes undone, {} uncertain)",
+                r.time,
+                r.undone.len(),
+                r.uncertain.len()
+            )?;
+        }
         writeln!(out, "reason: {}", ev.reason)?;
         for s in &ev.statements {
             writeln!(out, "  decided by {s} ({:?})", s.kind)?;

@@ -1,6 +1,6 @@
 //! `trailtrim usage`: per principal, granted actions used / unused / unobservable, denied apart.
 
-use super::iam::IamArgs;
+use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::account::Account;
 use crate::error::{did_you_mean, UsageError};
@@ -101,6 +101,9 @@ pub struct UsageArgs {
     /// schema engines/spark/rollup.py writes) instead of the report.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["facts", "principal"])]
     pub write_rollup: Option<PathBuf>,
+    /// Granted actions as of this instant (needs --iam; see `permissions --as-of`).
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
 }
 
 /// Say (once per run) when the lake's stored usage facts are missing or stale for the window:
@@ -188,6 +191,10 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
             Account::default()
         }
     };
+    if a.as_of.as_of.is_some() && !iam_given {
+        crate::usage_bail!("--as-of needs --iam: it rebuilds the --iam export as of that time");
+    }
+    let (account, as_of) = a.as_of.apply(account, Some(&a.lake))?;
     let window = a.window.window();
     let principal = a.principal.as_deref().map(|p| resolve_principal(&a.lake, &account, &window, p)).transpose()?;
     if a.by == UsageBy::Person {
@@ -197,7 +204,7 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
     let mut out = std::io::stdout().lock();
     match a.format {
         UsageFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, &with_as_of(serde_json::to_value(&report)?, as_of.as_ref()))?;
             writeln!(out)?;
         }
         UsageFormat::Csv => {

@@ -1,6 +1,6 @@
 //! `trailtrim who-can`: every principal that may perform an action on a resource.
 
-use super::iam::IamArgs;
+use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::catalog::catalog;
 use anyhow::{bail, Result};
@@ -25,21 +25,31 @@ pub struct WhoCanArgs {
     pub resource: String,
     #[arg(long, value_enum, default_value_t = WhoCanFormat::Table)]
     pub format: WhoCanFormat,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// The lake whose IAM-change events --as-of undoes.
+    #[arg(long)]
+    pub lake: Option<std::path::PathBuf>,
 }
 
 pub fn run(a: &WhoCanArgs) -> Result<Status> {
     let Some(action) = catalog().canonical(&a.action) else {
         bail!("{} is not an action of the IAM action catalog", a.action);
     };
-    let account = a.iam.load()?;
+    let (account, as_of) = a.as_of.apply(a.iam.load()?, a.lake.as_deref())?;
     let found = account.who_can(&action, &a.resource);
     let mut out = std::io::stdout().lock();
     match a.format {
         WhoCanFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "principals": found }))?;
+            let v = serde_json::json!({ "principals": found });
+            serde_json::to_writer_pretty(&mut out, &with_as_of(v, as_of.as_ref()))?;
             writeln!(out)?;
         }
         WhoCanFormat::Table => {
+            if let Some(r) = &as_of {
+                let (n, k) = (r.undone.len(), r.uncertain.len());
+                writeln!(out, "as of {} ({n} later IAM changes undone, {k} uncertain)", r.time)?;
+            }
             writeln!(out, "{:<70}  {:<8}  {:<11}  {}", "principal", "via", "decision", "statements / conditions")?;
             for w in &found {
                 writeln!(out, "{:<70}  {:<8}  {:<11}  {}", w.arn, w.via, w.decision, w.statements.join(", "))?;

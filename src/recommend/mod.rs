@@ -345,6 +345,11 @@ pub struct Recommendation {
     pub dead_statements: Vec<String>,
     pub sparse_wildcards: Vec<SparseWildcard>,
     pub used_not_granted: Vec<String>,
+    /// Each of `used_not_granted` checked against the policies at the time of its calls (set by
+    /// the caller, which rebuilds the account as of then): granted then and removed since, or
+    /// never granted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub used_not_granted_history: Vec<NotGrantedUse>,
     pub denied_only: Vec<String>,
     /// Actions used only in incident findings' events: not evidence of need, not kept.
     pub incident_only: Vec<IncidentUse>,
@@ -362,6 +367,92 @@ pub struct Recommendation {
     /// permission set per group is narrower than the shared one (set by the caller).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_by_people: Option<crate::usage::people::RolePeople>,
+}
+
+/// Whether a used action that the current policies do not grant was granted when it was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotGrantedStatus {
+    /// The policies at the time of a call allowed it; a later IAM change removed it.
+    GrantedThenRemovedSince,
+    /// The policies at the time of its calls did not allow it either.
+    NeverGranted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotGrantedUse {
+    pub action: String,
+    pub status: NotGrantedStatus,
+    /// The instant checked: the call time at which the policies allowed it, else its last call.
+    pub at: String,
+    /// The statements that allowed it then (`policy#index`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<String>,
+    /// What the model at that instant could not reconstruct about this principal (its policies,
+    /// groups, boundary): the status may be wrong.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uncertain: Vec<String>,
+}
+
+/// Check `rec.used_not_granted` against the policies of the principal at the times of its calls:
+/// `policies_at(ms)` gives the principal's policy set at an instant, and the model's
+/// uncertainties relevant to the principal then. Fills `used_not_granted_history` and adds a
+/// note per action granted then.
+pub fn check_not_granted(
+    rec: &mut Recommendation,
+    input: &PrincipalInput,
+    mut policies_at: impl FnMut(i64) -> Option<(PolicySet, Vec<String>)>,
+) {
+    let mut out = Vec::new();
+    for action in &rec.used_not_granted {
+        let calls: Vec<&ObservedCall> = input
+            .observed
+            .iter()
+            .filter(|c| crate::catalog::catalog().canonical(&c.action).as_deref() == Some(action.as_str()))
+            .collect();
+        let mut times: Vec<i64> = calls.iter().flat_map(|c| [c.last_seen_ms, c.first_seen_ms]).collect();
+        // Latest first: the last time it was granted is the one that matters.
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        times.dedup();
+        let Some(&last) = times.first() else { continue };
+        let mut found = None;
+        let mut uncertain: Vec<String> = Vec::new();
+        for &t in &times {
+            let Some((set, unsure)) = policies_at(t) else { continue };
+            for u in unsure {
+                if !uncertain.contains(&u) {
+                    uncertain.push(u);
+                }
+            }
+            if let Some(statements) = calls.iter().find_map(|c| trim::allowed_by(input, &set, c)) {
+                found = Some((t, statements));
+                break;
+            }
+        }
+        let iso = |ms: i64| crate::usage::iso(ms);
+        out.push(match found {
+            Some((t, statements)) => {
+                let by = if statements.is_empty() { String::new() } else { format!(" by {}", statements.join(", ")) };
+                rec.notes
+                    .push(format!("{action} was granted when it was used ({}){by} and has been removed since", iso(t)));
+                NotGrantedUse {
+                    action: action.clone(),
+                    status: NotGrantedStatus::GrantedThenRemovedSince,
+                    at: iso(t),
+                    statements,
+                    uncertain,
+                }
+            }
+            None => NotGrantedUse {
+                action: action.clone(),
+                status: NotGrantedStatus::NeverGranted,
+                at: iso(last),
+                statements: Vec::new(),
+                uncertain,
+            },
+        });
+    }
+    rec.used_not_granted_history = out;
 }
 
 /// Condition keys the request context of an observed call carries whenever they apply (built by

@@ -1121,3 +1121,41 @@ fn the_report_opens_with_one_summary_row_per_principal() {
     let pct = (r.removed_actions * 100 + r.granted_actions / 2) / r.granted_actions;
     assert!(row.starts_with(&format!("| `role/reporting` | {} -> {kept} | {pct}% | ", r.granted_actions)), "{row}");
 }
+
+#[test]
+fn used_but_not_granted_actions_are_checked_against_the_policies_of_their_time() {
+    let now = pol("dev", doc(json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])));
+    let then =
+        pol("dev", doc(json!([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteBucket"], "Resource": "*"}])));
+    let mut late = call("s3:DeleteBucket", Some("arn:aws:s3:::b"), 2);
+    late.first_seen_ms = T0 + 10 * DAY;
+    late.last_seen_ms = T0 + 20 * DAY;
+    let i = input(
+        PrincipalKind::User,
+        "bob",
+        vec![now.clone()],
+        vec![call("s3:GetObject", Some("arn:aws:s3:::b/k"), 3), late, call("sqs:DeleteQueue", None, 1)],
+    );
+    let mut r = recommend(&i, &RecommendOptions::default());
+    assert_eq!(r.used_not_granted, vec!["s3:DeleteBucket", "sqs:DeleteQueue"]);
+    let mut asked = Vec::new();
+    // The broad version was the default until day 15.
+    check_not_granted(&mut r, &i, |t| {
+        asked.push(t);
+        let p = if t < T0 + 15 * DAY { then.clone() } else { now.clone() };
+        Some((PolicySet { identity: vec![p], ..PolicySet::default() }, vec!["x (until y): z".to_owned()]))
+    });
+    let h = &r.used_not_granted_history;
+    assert_eq!(h.len(), 2);
+    assert_eq!((h[0].action.as_str(), h[0].status), ("s3:DeleteBucket", NotGrantedStatus::GrantedThenRemovedSince));
+    // The last call (day 20) was not allowed any more; the first (day 10) was.
+    assert_eq!(h[0].at, crate::usage::iso(T0 + 10 * DAY));
+    assert_eq!(h[0].statements, vec!["dev#0"]);
+    assert_eq!((h[1].action.as_str(), h[1].status), ("sqs:DeleteQueue", NotGrantedStatus::NeverGranted));
+    assert_eq!(h[1].at, crate::usage::iso(T0 + 80 * DAY));
+    assert_eq!(h[1].uncertain, vec!["x (until y): z"]);
+    assert!(r.notes.iter().any(|n| n.starts_with("s3:DeleteBucket was granted when it was used")), "{:?}", r.notes);
+    assert!(asked.contains(&(T0 + 20 * DAY)) && asked.contains(&(T0 + 10 * DAY)));
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["used_not_granted_history"][0]["status"], "granted_then_removed_since");
+}

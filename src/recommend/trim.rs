@@ -177,6 +177,28 @@ fn ordered(input: &PrincipalInput) -> Vec<&ObservedCall> {
     calls
 }
 
+/// The statements of `policies` (the principal's policies at some instant, e.g. of the call)
+/// that allowed an observed call, as `policy#index`; `None` when they did not allow it. The
+/// same evaluation as [`classify`]: a call without a resource counts if some statement allows
+/// the action on any resource.
+pub(crate) fn allowed_by(input: &PrincipalInput, policies: &PolicySet, call: &ObservedCall) -> Option<Vec<String>> {
+    let action = catalog().canonical(&call.action)?;
+    let req = request_for(input, call, &action);
+    let mut set = policies.clone();
+    ResourcePolicySlot::new().apply(&mut set, input, &req.resource);
+    let ev = evaluate_observed(&set, &req, &super::unknown_key);
+    let refs: Vec<(String, usize)> = if ev.decision == Decision::Allow {
+        ev.statements.iter().filter(|r| r.kind == PolicyKind::Identity).map(|r| (r.policy.clone(), r.index)).collect()
+    } else if call.resource.is_none() && ev.decision == Decision::ImplicitDeny {
+        allows_ignoring_resource(&set, &req).into_iter().map(|(r, _)| r).collect()
+    } else {
+        return None;
+    };
+    // An Allow through a resource policy alone names no identity statement.
+    (ev.decision == Decision::Allow || !refs.is_empty())
+        .then(|| refs.into_iter().map(|(p, i)| format!("{p}#{i}")).collect())
+}
+
 /// Evaluate every observed call against the original policies.
 pub(crate) fn classify<'a>(input: &'a PrincipalInput, set: &mut PolicySet, index: &AccessIndex) -> Classified<'a> {
     let cat = catalog();
@@ -641,6 +663,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         dead_statements,
         sparse_wildcards,
         used_not_granted: not_granted,
+        used_not_granted_history: Vec::new(),
         denied_only,
         incident_only: input.incident_only.clone(),
         evidence,

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `trailtrim` command line (one test binary: one link of polars).
 
+mod as_of;
 mod command_line;
 mod common;
 mod denials;
