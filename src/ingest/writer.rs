@@ -352,6 +352,92 @@ fn load_partition_ids(dir: &Path, ids: &mut IdSet) -> Result<()> {
     Ok(())
 }
 
+/// Merge the event files of each partition that has several into one de-duplicated,
+/// content-named file (S3 lakes, `refresh`): writers of an S3 lake take no lock, so two workers
+/// whose sources overlap can both commit an event, and runs add small files. Limited to the
+/// `only` partitions (relative paths) when given. Returns the partitions rewritten.
+///
+/// Safe to run on many machines at once: workers that see the same files write the same object,
+/// a file is removed only once the merged file holding its events is committed, and one removed
+/// under a worker's feet makes it look again.
+pub fn compact(lake: &Path, only: Option<&BTreeSet<String>>) -> Result<usize> {
+    let events = lake::events_dir(lake);
+    let todo: Vec<PathBuf> = lake::partition_files(lake, &lake::Window::default())?
+        .into_iter()
+        .filter(|files| files.len() > 1)
+        .filter_map(|files| files[0].parent().map(Path::to_path_buf))
+        .filter(|dir| {
+            only.is_none_or(|o| dir.strip_prefix(&events).is_ok_and(|rel| o.contains(&*rel.to_string_lossy())))
+        })
+        .collect();
+    let mut n = 0;
+    for changed in crate::threads::on_plain_threads(todo, compact_partition) {
+        n += usize::from(changed?);
+    }
+    Ok(n)
+}
+
+/// Attempts at merging one partition whose files another worker removes meanwhile.
+const COMPACT_ATTEMPTS: usize = 4;
+
+fn compact_partition(dir: PathBuf) -> Result<bool> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut files: Vec<PathBuf> = lake::store::list(&dir)?.into_iter().map(|s| s.path).collect();
+        files.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+        if files.len() < 2 {
+            return Ok(false);
+        }
+        let bytes = match lake::store::read_many(&files) {
+            Ok(b) => b,
+            // Another worker merged them first: look again.
+            Err(_) if attempt < COMPACT_ATTEMPTS => continue,
+            Err(e) => return Err(e),
+        };
+        let mut all: Option<DataFrame> = None;
+        for (path, b) in files.iter().zip(bytes) {
+            let df = ParquetReader::new(std::io::Cursor::new(b))
+                .finish()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match all.as_mut() {
+                Some(a) => {
+                    a.vstack_mut(&df).with_context(|| format!("merging {}", path.display()))?;
+                }
+                None => all = Some(df),
+            }
+        }
+        let mut df = distinct_events(all.expect("two files or more"))?;
+        let name = content_name(&df)?;
+        write_events_file(&mut df, &dir.join(&name))?;
+        for f in files.iter().filter(|f| f.file_name().is_none_or(|n| *n != *name)) {
+            lake::store::remove(f)?;
+        }
+        return Ok(true);
+    }
+}
+
+/// One row per event (ID and time), ordered by time, ID and source file; of the copies of one
+/// event the one from the first source file (by name) is kept, as a sequential ingest keeps
+/// the first delivery it reads.
+fn distinct_events(df: DataFrame) -> Result<DataFrame> {
+    let times = df.column("event_time")?.datetime()?.physical().clone();
+    let ids = df.column("event_id")?.str()?.clone();
+    let sources = df.column("source_file")?.str()?.clone();
+    let mut order: Vec<(Option<i64>, Option<&str>, Option<&str>, IdxSize)> = times
+        .iter()
+        .zip(ids.iter())
+        .zip(sources.iter())
+        .enumerate()
+        .map(|(i, ((t, id), src))| (t, id, src, i as IdxSize))
+        .collect();
+    order.sort_unstable();
+    order.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
+    let idx = IdxCa::from_vec("idx".into(), order.into_iter().map(|o| o.3).collect());
+    Ok(df.take(&idx)?)
+}
+
 /// Remove temporary files an interrupted run left behind (they were never visible to readers).
 /// An S3 lake has none: an interrupted PUT leaves no object.
 pub fn remove_stale_temporaries(lake: &Path) -> Result<usize> {
