@@ -403,7 +403,9 @@ fn compact_partition(dir: PathBuf) -> Result<bool> {
                 .with_context(|| format!("reading {}", path.display()))?;
             match all.as_mut() {
                 Some(a) => {
-                    a.vstack_mut(&df).with_context(|| format!("merging {}", path.display()))?;
+                    a.vstack_mut(&df)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("merging {}", path.display()))?;
                 }
                 None => all = Some(df),
             }
