@@ -1,23 +1,33 @@
 //! The event lake's layout and schema, and reading it back as polars LazyFrames.
 //!
 //! One place knows the layout: `DIR/events/account=<id>/region=<r>/event_date=<YYYY-MM-DD>/*.parquet`
-//! (Hive partitions that DuckDB, Athena, Trino and Spark read as they are).
+//! (Hive partitions that DuckDB, Athena, Trino and Spark read as they are). `DIR` is a folder
+//! or an S3 prefix (`s3://bucket/prefix`); [`store`] is the one place that tells them apart.
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
+pub mod store;
+
 pub const EVENTS_DIR: &str = "events";
 pub const ERRORS_DIR: &str = "_errors";
 pub const MANIFEST_FILE: &str = "_manifest.jsonl";
+/// The manifest of a lake without a lock (S3): one object per commit, never appended to.
+pub const MANIFEST_DIR: &str = "_manifest";
 pub const LOCK_FILE: &str = "_lock";
 
 /// An exclusive writer lock on the lake, held until dropped. Writers (ingest, the usage
 /// refresh) take it so that two runs on the same lake never interleave; readers need none,
 /// since every file appears whole (written under a temporary name, then renamed).
-pub struct WriteLock(#[allow(dead_code)] std::fs::File);
+/// An S3 lake has no lock: its writers are idempotent instead (content-addressed names, one
+/// manifest object per commit), so that many workers can share it.
+pub struct WriteLock(#[allow(dead_code)] Option<std::fs::File>);
 
 pub fn lock_for_writing(lake: &Path) -> Result<WriteLock> {
+    if store::is_remote(lake) {
+        return Ok(WriteLock(None));
+    }
     std::fs::create_dir_all(lake).with_context(|| format!("creating the lake at {}", lake.display()))?;
     let path = lake.join(LOCK_FILE);
     let f = std::fs::OpenOptions::new()
@@ -27,7 +37,7 @@ pub fn lock_for_writing(lake: &Path) -> Result<WriteLock> {
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
     f.lock().with_context(|| format!("locking {}", path.display()))?;
-    Ok(WriteLock(f))
+    Ok(WriteLock(Some(f)))
 }
 
 pub use crate::names::{is_account_id as is_account, is_region};
@@ -122,10 +132,15 @@ pub fn partition_values(path: &str) -> Option<(String, String, chrono::NaiveDate
 /// Check that a reader's `--lake` is a lake (a folder with `events/` or the ingest manifest):
 /// a misspelt path is a usage error naming it, never an empty lake.
 pub fn require(lake: &Path) -> Result<()> {
-    if lake.join(EVENTS_DIR).is_dir() || lake.join(MANIFEST_FILE).is_file() {
+    if store::is_remote(lake) {
+        if store::has_any(&lake.join(EVENTS_DIR))? || store::has_any(&lake.join(MANIFEST_DIR))? {
+            return Ok(());
+        }
+    } else if lake.join(EVENTS_DIR).is_dir() || lake.join(MANIFEST_FILE).is_file() {
         return Ok(());
     }
-    let what = if lake.exists() { "is not a trailtrim lake (it has no events/ folder)" } else { "does not exist" };
+    let what =
+        if store::has_any(lake)? { "is not a trailtrim lake (it has no events/ folder)" } else { "does not exist" };
     crate::usage_bail!(
         "--lake {}: {what}; run `trailtrim ingest SRC... --lake {}` first",
         lake.display(),
@@ -134,13 +149,24 @@ pub fn require(lake: &Path) -> Result<()> {
 }
 
 /// Write a Parquet file as the lake writes every file: under a temporary name in the same
-/// folder, fsync, then rename into place, so readers see a file whole or not at all.
+/// folder, fsync, then rename into place, so readers see a file whole or not at all (on S3:
+/// encoded in memory, then one PUT).
 pub fn write_parquet(
     df: &mut DataFrame,
     path: &Path,
     compression: ParquetCompression,
     statistics: StatisticsOptions,
 ) -> Result<()> {
+    if store::is_remote(path) {
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .with_compression(compression)
+            .with_statistics(statistics)
+            .finish(df)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("encoding {}", path.display()))?;
+        return store::write(path, bytes);
+    }
     let tmp = path.with_extension("parquet.tmp");
     {
         let f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -202,13 +228,14 @@ pub fn events_dir(lake: &Path) -> PathBuf {
 
 /// Every committed events Parquet file of the lake, sorted (temporary files are not included).
 pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let dir = events_dir(lake);
-    if dir.is_dir() {
-        walk_parquet(&dir, &mut out)?;
-    }
-    out.sort();
-    Ok(out)
+    Ok(event_files_sized(lake)?.into_iter().map(|s| s.path).collect())
+}
+
+/// [`event_files`] with their sizes (from the one listing).
+pub fn event_files_sized(lake: &Path) -> Result<Vec<store::Stored>> {
+    let mut files = store::list(&events_dir(lake))?;
+    files.retain(|s| s.path.extension().is_some_and(|e| e == "parquet"));
+    Ok(files)
 }
 
 /// The committed event files grouped by partition directory (sorted), keeping the partitions
@@ -230,19 +257,6 @@ pub fn scan_files(files: &[PathBuf]) -> Result<LazyFrame> {
     scan_parquet(files, false)
 }
 
-fn walk_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk_parquet(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "parquet") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
 /// The Hive partition columns with their types (dates parsed).
 pub fn hive_schema() -> SchemaRef {
     Arc::new(Schema::from_iter([
@@ -256,7 +270,7 @@ pub fn hive_schema() -> SchemaRef {
 pub fn scan_events(lake: &Path) -> Result<LazyFrame> {
     let files = event_files(lake)?;
     if files.is_empty() {
-        if !lake.exists() {
+        if !store::has_any(lake)? {
             bail!(
                 "lake {} does not exist (run `trailtrim ingest ... --lake {}` first)",
                 lake.display(),

@@ -160,7 +160,12 @@ pub fn check_file_access(sql: &str, lake_dir: &Path) -> Result<()> {
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the SQL statement is not valid for the lake")?;
-    let lake = lake_dir.canonicalize().with_context(|| format!("the lake {} cannot be read", lake_dir.display()))?;
+    // An S3 lake has no local files: every table function reads outside it.
+    let lake = if lake::store::is_remote(lake_dir) {
+        lake_dir.to_path_buf()
+    } else {
+        lake_dir.canonicalize().with_context(|| format!("the lake {} cannot be read", lake_dir.display()))?
+    };
     let mut guard = Guard { lake: &lake };
     for s in &statements {
         if let ControlFlow::Break(reason) = s.visit(&mut guard) {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// The lake folder.
+    /// The lake: a folder or s3://bucket/prefix.
     #[arg(long)]
     pub lake: PathBuf,
     /// Only this partition (`account=A/region=R/event_date=D`, repeatable): workers that share a
@@ -33,14 +33,27 @@ pub struct StateSummary {
     pub partitions: usize,
     /// Partitions whose state was computed now (the others were up to date).
     pub recomputed: usize,
+    /// Partitions of an S3 lake whose event files were merged into one, without duplicates.
+    pub compacted: usize,
     pub seconds: f64,
 }
 
 fn refresh(lake_dir: &Path, only: Option<&BTreeSet<String>>) -> Result<StateSummary> {
     let started = Instant::now();
     let lock = lake::lock_for_writing(lake_dir)?;
+    // A local lake is written under its lock, exactly once; an S3 lake's workers are not.
+    let compacted = if lake::store::is_remote(lake_dir) {
+        crate::ingest::writer::compact(lake_dir, only).context("merging event files")?
+    } else {
+        0
+    };
     let s = facts::refresh_locked(lake_dir, &lock, only).context("computing usage facts")?;
-    Ok(StateSummary { partitions: s.partitions, recomputed: s.recomputed, seconds: started.elapsed().as_secs_f64() })
+    Ok(StateSummary {
+        partitions: s.partitions,
+        recomputed: s.recomputed,
+        compacted,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The refresh `ingest` and `run` do after writing events, so that readers find fresh state.

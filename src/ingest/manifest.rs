@@ -3,6 +3,10 @@
 //! An entry is appended only after every row of the file is committed to Parquet, so a file
 //! listed here is complete in the lake; a file not listed is read again and its events
 //! already in the lake are dropped as duplicates.
+//!
+//! A local lake appends to one file under the writer lock. An S3 lake (no lock, no append)
+//! writes one object per commit under `_manifest/`, named by its content, and reads them all:
+//! workers never overwrite each other's entries.
 
 use super::discover::Found;
 use anyhow::{Context, Result};
@@ -46,23 +50,37 @@ fn key(f: &Found) -> String {
 }
 
 pub struct Manifest {
+    /// `_manifest.jsonl` of a local lake, or the `_manifest/` prefix of an S3 lake.
     path: PathBuf,
+    remote: bool,
     entries: HashMap<String, (u64, i128, u64, Option<String>)>,
 }
 
 impl Manifest {
     pub fn open(lake: &Path) -> Result<Manifest> {
-        let path = lake.join(crate::lake::MANIFEST_FILE);
+        use crate::lake::store;
+        let remote = store::is_remote(lake);
+        let mut texts = Vec::new();
+        let path = if remote {
+            let dir = lake.join(crate::lake::MANIFEST_DIR);
+            let parts: Vec<PathBuf> = store::list(&dir)?.into_iter().map(|s| s.path).collect();
+            texts = store::read_many(&parts)?;
+            dir
+        } else {
+            let path = lake.join(crate::lake::MANIFEST_FILE);
+            texts.extend(std::fs::read(&path).ok());
+            path
+        };
         let mut entries = HashMap::new();
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            for line in text.lines() {
+        for text in texts {
+            for line in String::from_utf8_lossy(&text).lines() {
                 // A torn last line (crash while appending) is ignored: that file is read again.
                 if let Ok(e) = serde_json::from_str::<Entry>(line) {
                     entries.insert(e.path, (e.size, e.mtime_ns, e.rejected, e.etag));
                 }
             }
         }
-        Ok(Manifest { path, entries })
+        Ok(Manifest { path, remote, entries })
     }
 
     /// For a file already ingested as it is now: how many problems it had (0 = clean).
@@ -84,6 +102,19 @@ impl Manifest {
             text.push_str(&serde_json::to_string(e)?);
             text.push('\n');
         }
+        if self.remote {
+            let name = format!("{}.jsonl", crate::lake::store::digest([text.as_str()]));
+            crate::lake::store::write(&self.path.join(name), text.into_bytes())?;
+        } else {
+            self.append_local(&text)?;
+        }
+        for e in entries {
+            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns, e.rejected, e.etag.clone()));
+        }
+        Ok(())
+    }
+
+    fn append_local(&self, text: &str) -> Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -91,9 +122,6 @@ impl Manifest {
             .with_context(|| format!("opening {}", self.path.display()))?;
         f.write_all(text.as_bytes())?;
         f.sync_data()?;
-        for e in entries {
-            self.entries.insert(e.path.clone(), (e.size, e.mtime_ns, e.rejected, e.etag.clone()));
-        }
         Ok(())
     }
 }

@@ -125,7 +125,7 @@ fn batches(sizes: impl Iterator<Item = u64>) -> Vec<std::ops::Range<usize>> {
 
 pub fn run(opts: &IngestOptions) -> Result<IngestSummary> {
     let started = Instant::now();
-    std::fs::create_dir_all(lake::events_dir(&opts.lake))
+    lake::store::create_dir_all(&lake::events_dir(&opts.lake))
         .with_context(|| format!("creating the lake at {}", opts.lake.display()))?;
     let _lock = lake::lock_for_writing(&opts.lake)?;
     writer::remove_stale_temporaries(&opts.lake)?;
@@ -333,15 +333,13 @@ fn commit_finished(
 }
 
 fn write_errors(lake: &Path, run_tag: &str, problems: &[Problem]) -> Result<PathBuf> {
-    let dir = lake.join(lake::ERRORS_DIR);
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("ingest-{run_tag}.jsonl"));
+    let path = lake.join(lake::ERRORS_DIR).join(format!("ingest-{run_tag}.jsonl"));
     let mut text = String::new();
     for p in problems {
         text.push_str(&serde_json::to_string(p)?);
         text.push('\n');
     }
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    lake::store::write(&path, text.into_bytes())?;
     Ok(path)
 }
 

@@ -8,6 +8,10 @@
 //! whole files. De-duplication is by event ID and time within a region and day, across every
 //! account (the account field of two deliveries of one event can differ); only the IDs of the
 //! scopes this run touches are ever loaded.
+//!
+//! In an S3 lake (no lock, many workers at once) a file is named by the events it holds, so two
+//! workers that write the same rows write the same object, and the second PUT replaces it with
+//! the same content instead of adding a copy.
 
 use super::columns::ColumnsBuilder;
 use crate::lake;
@@ -269,9 +273,25 @@ impl LakeWriter {
 fn write_job(job: FlushJob) -> Result<u64> {
     let mut df = job.cols.to_sorted_frame()?;
     drop(job.cols);
-    std::fs::create_dir_all(&job.dir).with_context(|| format!("creating {}", job.dir.display()))?;
-    write_events_file(&mut df, &job.dir.join(job.name))?;
+    let name = if lake::store::is_remote(&job.dir) { content_name(&df)? } else { job.name };
+    lake::store::create_dir_all(&job.dir)?;
+    write_events_file(&mut df, &job.dir.join(name))?;
     Ok(df.height() as u64)
+}
+
+/// `part-<digest>.parquet`, the digest of the file's set of events (ID and time, in any order):
+/// the same events give the same name whichever worker writes them.
+fn content_name(df: &DataFrame) -> Result<String> {
+    let times = df.column("event_time")?.datetime()?.physical().clone();
+    let mut keys: Vec<String> = df
+        .column("event_id")?
+        .str()?
+        .iter()
+        .zip(times.iter())
+        .map(|(id, t)| format!("{}\u{1f}{}", id.unwrap_or_default(), t.unwrap_or_default()))
+        .collect();
+    keys.sort_unstable();
+    Ok(format!("part-{}.parquet", lake::store::digest(keys.iter().map(String::as_str))))
 }
 
 /// Write an events file (atomically, see `lake::write_parquet`) with the lake's encoding settings.
@@ -284,45 +304,148 @@ fn write_events_file(df: &mut DataFrame, path: &Path) -> Result<()> {
 /// account's folder.
 fn load_scope_ids(lake: &Path, (region, date): &Scope) -> Result<IdSet> {
     let mut ids = IdSet::default();
-    let Ok(accounts) = std::fs::read_dir(lake::events_dir(lake)) else { return Ok(ids) };
-    let mut dirs: Vec<PathBuf> = accounts
-        .filter_map(|e| e.ok().map(|e| e.path().join(format!("region={region}")).join(format!("event_date={date}"))))
-        .filter(|d| d.is_dir())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        load_partition_ids(&dir, &mut ids)?;
+    for account in lake::store::list_dirs(&lake::events_dir(lake))? {
+        load_partition_ids(&account.join(format!("region={region}")).join(format!("event_date={date}")), &mut ids)?;
     }
     Ok(ids)
 }
 
+/// S3 objects of one partition fetched at once (their latency overlaps).
+const IDS_FETCH_BATCH: usize = 16;
+
 /// Add the fingerprints of the events committed in one partition directory.
 fn load_partition_ids(dir: &Path, ids: &mut IdSet) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
-    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    files.sort();
-    for path in files {
-        if path.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let f = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        let df = ParquetReader::new(f)
-            .with_columns(Some(vec!["event_id".into(), "event_time".into()]))
-            .finish()
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("reading event IDs from {}", path.display()))?;
+    let mut files: Vec<PathBuf> = lake::store::list(dir)?.into_iter().map(|s| s.path).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+    let mut add = |df: DataFrame| -> Result<()> {
         let times = df.column("event_time")?.datetime()?.physical();
         for (id, t) in df.column("event_id")?.str()?.iter().zip(times.iter()) {
             if let (Some(id), Some(t)) = (id, t) {
                 ids.insert(fingerprint(id, t));
             }
         }
+        Ok(())
+    };
+    let columns = || Some(vec!["event_id".into(), "event_time".into()]);
+    if lake::store::is_remote(dir) {
+        for chunk in files.chunks(IDS_FETCH_BATCH) {
+            for (path, bytes) in chunk.iter().zip(lake::store::read_many(chunk)?) {
+                let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                    .with_columns(columns())
+                    .finish()
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("reading event IDs from {}", path.display()))?;
+                add(df)?;
+            }
+        }
+        return Ok(());
+    }
+    for path in files {
+        let f = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let df = ParquetReader::new(f)
+            .with_columns(columns())
+            .finish()
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("reading event IDs from {}", path.display()))?;
+        add(df)?;
     }
     Ok(())
 }
 
+/// Merge the event files of each partition that has several into one de-duplicated,
+/// content-named file (S3 lakes, `refresh`): writers of an S3 lake take no lock, so two workers
+/// whose sources overlap can both commit an event, and runs add small files. Limited to the
+/// `only` partitions (relative paths) when given. Returns the partitions rewritten.
+///
+/// Safe to run on many machines at once: workers that see the same files write the same object,
+/// a file is removed only once the merged file holding its events is committed, and one removed
+/// under a worker's feet makes it look again.
+pub fn compact(lake: &Path, only: Option<&BTreeSet<String>>) -> Result<usize> {
+    let events = lake::events_dir(lake);
+    let todo: Vec<PathBuf> = lake::partition_files(lake, &lake::Window::default())?
+        .into_iter()
+        .filter(|files| files.len() > 1)
+        .filter_map(|files| files[0].parent().map(Path::to_path_buf))
+        .filter(|dir| {
+            only.is_none_or(|o| dir.strip_prefix(&events).is_ok_and(|rel| o.contains(&*rel.to_string_lossy())))
+        })
+        .collect();
+    let mut n = 0;
+    for changed in crate::threads::on_plain_threads(todo, compact_partition) {
+        n += usize::from(changed?);
+    }
+    Ok(n)
+}
+
+/// Attempts at merging one partition whose files another worker removes meanwhile.
+const COMPACT_ATTEMPTS: usize = 4;
+
+fn compact_partition(dir: PathBuf) -> Result<bool> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut files: Vec<PathBuf> = lake::store::list(&dir)?.into_iter().map(|s| s.path).collect();
+        files.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+        if files.len() < 2 {
+            return Ok(false);
+        }
+        let bytes = match lake::store::read_many(&files) {
+            Ok(b) => b,
+            // Another worker merged them first: look again.
+            Err(_) if attempt < COMPACT_ATTEMPTS => continue,
+            Err(e) => return Err(e),
+        };
+        let mut all: Option<DataFrame> = None;
+        for (path, b) in files.iter().zip(bytes) {
+            let df = ParquetReader::new(std::io::Cursor::new(b))
+                .finish()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match all.as_mut() {
+                Some(a) => {
+                    a.vstack_mut(&df)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("merging {}", path.display()))?;
+                }
+                None => all = Some(df),
+            }
+        }
+        let mut df = distinct_events(all.expect("two files or more"))?;
+        let name = content_name(&df)?;
+        write_events_file(&mut df, &dir.join(&name))?;
+        for f in files.iter().filter(|f| f.file_name().is_none_or(|n| *n != *name)) {
+            lake::store::remove(f)?;
+        }
+        return Ok(true);
+    }
+}
+
+/// One row per event (ID and time), ordered by time, ID and source file; of the copies of one
+/// event the one from the first source file (by name) is kept, as a sequential ingest keeps
+/// the first delivery it reads.
+fn distinct_events(df: DataFrame) -> Result<DataFrame> {
+    let times = df.column("event_time")?.datetime()?.physical().clone();
+    let ids = df.column("event_id")?.str()?.clone();
+    let sources = df.column("source_file")?.str()?.clone();
+    let mut order: Vec<(Option<i64>, Option<&str>, Option<&str>, IdxSize)> = times
+        .iter()
+        .zip(ids.iter())
+        .zip(sources.iter())
+        .enumerate()
+        .map(|(i, ((t, id), src))| (t, id, src, i as IdxSize))
+        .collect();
+    order.sort_unstable();
+    order.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
+    let idx = IdxCa::from_vec("idx".into(), order.into_iter().map(|o| o.3).collect());
+    Ok(df.take(&idx)?)
+}
+
 /// Remove temporary files an interrupted run left behind (they were never visible to readers).
+/// An S3 lake has none: an interrupted PUT leaves no object.
 pub fn remove_stale_temporaries(lake: &Path) -> Result<usize> {
+    if lake::store::is_remote(lake) {
+        return Ok(0);
+    }
     fn walk(dir: &Path, n: &mut usize) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
         for e in entries {

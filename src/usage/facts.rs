@@ -2,21 +2,27 @@
 //! authorisation, how often it was denied and with which codes, first and last seen, from where.
 //!
 //! Facts are computed per lake partition (account, region, date) and stored beside the events
-//! as `DIR/usage/account=../region=../event_date=../facts.parquet`. A partition is recomputed
-//! only when its event files changed, so a nightly run touches only the new days.
+//! as `DIR/usage/account=../region=../event_date=../facts-<tag>.parquet` (and `mapping-<tag>`),
+//! where the tag is a digest of what they were computed from: the partition's event files with
+//! their sizes and the code fingerprint. A partition is recomputed only when its event files
+//! changed, so a nightly run touches only the new days. The tag makes the state a pure function
+//! of its partition, with no shared state file: whether stored facts are current is read from one
+//! listing, and workers on many machines can refresh partitions of one lake (local or S3) at
+//! once, without a lock; two on the same partition write the same objects.
 
 use crate::lake;
 use crate::mapping::{self, EventFields, MappingStatus};
 use anyhow::{Context, Result};
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub const USAGE_DIR: &str = "usage";
-const STATE_FILE: &str = "_state.json";
-const FACTS_FILE: &str = "facts.parquet";
-const MAPPING_FILE: &str = "mapping.parquet";
+/// The whole-lake state file of earlier versions (removed by a full refresh).
+const LEGACY_STATE_FILE: &str = "_state.json";
+const FACTS_STEM: &str = "facts";
+const MAPPING_STEM: &str = "mapping";
 /// Sample event IDs kept per fact (the earliest ones), as evidence.
 const SAMPLES: usize = 3;
 /// Source IPs kept per fact.
@@ -378,15 +384,6 @@ fn counts_frame(counts: MappingCounts) -> Result<DataFrame> {
     )?)
 }
 
-/// What a partition's facts were computed from: its event files with their sizes, and the
-/// code that mapped them (facts made by an older mapping are recomputed).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-struct State {
-    #[serde(default)]
-    fingerprint: String,
-    partitions: BTreeMap<String, Vec<(String, u64)>>,
-}
-
 const FINGERPRINT: &str = env!("TRAILTRIM_FACTS_FINGERPRINT");
 
 /// Summary of a refresh (or of a reader's look at the state).
@@ -397,46 +394,70 @@ pub struct RefreshSummary {
     pub recomputed: usize,
 }
 
+/// The tag of a partition's state: a digest of the code fingerprint and its event files with
+/// their sizes (file names of the lake are unique, and a rewritten file changes size or name).
+fn state_tag(files: &[(String, u64)]) -> String {
+    let sizes: Vec<String> = files.iter().map(|(n, s)| format!("{n}\u{1f}{s}")).collect();
+    lake::store::digest(std::iter::once(FINGERPRINT).chain(sizes.iter().map(String::as_str)))
+}
+
+fn state_file(stem: &str, tag: &str) -> String {
+    format!("{stem}-{tag}.parquet")
+}
+
 /// The lake's event partitions (relative `account=../region=../event_date=..` paths) with their
-/// files and sizes, and which of them have no up-to-date stored facts.
+/// files and sizes, the state files stored for each, and which have no current stored facts.
 struct Plan {
     events: PathBuf,
     usage: PathBuf,
     parts: BTreeMap<String, Vec<(String, u64)>>,
+    /// Every file under `usage/`, by partition (`""` for files outside any partition).
+    stored: BTreeMap<String, BTreeSet<String>>,
     stale: BTreeSet<String>,
+}
+
+/// The partition folder of a file under `root`, and its name.
+fn split_rel(root: &Path, file: &Path) -> Result<(String, String)> {
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let rel = dir.strip_prefix(root).with_context(|| format!("{} is outside {}", file.display(), root.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok((rel.to_string_lossy().into_owned(), name))
 }
 
 fn plan(lake_dir: &Path) -> Result<Plan> {
     let events = lake::events_dir(lake_dir);
     let usage = lake_dir.join(USAGE_DIR);
-    let old: State = std::fs::read_to_string(usage.join(STATE_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
     let mut parts: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
-    for f in lake::event_files(lake_dir)? {
-        let rel = f.parent().unwrap().strip_prefix(&events)?.to_string_lossy().into_owned();
-        let size = std::fs::metadata(&f).with_context(|| format!("reading {}", f.display()))?.len();
-        parts.entry(rel).or_default().push((f.file_name().unwrap().to_string_lossy().into_owned(), size));
+    for f in lake::event_files_sized(lake_dir)? {
+        let (rel, name) = split_rel(&events, &f.path)?;
+        parts.entry(rel).or_default().push((name, f.size));
     }
-    // Facts made by other code (mapping, catalog) are stale as a whole.
-    let same_code = old.fingerprint == FINGERPRINT;
+    let mut stored: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in lake::store::list(&usage)? {
+        let (rel, name) = split_rel(&usage, &f.path)?;
+        stored.entry(rel).or_default().insert(name);
+    }
     let stale = parts
-        .keys()
-        .filter(|k| {
-            !same_code
-                || old.partitions.get(*k) != parts.get(*k)
-                || !usage.join(k).join(FACTS_FILE).exists()
-                || !usage.join(k).join(MAPPING_FILE).exists()
+        .iter()
+        .filter(|(rel, files)| {
+            let tag = state_tag(files);
+            let have = stored.get(*rel);
+            !have.is_some_and(|h| {
+                h.contains(&state_file(FACTS_STEM, &tag)) && h.contains(&state_file(MAPPING_STEM, &tag))
+            })
         })
-        .cloned()
+        .map(|(rel, _)| rel.clone())
         .collect();
-    Ok(Plan { events, usage, parts, stale })
+    Ok(Plan { events, usage, parts, stored, stale })
 }
 
 impl Plan {
     fn files(&self, rel: &str) -> Vec<PathBuf> {
         self.parts[rel].iter().map(|(n, _)| self.events.join(rel).join(n)).collect()
+    }
+
+    fn tag(&self, rel: &str) -> String {
+        state_tag(&self.parts[rel])
     }
 }
 
@@ -448,60 +469,55 @@ pub fn refresh(lake_dir: &Path) -> Result<RefreshSummary> {
     refresh_locked(lake_dir, &lock, None)
 }
 
-/// [`refresh`] under a lock the caller holds; `only` limits the work to some partitions
-/// (relative paths), for workers that share a lake.
+/// [`refresh`] under a lock the caller holds (an S3 lake has none: the work is idempotent);
+/// `only` limits the work to some partitions (relative paths), for workers that share a lake.
 pub fn refresh_locked(
     lake_dir: &Path,
     _lock: &lake::WriteLock,
     only: Option<&BTreeSet<String>>,
 ) -> Result<RefreshSummary> {
     let plan = plan(lake_dir)?;
-    std::fs::create_dir_all(&plan.usage).with_context(|| format!("creating {}", plan.usage.display()))?;
+    lake::store::create_dir_all(&plan.usage)?;
     let todo: Vec<&String> = plan.stale.iter().filter(|k| only.is_none_or(|o| o.contains(*k))).collect();
     // Polars inside: plain threads, not rayon (see `threads`).
     crate::threads::on_plain_threads(todo.clone(), |rel| -> Result<()> {
         let (mut facts, mut counts) = partition_facts(&plan.files(rel))?;
         let dir = plan.usage.join(rel);
-        std::fs::create_dir_all(&dir)?;
-        lake::write_state_parquet(&mut facts, &dir.join(FACTS_FILE))?;
-        lake::write_state_parquet(&mut counts, &dir.join(MAPPING_FILE))?;
+        lake::store::create_dir_all(&dir)?;
+        let tag = plan.tag(rel);
+        // Mapping first: the facts file is what readers look for, so it comes last.
+        lake::write_state_parquet(&mut counts, &dir.join(state_file(MAPPING_STEM, &tag)))?;
+        lake::write_state_parquet(&mut facts, &dir.join(state_file(FACTS_STEM, &tag)))?;
         Ok(())
     })
     .into_iter()
     .collect::<Result<Vec<()>>>()?;
-    remove_orphans(&plan)?;
-    // Partitions left out by `only` keep their old state entry, so they stay stale.
-    let state_path = plan.usage.join(STATE_FILE);
-    let old: State = std::fs::read_to_string(&state_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .filter(|s: &State| s.fingerprint == FINGERPRINT)
-        .unwrap_or_default();
-    let partitions = plan
-        .parts
-        .iter()
-        .filter_map(|(k, v)| {
-            if plan.stale.contains(k) && !todo.contains(&k) {
-                old.partitions.get(k).map(|o| (k.clone(), o.clone()))
-            } else {
-                Some((k.clone(), v.clone()))
-            }
-        })
-        .collect();
-    let state = State { fingerprint: FINGERPRINT.to_owned(), partitions };
-    let tmp = state_path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string(&state)?)?;
-    std::fs::rename(&tmp, &state_path)?;
+    remove_superseded(&plan, only)?;
     Ok(RefreshSummary { partitions: plan.parts.len(), recomputed: todo.len() })
 }
 
-/// Remove the stored facts of partitions that no longer have events.
-fn remove_orphans(plan: &Plan) -> Result<()> {
-    for f in walk_usage(&plan.usage, FACTS_FILE).into_iter().chain(walk_usage(&plan.usage, MAPPING_FILE)) {
-        let dir = f.parent().unwrap_or(Path::new(""));
-        let rel = dir.strip_prefix(&plan.usage).unwrap_or(dir).to_string_lossy().into_owned();
-        if !plan.parts.contains_key(&rel) {
-            std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
+/// Remove stored state that no reader will use: files of other tags in the partitions this
+/// refresh covered, and (on a whole refresh) the state of partitions that no longer have events
+/// and the whole-lake state file of earlier versions. A worker that removes a newer tag (it saw
+/// an older listing) costs a recomputation, never a wrong answer: readers only use the tag of
+/// the files they see.
+fn remove_superseded(plan: &Plan, only: Option<&BTreeSet<String>>) -> Result<()> {
+    for (rel, names) in &plan.stored {
+        if only.is_some_and(|o| !o.contains(rel)) {
+            continue;
+        }
+        let keep: BTreeSet<String> = match plan.parts.get(rel) {
+            Some(files) => {
+                let tag = state_tag(files);
+                [state_file(FACTS_STEM, &tag), state_file(MAPPING_STEM, &tag)].into()
+            }
+            // Files beside the partitions: only the old state file is ours to remove.
+            None if rel.is_empty() => names.iter().filter(|n| *n != LEGACY_STATE_FILE).cloned().collect(),
+            None if only.is_some() => continue,
+            None => BTreeSet::new(),
+        };
+        for name in names.difference(&keep) {
+            lake::store::remove(&plan.usage.join(rel).join(name))?;
         }
     }
     Ok(())
@@ -534,35 +550,17 @@ fn computed(plan: &Plan, rel: &str) -> Result<Arc<(DataFrame, DataFrame)>> {
     Ok(got)
 }
 
-fn walk_usage(dir: &Path, file: &str) -> Vec<PathBuf> {
-    fn walk(d: &Path, file: &str, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(d) else { return };
-        let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        v.sort();
-        for p in v {
-            if p.is_dir() {
-                walk(&p, file, out);
-            } else if p.file_name().is_some_and(|n| n == file) {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, file, &mut out);
-    out
-}
-
 /// The facts (or mapping counts) of the window's partitions: stored files where they are up to
 /// date, computed in memory where they are missing or stale (never written: readers do not
 /// write), with the partition columns `account`, `region`, `event_date`.
 fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<Option<LazyFrame>> {
     let plan = plan(lake_dir)?;
-    let file = if mapping { MAPPING_FILE } else { FACTS_FILE };
+    let stem = if mapping { MAPPING_STEM } else { FACTS_STEM };
     let mut stored = Vec::new();
     let mut frames = Vec::new();
     for rel in plan.parts.keys().filter(|k| window.contains_partition(k)) {
         if !plan.stale.contains(rel) {
-            stored.push(plan.usage.join(rel).join(file));
+            stored.push(plan.usage.join(rel).join(state_file(stem, &plan.tag(rel))));
             continue;
         }
         let both = computed(&plan, rel)?;

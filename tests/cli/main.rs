@@ -18,6 +18,7 @@ mod query;
 mod recommend;
 mod run;
 mod s3;
+mod s3_lake;
 mod safety;
 mod state;
 mod usage;

@@ -97,14 +97,26 @@ fn readers_never_write_and_compute_stale_state_in_memory() {
     assert_eq!(listing(&lake), untouched, "a reader wrote into the lake");
     assert!(stale.0 == fresh.0 && stale.1 == fresh.1 && stale.2 == fresh.2, "stale state changed a result");
 
-    // A state made by other code is stale as a whole.
+    // State made by other code (another tag: the code fingerprint is part of it) is stale as a
+    // whole, and a refresh replaces it.
     run_ok(&["refresh", "--lake", p(&lake)]);
-    let state = lake.join("usage/_state.json");
-    let text = std::fs::read_to_string(&state).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["fingerprint"] = "older-code".into();
-    std::fs::write(&state, v.to_string()).unwrap();
+    let stored: Vec<std::path::PathBuf> = walkdir::WalkDir::new(lake.join("usage"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    assert_eq!(stored.len(), 2 * 73);
+    for f in &stored {
+        let name = f.file_name().unwrap().to_string_lossy();
+        let (stem, _) = name.split_once('-').unwrap();
+        std::fs::rename(f, f.with_file_name(format!("{stem}-older-code.parquet"))).unwrap();
+    }
     assert_eq!(json(&["refresh", "--lake", p(&lake), "--json"])["recomputed"], 73);
+    let names: std::collections::BTreeSet<String> = walkdir::WalkDir::new(lake.join("usage"))
+        .into_iter()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("older-code")), "superseded state was kept: {names:?}");
 }
 
 #[test]
@@ -116,7 +128,11 @@ fn refresh_of_one_partition_leaves_the_others_stale() {
     let one = partitions(&lake).into_keys().next().unwrap();
     let r = json(&["refresh", "--lake", p(&lake), "--partition", &one, "--json"]);
     assert_eq!(r["recomputed"], 1);
-    assert!(lake.join("usage").join(&one).join("facts.parquet").is_file());
+    let stored: Vec<String> = std::fs::read_dir(lake.join("usage").join(&one))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(stored.iter().any(|n| n.starts_with("facts-")) && stored.len() == 2, "{stored:?}");
     assert_eq!(json(&["refresh", "--lake", p(&lake), "--json"])["recomputed"], 72);
 
     let bad = run(&["refresh", "--lake", p(&lake), "--partition", "account=1/../../x"]);
