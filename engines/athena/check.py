@@ -95,8 +95,8 @@ def main(argv):
     hive = "hive_partitioning = true, hive_types = {'account': VARCHAR, 'region': VARCHAR, 'event_date': VARCHAR}"
     files = {
         "events": f"read_parquet('{lake}/events/*/*/*/*.parquet', {hive})",
-        "usage_facts_files": f"read_parquet('{lake}/usage/*/*/*/facts.parquet', {hive})",
-        "usage_mapping_files": f"read_parquet('{lake}/usage/*/*/*/mapping.parquet', {hive})",
+        "usage_facts_files": f"read_parquet('{lake}/usage/*/*/*/facts-*.parquet', {hive})",
+        "usage_mapping_files": f"read_parquet('{lake}/usage/*/*/*/mapping-*.parquet', {hive})",
     }
     if a.rollup:
         r = pathlib.Path(a.rollup).resolve()

@@ -63,10 +63,10 @@ TABLES = [
      "the stored mapping counts per partition (read through the usage_mapping view)"),
     ("usage_rollup", ROLLUP_COLUMNS, None, "an organisation-wide roll-up (engines/spark/rollup.py)"),
 ]
-# facts.parquet and mapping.parquet share each partition folder: a table reads every file of
+# facts-<tag>.parquet and mapping-<tag>.parquet share each partition folder: a table reads every file of
 # its folder, so the views keep each table's own files.
-VIEWS = [("usage_facts", "usage_facts_files", "facts.parquet"),
-         ("usage_mapping", "usage_mapping_files", "mapping.parquet")]
+VIEWS = [("usage_facts", "usage_facts_files", "facts-%.parquet"),
+         ("usage_mapping", "usage_mapping_files", "mapping-%.parquet")]
 
 TRINO_TYPES = {S: "varchar", T: "timestamp(3)", B: "boolean", N: "bigint"}
 REGIONS = ("us-east-1,us-east-2,us-west-1,us-west-2,af-south-1,ap-east-1,ap-south-1,ap-south-2,"

@@ -1,7 +1,7 @@
 """Organisation-wide usage roll-up of a trailtrim lake, on Apache Spark.
 
 Reads the per-partition usage facts that trailtrim's writers store under
-LAKE/usage/account=A/region=R/event_date=D/facts.parquet (a local folder, or s3a://bucket/prefix
+LAKE/usage/account=A/region=R/event_date=D/facts-<tag>.parquet (a local folder, or s3a://bucket/prefix
 on EMR, Glue or Databricks) and writes the facts summed over days, one row per (account, region,
 principal, principal_type, actor, action, resource, via_service), in the schema
 `trailtrim usage --write-rollup` writes and `trailtrim usage|recommend|report --facts PATH` reads.
@@ -20,7 +20,7 @@ partitions) when a partition's events changed since its facts were stored; run
 """
 
 import argparse
-import json
+import hashlib
 import pathlib
 import sys
 
@@ -126,11 +126,18 @@ def is_local(lake):
     return "://" not in lake or lake.startswith("file://")
 
 
+def files_digest(files):
+    """The `<files>` part of a partition's state tag (src/usage/facts.rs `state_tag`): the MD5 of
+    one line `name\\x1fsize\\n` per event file, sorted."""
+    lines = sorted(f"{name}\x1f{size}" for name, size in files)
+    return hashlib.md5("".join(f"{line}\n" for line in lines).encode("utf-8")).hexdigest()
+
+
 def check_state(store, a):
     """Refuse a lake whose stored facts do not match its events (missing or stale partitions),
-    comparing LAKE/usage/_state.json (what each partition's facts were computed from: event file
-    names and sizes) and the facts files present with a listing of LAKE/events/, as trailtrim's
-    readers do. Returns the partitions to read."""
+    as trailtrim's readers do: a partition's facts file is `facts-<code>-<files>.parquet`, where
+    `<files>` digests the partition's event files with their sizes. Facts of one partition made
+    by two trailtrim versions are refused too. Returns {partition: facts file name}."""
     listing = store.files("events")
     if listing is None:
         raise Refused(f"{a.lake}: not a trailtrim lake (no events/ folder)")
@@ -138,20 +145,22 @@ def check_state(store, a):
     for rel, size in listing:
         folder, _, name = rel.rpartition("/")
         if name.endswith(".parquet") and not name.startswith((".", "_")):
-            events.setdefault(folder, []).append([name, size])
-    with_facts = {rel.rpartition("/")[0] for rel, _ in store.files("usage") or [] if rel.endswith("/facts.parquet")}
-    state = {}
-    data = store.read("usage/_state.json")
-    if data is not None:
-        try:
-            state = json.loads(data.decode("utf-8")).get("partitions", {})
-        except ValueError as e:
-            raise Refused(f"{a.lake}/usage/_state.json: not the state trailtrim writes ({e})")
+            events.setdefault(folder, []).append((name, size))
+    # partition -> {files digest: (code, facts file name)}
+    stored = {}
+    for rel, _ in store.files("usage") or []:
+        folder, _, name = rel.rpartition("/")
+        if name.startswith("facts-") and name.endswith(".parquet"):
+            code, _, files = name[len("facts-"):-len(".parquet")].partition("-")
+            stored.setdefault(folder, {})[files] = (code, name)
     wanted = sorted(rel for rel in events if in_window(rel, a))
-    stale = [
-        rel for rel in wanted
-        if rel not in with_facts or sorted(map(list, state.get(rel, []))) != sorted(events[rel])
-    ]
+    chosen, stale = {}, []
+    for rel in wanted:
+        hit = stored.get(rel, {}).get(files_digest(events[rel]))
+        if hit is None:
+            stale.append(rel)
+        else:
+            chosen[rel] = hit
     if stale:
         shown = "\n".join(f"  trailtrim refresh --lake {a.lake} --partition {rel}" for rel in stale[:10])
         more = f"\n  ... and {len(stale) - 10} more" if len(stale) > 10 else ""
@@ -161,7 +170,13 @@ def check_state(store, a):
         )
     if not wanted:
         raise Refused(f"{a.lake}: no partition with events in the window")
-    return wanted
+    codes = sorted({code for code, _ in chosen.values()})
+    if len(codes) > 1:
+        raise Refused(
+            f"the stored facts were made by {len(codes)} trailtrim versions (codes {', '.join(codes)}); "
+            f"run `trailtrim refresh --lake {a.lake}` with one version first"
+        )
+    return {rel: name for rel, (_, name) in chosen.items()}
 
 
 def rollup(spark, a, partitions):
@@ -169,7 +184,7 @@ def rollup(spark, a, partitions):
 
     usage = a.lake.rstrip("/") + "/usage"
     # Partition pruning by path: only the selected partitions' files are read.
-    paths = [f"{usage}/{rel}/facts.parquet" for rel in partitions]
+    paths = [f"{usage}/{rel}/{name}" for rel, name in sorted(partitions.items())]
     facts = spark.read.option("basePath", usage).parquet(*paths)
 
     def union(c):

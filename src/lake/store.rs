@@ -260,18 +260,17 @@ pub fn create_dir_all(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-/// A short, stable hexadecimal digest of some strings: the name of content-addressed files.
-/// (SipHash with fixed keys: the same input gives the same name on every machine.)
+/// The MD5 of the parts, each followed by a newline, in hex (32 characters): stable across
+/// machines and toolchains, and easy to recompute elsewhere (`hashlib.md5`). Names content, it
+/// guards nothing.
 pub fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut a = std::hash::DefaultHasher::new();
-    let mut b = std::hash::DefaultHasher::new();
-    0x5eed_u32.hash(&mut b);
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
     for p in parts {
-        p.hash(&mut a);
-        p.hash(&mut b);
+        h.update(p.as_bytes());
+        h.update(b"\n");
     }
-    format!("{:016x}{:016x}", a.finish(), b.finish())
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -313,5 +312,7 @@ mod tests {
         assert_eq!(digest(["a", "b"]), digest(["a", "b"]));
         assert_ne!(digest(["a", "b"]), digest(["ab"]));
         assert_eq!(digest(["x"]).len(), 32);
+        // What `printf 'x\n' | md5sum` prints: other tools can recompute names and tags.
+        assert_eq!(digest(["x"]), "401b30e3b8b5d629635a5c613cdb7919");
     }
 }

@@ -289,7 +289,6 @@ fn panther_samples_map_well() {
     assert!(share >= 0.94, "only {:.1}% of API calls resolved: {unmapped:?}", share * 100.0);
 }
 
-
 #[test]
 fn get_session_token_needs_no_permission() {
     assert_eq!(map_event(&api("sts.amazonaws.com", "GetSessionToken")).status, MappingStatus::NoPermissionNeeded);

@@ -394,11 +394,15 @@ pub struct RefreshSummary {
     pub recomputed: usize,
 }
 
-/// The tag of a partition's state: a digest of the code fingerprint and its event files with
-/// their sizes (file names of the lake are unique, and a rewritten file changes size or name).
+/// The tag of a partition's state, `<code>-<files>`: a digest of the code fingerprint (12 hex
+/// digits) and one of the partition's event files with their sizes, `name\x1fsize` by name
+/// (file names of the lake are unique, and a rewritten file changes size or name). Other tools
+/// recompute the second part to tell current state from stale (engines/spark/rollup.py).
 fn state_tag(files: &[(String, u64)]) -> String {
-    let sizes: Vec<String> = files.iter().map(|(n, s)| format!("{n}\u{1f}{s}")).collect();
-    lake::store::digest(std::iter::once(FINGERPRINT).chain(sizes.iter().map(String::as_str)))
+    let mut sizes: Vec<String> = files.iter().map(|(n, s)| format!("{n}\u{1f}{s}")).collect();
+    sizes.sort();
+    let code = lake::store::digest([FINGERPRINT]);
+    format!("{}-{}", &code[..12], lake::store::digest(sizes.iter().map(String::as_str)))
 }
 
 fn state_file(stem: &str, tag: &str) -> String {

@@ -239,7 +239,10 @@ fn the_spark_job_refuses_stale_facts_naming_the_partition_to_refresh() {
     let dir = scratch("engines-spark-stale");
     let lake = dir.join("lake");
     run_ok(&["ingest", p(&sample_logs()), "--lake", p(&lake), "--quiet"]);
-    let facts = walk_files(&lake.join("usage")).into_iter().find(|f| f.ends_with("facts.parquet")).unwrap();
+    let facts = walk_files(&lake.join("usage"))
+        .into_iter()
+        .find(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("facts-")))
+        .unwrap();
     std::fs::remove_file(&facts).unwrap();
     let partition = facts.parent().unwrap().strip_prefix(lake.join("usage")).unwrap().to_string_lossy().into_owned();
     let out = Command::new(python())
