@@ -126,7 +126,50 @@ fn run(events: Vec<E>) -> Vec<Finding> {
 fn run_with(events: Vec<E>, opts: DetectOptions) -> Vec<Finding> {
     let mut evs: Vec<Event> = events.into_iter().map(|e| e.0).collect();
     evs.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-    detect(&evs, &opts, &BTreeMap::new())
+    let found = detect(&evs, &opts, &BTreeMap::new());
+    assert_same_from_state(&evs, &opts, &BTreeMap::new(), &found);
+    found
+}
+
+/// Detection as `detect` runs it on a lake: tallies per (region, day) partition, the prior of
+/// the window, the candidates kept partition by partition, then detection over the candidates.
+fn detect_from_state(
+    events: &[Event],
+    opts: &DetectOptions,
+    granted: &BTreeMap<String, BTreeSet<String>>,
+) -> (Vec<Finding>, Baseline, usize) {
+    let mut parts: BTreeMap<(String, i64), Vec<Event>> = BTreeMap::new();
+    for e in events {
+        parts.entry((e.aws_region.clone(), day_of(e.time_ms))).or_default().push(e.clone());
+    }
+    let frames: Vec<polars::prelude::DataFrame> = parts.values().map(|p| history::tallies(p, opts).unwrap()).collect();
+    let mut all = polars::prelude::DataFrame::empty_with_schema(&history::schema());
+    for f in &frames {
+        all.vstack_mut(f).unwrap();
+    }
+    let prior = Prior::from_tallies(&all, opts).unwrap();
+    let keep_ids = std::collections::HashSet::new();
+    let candidates = history::Candidates { prior: &prior, opts, granted, keep_ids: &keep_ids };
+    let mut kept: Vec<Event> = parts.into_values().flat_map(|p| candidates.keep(p)).collect();
+    kept.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
+    let (found, baseline) = detect_with_prior(&kept, opts, granted, Some(&prior));
+    (found, baseline, kept.len())
+}
+
+/// The state path finds exactly what detection over every event finds (explicit baselines
+/// that end inside a day are for the in-memory path only: `--baseline-until` is a date).
+fn assert_same_from_state(
+    events: &[Event],
+    opts: &DetectOptions,
+    granted: &BTreeMap<String, BTreeSet<String>>,
+    expected: &[Finding],
+) {
+    if opts.baseline_end_ms.is_some_and(|t| t.rem_euclid(DAY) != 0) {
+        return;
+    }
+    let (found, baseline, _) = detect_from_state(events, opts, granted);
+    assert_eq!(found, expected, "findings from the detection state differ");
+    assert_eq!(baseline, detect_with_baseline(events, opts, granted).1, "baseline from the detection state differs");
 }
 
 fn of<'a>(findings: &'a [Finding], detector: &str) -> Vec<&'a Finding> {
@@ -832,7 +875,9 @@ fn first_use_of_granted_high_risk_permission() {
     )]);
     let go = |evs: Vec<E>| {
         let evs: Vec<Event> = evs.into_iter().map(|e| e.0).collect();
-        detect(&evs, &behaviour_opts(), &granted)
+        let found = detect(&evs, &behaviour_opts(), &granted);
+        assert_same_from_state(&evs, &behaviour_opts(), &granted, &found);
+        found
     };
     let f = go(vec![role("a", T0 + DAY, "ListRoles"), role("b", LATER, "AttachRolePolicy")]);
     let hit = one(&f, "lp.first-use-high-risk");
@@ -1310,6 +1355,10 @@ fn sample_corpus_end_to_end() {
     )]);
     let start = std::time::Instant::now();
     let findings = detect(&events, &opts, &granted);
+    // The detection state gives the same findings while holding a fraction of the events.
+    let (from_state, _, kept) = detect_from_state(&events, &opts, &granted);
+    assert_eq!(from_state, findings, "sample findings from the detection state differ");
+    assert!(kept * 2 < events.len(), "{kept} of {} events kept as candidates", events.len());
     eprintln!("sample: {} events -> {} findings in {:?}", events.len(), findings.len(), start.elapsed());
 
     // event id -> incidents containing it
@@ -1379,6 +1428,7 @@ fn sample_corpus_end_to_end() {
 
     // For the report: the default split (first 2/3 of the window) instead of the scenario's.
     let defaults = detect(&events, &DetectOptions::default(), &granted);
+    assert_eq!(detect_from_state(&events, &DetectOptions::default(), &granted).0, defaults);
     let stray_default: Vec<String> = defaults
         .iter()
         .filter(|f| !f.event_ids.iter().any(|id| incident_of.contains_key(id.as_str())))

@@ -3,7 +3,9 @@
 //!
 //! Facts are computed per lake partition (account, region, date) and stored beside the events
 //! as `DIR/usage/account=../region=../event_date=../facts.parquet`. A partition is recomputed
-//! only when its event files changed, so a nightly run touches only the new days.
+//! only when its event files changed, so a nightly run touches only the new days. The
+//! detection state (`detect::history`) of a partition lives beside its facts, in
+//! `detect.parquet`, and is kept up to date by the same machinery.
 
 use crate::lake;
 use crate::mapping::{self, EventFields, MappingStatus};
@@ -17,6 +19,10 @@ pub const USAGE_DIR: &str = "usage";
 const STATE_FILE: &str = "_state.json";
 const FACTS_FILE: &str = "facts.parquet";
 const MAPPING_FILE: &str = "mapping.parquet";
+/// Detection state (see `detect::history`), beside the facts.
+const DETECT_FILE: &str = "detect.parquet";
+/// Every file a partition's state is made of.
+const STATE_FILES: &[&str] = &[FACTS_FILE, MAPPING_FILE, DETECT_FILE];
 /// Sample event IDs kept per fact (the earliest ones), as evidence.
 const SAMPLES: usize = 3;
 /// Source IPs kept per fact.
@@ -413,8 +419,7 @@ fn plan(lake_dir: &Path) -> Result<Plan> {
         .filter(|k| {
             !same_code
                 || old.partitions.get(*k) != parts.get(*k)
-                || !usage.join(k).join(FACTS_FILE).exists()
-                || !usage.join(k).join(MAPPING_FILE).exists()
+                || STATE_FILES.iter().any(|f| !usage.join(k).join(f).exists())
         })
         .cloned()
         .collect();
@@ -452,6 +457,7 @@ pub fn refresh_locked(
         std::fs::create_dir_all(&dir)?;
         lake::write_state_parquet(&mut facts, &dir.join(FACTS_FILE))?;
         lake::write_state_parquet(&mut counts, &dir.join(MAPPING_FILE))?;
+        lake::write_state_parquet(&mut detect_state(&plan.files(rel))?, &dir.join(DETECT_FILE))?;
         Ok(())
     })
     .into_iter()
@@ -484,7 +490,7 @@ pub fn refresh_locked(
 
 /// Remove the stored facts of partitions that no longer have events.
 fn remove_orphans(plan: &Plan) -> Result<()> {
-    for f in walk_usage(&plan.usage, FACTS_FILE).into_iter().chain(walk_usage(&plan.usage, MAPPING_FILE)) {
+    for f in STATE_FILES.iter().flat_map(|name| walk_usage(&plan.usage, name)) {
         let dir = f.parent().unwrap_or(Path::new(""));
         let rel = dir.strip_prefix(&plan.usage).unwrap_or(dir).to_string_lossy().into_owned();
         if !plan.parts.contains_key(&rel) {
@@ -505,20 +511,37 @@ pub fn status(lake_dir: &Path, window: &super::Window) -> Result<RefreshSummary>
     })
 }
 
-/// Facts of stale partitions computed by readers, kept for the process (a command reads the
-/// facts several times). Keyed by the partition's folder and its files with their sizes.
-type Memo = std::sync::Mutex<BTreeMap<(PathBuf, Vec<(String, u64)>), Arc<(DataFrame, DataFrame)>>>;
+/// State of stale partitions computed by readers, kept for the process (a command reads the
+/// facts several times). Keyed by the partition's folder, its files with their sizes, and the
+/// state file it stands for.
+type Memo = std::sync::Mutex<BTreeMap<(PathBuf, Vec<(String, u64)>, &'static str), Arc<DataFrame>>>;
 static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
 
-fn computed(plan: &Plan, rel: &str) -> Result<Arc<(DataFrame, DataFrame)>> {
-    let key = (plan.events.join(rel), plan.parts[rel].clone());
+fn computed(plan: &Plan, rel: &str, file: &'static str) -> Result<Arc<DataFrame>> {
+    let key = |f: &'static str| (plan.events.join(rel), plan.parts[rel].clone(), f);
     let memo = MEMO.get_or_init(Default::default);
-    if let Some(hit) = memo.lock().unwrap().get(&key) {
+    if let Some(hit) = memo.lock().unwrap().get(&key(file)) {
         return Ok(hit.clone());
     }
-    let got = Arc::new(partition_facts(&plan.files(rel))?);
-    memo.lock().unwrap().insert(key, got.clone());
-    Ok(got)
+    let mut got = Vec::new();
+    if file == DETECT_FILE {
+        got.push((DETECT_FILE, detect_state(&plan.files(rel))?));
+    } else {
+        // Facts and mapping counts come from one pass.
+        let (facts, counts) = partition_facts(&plan.files(rel))?;
+        got.extend([(FACTS_FILE, facts), (MAPPING_FILE, counts)]);
+    }
+    let mut memo = memo.lock().unwrap();
+    for (f, df) in got {
+        memo.insert(key(f), Arc::new(df));
+    }
+    Ok(memo[&key(file)].clone())
+}
+
+/// The detection state of one partition (its files).
+fn detect_state(files: &[PathBuf]) -> Result<DataFrame> {
+    let events = crate::detect::load::read_partition(files)?;
+    crate::detect::history::tallies(&events, &crate::detect::DetectOptions::default())
 }
 
 fn walk_usage(dir: &Path, file: &str) -> Vec<PathBuf> {
@@ -542,9 +565,8 @@ fn walk_usage(dir: &Path, file: &str) -> Vec<PathBuf> {
 /// The facts (or mapping counts) of the window's partitions: stored files where they are up to
 /// date, computed in memory where they are missing or stale (never written: readers do not
 /// write), with the partition columns `account`, `region`, `event_date`.
-fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<Option<LazyFrame>> {
+fn scan_usage(lake_dir: &Path, window: &super::Window, file: &'static str) -> Result<Option<LazyFrame>> {
     let plan = plan(lake_dir)?;
-    let file = if mapping { MAPPING_FILE } else { FACTS_FILE };
     let mut stored = Vec::new();
     let mut frames = Vec::new();
     for rel in plan.parts.keys().filter(|k| window.contains_partition(k)) {
@@ -552,11 +574,10 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
             stored.push(plan.usage.join(rel).join(file));
             continue;
         }
-        let both = computed(&plan, rel)?;
-        let df = if mapping { &both.1 } else { &both.0 };
+        let df = computed(&plan, rel, file)?;
         let (account, region, date) = lake::partition_values(rel)
             .ok_or_else(|| anyhow::anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
-        frames.push(df.clone().lazy().with_columns([
+        frames.push(df.as_ref().clone().lazy().with_columns([
             lit(account).alias("account"),
             lit(region).alias("region"),
             lit(date).alias("event_date"),
@@ -569,14 +590,14 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
         return Ok(None);
     }
     // One column order for stored and computed parts.
-    let names: Vec<Expr> = if mapping {
-        ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect()
-    } else {
-        FACT_STRING_COLUMNS
+    let names: Vec<Expr> = match file {
+        MAPPING_FILE => ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect(),
+        DETECT_FILE => crate::detect::history::COLUMNS.iter().map(|c| col(*c)).collect(),
+        _ => FACT_STRING_COLUMNS
             .iter()
             .chain(["count", "denied_count", "first_seen", "last_seen"].iter())
             .map(|c| col(*c))
-            .collect()
+            .collect(),
     };
     let order: Vec<Expr> = names.into_iter().chain(lake::PARTITION_COLUMNS.iter().map(|c| col(*c))).collect();
     let frames: Vec<LazyFrame> = frames.into_iter().map(|f| f.select(order.clone())).collect();
@@ -585,10 +606,16 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
 
 /// Every usage fact of the window, with the partition columns `account`, `region`, `event_date`.
 pub fn scan_facts(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
-    scan_usage(lake_dir, window, false)
+    scan_usage(lake_dir, window, FACTS_FILE)
 }
 
 /// The mapping report rows (event source, name, status, events) of the window's partitions.
 pub fn scan_mapping_counts(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
-    scan_usage(lake_dir, window, true)
+    scan_usage(lake_dir, window, MAPPING_FILE)
+}
+
+/// The detection state (`detect::history` tallies) of the window's partitions, with the
+/// partition columns.
+pub fn scan_detect_state(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
+    scan_usage(lake_dir, window, DETECT_FILE)
 }

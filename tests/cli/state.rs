@@ -117,6 +117,7 @@ fn refresh_of_one_partition_leaves_the_others_stale() {
     let r = json(&["refresh", "--lake", p(&lake), "--partition", &one, "--json"]);
     assert_eq!(r["recomputed"], 1);
     assert!(lake.join("usage").join(&one).join("facts.parquet").is_file());
+    assert!(lake.join("usage").join(&one).join("detect.parquet").is_file(), "no detection state beside the facts");
     assert_eq!(json(&["refresh", "--lake", p(&lake), "--json"])["recomputed"], 72);
 
     let bad = run(&["refresh", "--lake", p(&lake), "--partition", "account=1/../../x"]);
