@@ -103,11 +103,10 @@ fn detect_events(
     }
     let granted = account.map(granted_high_risk).unwrap_or_default();
     let state = match crate::usage::facts::scan_detect_state(lake_dir, window)? {
-        Some(lf) => lf.select(detect::history::COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()).collect()?,
-        None => DataFrame::empty_with_schema(&detect::history::schema()),
+        Some(lf) => lf.select(detect::history::COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
+        None => DataFrame::empty_with_schema(&detect::history::schema()).lazy(),
     };
-    let prior = detect::Prior::from_tallies(&state, &opts)?;
-    drop(state);
+    let prior = detect::Prior::from_lazy(state, &opts)?;
     let candidates = detect::history::Candidates { prior: &prior, opts: &opts, granted: &granted, keep_ids };
     let mut events = Vec::new();
     for files in lake::partition_files(lake_dir, window)? {

@@ -23,7 +23,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::behaviour;
-use super::event::{day_of, Event, FastMap};
+use super::event::{arn_account, day_of, Event, FastMap};
 use super::prepared::{self, flag, origin, Baseline, Interner, Prepared, DAY_MS, NONE, NO_PRINCIPAL};
 use super::{rules, DetectOptions};
 
@@ -38,6 +38,9 @@ const OWN_FAMILY: &str = "own-family";
 const OWN_ACTION: &str = "own-action";
 const RECIPIENT: &str = "recipient";
 const TARGET: &str = "target";
+/// Per EC2 instance session (principal: its role, value: session and event id joined, t: time)
+/// its first call with an address: where the session calls from first is its home.
+const EC2_FIRST: &str = "ec2-first";
 /// Joins an action's event source and name in `own-action` values.
 const SEP: char = '\u{1f}';
 
@@ -59,6 +62,8 @@ pub fn schema() -> Schema {
 pub fn tallies(events: &[Event], opts: &DetectOptions) -> Result<DataFrame> {
     let prep = Prepared::new(events, opts);
     let mut accounts = Interner::default();
+    // (role, session) -> (time, event id) of the session's first call with an address.
+    let mut ec2_first: BTreeMap<(&str, &str), (i64, &str)> = BTreeMap::new();
     // (what, principal id, value, t) -> n; the value is an id whose meaning depends on `what`.
     let mut counts: FastMap<(&'static str, u32, u128, i64), u64> = FastMap::default();
     let mut bump = |what: &'static str, pid: u32, value: u128, t: i64| {
@@ -74,6 +79,12 @@ pub fn tallies(events: &[Event], opts: &DetectOptions) -> Result<DataFrame> {
         }
         if let Some(a) = e.target_account() {
             bump(TARGET, NO_PRINCIPAL, u128::from(accounts.id(a)), 0);
+        }
+        if f.has(flag::EC2_OWN) && f.origin != origin::NONE {
+            let first = ec2_first
+                .entry((instance_role(e), e.session_name.as_deref().unwrap_or("")))
+                .or_insert((e.time_ms, e.event_id.as_str()));
+            *first = (*first).min((e.time_ms, e.event_id.as_str()));
         }
         if f.pid == NO_PRINCIPAL || !f.has(flag::OWN_CALL) {
             continue;
@@ -113,6 +124,9 @@ pub fn tallies(events: &[Event], opts: &DetectOptions) -> Result<DataFrame> {
         .iter()
         .map(|(&(what, pid, value, t), &n)| (what, prep.principal(pid).unwrap_or(""), value_of(what, value), t, n))
         .collect();
+    rows.extend(
+        ec2_first.into_iter().map(|((role, session), (t, id))| (EC2_FIRST, role, format!("{session}{SEP}{id}"), t, 1)),
+    );
     rows.sort_unstable();
     Ok(DataFrame::new(
         rows.len(),
@@ -155,6 +169,13 @@ pub struct Prior {
     /// Per (burst detector, principal): inclusive minute ranges whose items can be part of a
     /// burst (or decide where one starts), see [`hot_minutes`].
     pub hot: BTreeMap<(String, String), Vec<(i64, i64)>>,
+    /// Event ids of every EC2 instance session's first call with an address.
+    pub ec2_first: HashSet<String>,
+}
+
+/// The role of an EC2 instance session, as the instance-credentials detector names it.
+fn instance_role(e: &Event) -> &str {
+    e.session_issuer_arn.as_deref().or(e.identity_arn.as_deref()).unwrap_or("")
 }
 
 /// One tallies row, borrowed.
@@ -184,33 +205,54 @@ fn rows(df: &DataFrame) -> Result<Vec<Row<'_>>> {
 impl Prior {
     /// The prior of a window from its partitions' tallies (one frame, any row order).
     pub fn from_tallies(df: &DataFrame, opts: &DetectOptions) -> Result<Prior> {
-        let rows = rows(df)?;
+        Self::from_lazy(df.clone().lazy(), opts)
+    }
+
+    /// [`Prior::from_tallies`] from a scan: the days first, then the other tallies with the
+    /// per-day learning of the baseline days only and without their day (what was seen, not
+    /// when), so that only what the prior keeps is collected.
+    pub fn from_lazy(lf: LazyFrame, opts: &DetectOptions) -> Result<Prior> {
+        let day_rows = lf.clone().filter(col("what").eq(lit(EVENTS))).collect()?;
         let mut days: BTreeMap<i64, usize> = BTreeMap::new();
-        for r in rows.iter().filter(|r| r.what == EVENTS) {
+        for r in rows(&day_rows)? {
             *days.entry(r.t).or_insert(0) += r.n as usize;
         }
         // The baseline ends on a day boundary (`--baseline-until` is a date).
         let (end_ms, baseline) = prepared::choose_baseline(&days, opts, |end| {
             days.range(..end.div_euclid(DAY_MS)).map(|(_, c)| c).sum::<usize>()
         });
-        let end_day = end_ms.div_euclid(DAY_MS);
+        let per_day = Series::new("per_day".into(), [REGION, OWN, OWN_REGION, OWN_NETWORK, OWN_FAMILY, OWN_ACTION]);
+        let learnt = || col("what").is_in(lit(per_day.clone()).implode(false), false);
+        let df = lf
+            .filter(col("what").neq(lit(EVENTS)).and(learnt().not().or(col("t").lt(lit(end_ms.div_euclid(DAY_MS))))))
+            .with_column(when(learnt()).then(lit(i64::MIN)).otherwise(col("t")).alias("t"))
+            .group_by([col("what"), col("principal"), col("value"), col("t")])
+            .agg([col("n").sum()])
+            .collect()?;
+        let rows = rows(&df)?;
         let mut seen: BTreeMap<String, PriorSeen> = BTreeMap::new();
         let mut account_regions = BTreeSet::new();
         let mut accounts = BTreeSet::new();
         let mut targets: BTreeMap<&str, u64> = BTreeMap::new();
         let mut minutes: BTreeMap<(&str, &str), BTreeMap<i64, u64>> = BTreeMap::new();
+        let mut ec2_first: BTreeMap<(&str, &str), (i64, &str)> = BTreeMap::new();
         for r in &rows {
-            let in_baseline = r.t < end_day;
             match r.what {
                 EVENTS => {}
-                REGION if in_baseline => {
+                EC2_FIRST => {
+                    let (session, id) = r.value.split_once(SEP).unwrap_or((r.value, ""));
+                    let first = ec2_first.entry((r.principal, session)).or_insert((r.t, id));
+                    *first = (*first).min((r.t, id));
+                }
+                // Per-day learning rows are of the baseline only (filtered above).
+                REGION => {
                     account_regions.insert(r.value.to_owned());
                 }
                 RECIPIENT => {
                     accounts.insert(r.value.to_owned());
                 }
                 TARGET => *targets.entry(r.value).or_insert(0) += r.n,
-                OWN | OWN_REGION | OWN_NETWORK | OWN_FAMILY | OWN_ACTION if in_baseline => {
+                OWN | OWN_REGION | OWN_NETWORK | OWN_FAMILY | OWN_ACTION => {
                     let s = seen.entry(r.principal.to_owned()).or_default();
                     match r.what {
                         OWN => s.events += r.n as usize,
@@ -230,7 +272,6 @@ impl Prior {
                         }
                     }
                 }
-                REGION | OWN | OWN_REGION | OWN_NETWORK | OWN_FAMILY | OWN_ACTION => {}
                 detector => *minutes.entry((detector, r.principal)).or_default().entry(r.t).or_insert(0) += r.n,
             }
         }
@@ -247,7 +288,8 @@ impl Prior {
         // Same tie-break as over the events: most events, then the smallest account id.
         let main_account =
             targets.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(a, _)| a.to_owned());
-        Ok(Prior { end_ms, baseline, seen, account_regions, accounts, main_account, hot })
+        let ec2_first = ec2_first.into_values().map(|(_, id)| id.to_owned()).collect();
+        Ok(Prior { end_ms, baseline, seen, account_regions, accounts, main_account, hot, ec2_first })
     }
 }
 
@@ -306,6 +348,24 @@ pub struct Candidates<'a> {
 }
 
 impl Candidates<'_> {
+    /// An EC2 instance session's call that the instance-credentials detector can judge or learn
+    /// from: calls from public networks (agents' or not), into an account other than the role's,
+    /// and each session's first call with an address (its home). Its other calls (the instance's
+    /// routine, from inside) change nothing.
+    fn instance_candidate(&self, e: &Event, f: &prepared::Feat) -> bool {
+        if !behaviour::is_instance_session(e) {
+            return false;
+        }
+        let other_account = match (e.recipient_account_id.as_deref(), arn_account(instance_role(e))) {
+            (Some(t), Some(own)) => t != own,
+            _ => false,
+        };
+        f.origin > origin::INTERNAL
+            || (f.has(flag::EC2_OWN)
+                && f.origin != origin::NONE
+                && (other_account || self.prior.ec2_first.contains(&e.event_id)))
+    }
+
     /// The events of `events` (one partition's) that detection over the window can report or
     /// cite, in their order.
     pub fn keep(&self, events: Vec<Event>) -> Vec<Event> {
@@ -317,7 +377,7 @@ impl Candidates<'_> {
                     || e.event_name == "ConsoleLogin"
                     || e.event_source == "sts.amazonaws.com"
                     || e.event_source == "cloudtrail.amazonaws.com"
-                    || behaviour::is_instance_session(e)
+                    || self.instance_candidate(e, &prep.feat[i])
                     || rules::could_match(e);
             }
             for (detector, _, _, per_principal) in behaviour::burst_observations(&prep) {
