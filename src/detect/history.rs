@@ -8,12 +8,14 @@
 //!   `own-action` (event source and name, `\u{1f}`-joined) per principal and day: its own calls,
 //!   which is what novelty learns from;
 //! - `recipient` and `target` per account: the accounts that are "ours" and the lake's main one;
+//! - `ec2-first` per EC2 instance session: its first call with an address (the session's home);
 //! - per burst detector (its id) per principal and minute (`t`): the items the detector counts.
 //!
 //! From the tallies of a window, [`Prior`] is the baseline (chosen exactly as from the events:
 //! the baseline ends on a day boundary) and [`Candidates`] keeps, partition by partition, the
-//! events some detector can report or cite: calls a rule looks at, console sign-ins, STS calls,
-//! EC2 instance sessions, burst items near a minute where enough items were counted to make a
+//! events some detector can report or cite: calls a rule looks at, console sign-ins, STS and
+//! CloudTrail calls, EC2 instance sessions' calls from public networks, into other accounts or
+//! first of their session, burst items near a minute where enough items were counted to make a
 //! burst, and after the baseline the own calls with a value their principal's baseline lacks.
 //! Detection over the candidates with the prior gives the findings of the whole window.
 

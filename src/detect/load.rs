@@ -3,10 +3,9 @@
 
 use super::Event;
 use crate::lake;
-use crate::usage::Window;
 use anyhow::Result;
 use polars::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const COLUMNS: &[&str] = &[
     "event_id",
@@ -51,17 +50,6 @@ fn column_expr(c: &str) -> Expr {
         "additional_event_data" => when(console()).then(col(c)).otherwise(lit(NULL).cast(DataType::String)).alias(c),
         _ => col(c),
     }
-}
-
-/// Read the events detection needs from the lake, sorted by time then event id. Partitions are
-/// loaded one at a time, so only one partition's frame is in memory beside the events.
-pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
-    let mut out = Vec::new();
-    for files in lake::partition_files(lake_dir, window)? {
-        out.extend(read_partition(&files)?);
-    }
-    out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-    Ok(out)
 }
 
 /// The events of one partition's files, in file order.

@@ -685,6 +685,24 @@ fn access_denied_burst() {
     );
 }
 
+/// The detection state keeps the call just before a burst: without it, two bursts hours apart
+/// would look adjacent among the kept events and merge into one finding.
+#[test]
+fn bursts_from_the_state_keep_what_separates_them() {
+    let denied = |id: String, t: i64| ev(&id, t, "iam.amazonaws.com", "ListRoles").read().err("AccessDenied");
+    let mut evs: Vec<E> = (0..25).map(|i| denied(format!("a{i:03}"), LATER + i * 1000)).collect();
+    evs.push(denied("lone".into(), LATER + 3 * HOUR));
+    evs.extend((0..25).map(|i| denied(format!("b{i:03}"), LATER + 6 * HOUR + i * 1000)));
+    // `run_with` also checks the findings from the state against these.
+    assert_eq!(of(&run_with(evs, behaviour_opts()), "behaviour.access-denied-burst").len(), 2);
+
+    // Minutes 0 and 360 hold bursts, minute 180 the lone call: each burst's minutes with a
+    // window on either side, and the second range reaches back to the lone call.
+    let counts = BTreeMap::from([(0, 25), (180, 1), (360, 25)]);
+    assert_eq!(history::hot_minutes(&counts, 10 * MIN, 20), vec![(-12, 11), (180, 371)]);
+    assert!(history::hot_minutes(&BTreeMap::from([(0, 19), (12, 19)]), 10 * MIN, 20).is_empty());
+}
+
 #[test]
 fn recon_burst() {
     let services = ["ec2", "iam", "s3", "rds", "lambda", "kms", "sts"];
