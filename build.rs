@@ -23,13 +23,14 @@ fn main() {
     facts_fingerprint();
 }
 
-/// A fingerprint of everything that decides what a usage fact says (the event mapping, the
-/// catalog, the fact builder): stored usage facts made by other code are recomputed.
+/// A fingerprint of everything that decides what a usage fact or the detection state says (the
+/// event mapping, the catalog, the fact builder, the detectors): stored state made by other code
+/// is recomputed.
 fn facts_fingerprint() {
     use std::hash::{Hash, Hasher};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["src/mapping", "src/catalog", "data"] {
+    for dir in ["src/mapping", "src/catalog", "src/detect", "data"] {
         let d = root.join(dir);
         println!("cargo:rerun-if-changed={}", d.display());
         if let Ok(rd) = std::fs::read_dir(&d) {

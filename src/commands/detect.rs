@@ -13,7 +13,7 @@ use crate::usage::Window;
 use anyhow::Result;
 use clap::Args;
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -61,117 +61,6 @@ pub struct DetectArgs {
     pub asff_region: String,
 }
 
-const COLUMNS: &[&str] = &[
-    "event_id",
-    "event_time",
-    "event_source",
-    "event_name",
-    "aws_region",
-    "source_ip",
-    "user_agent",
-    "error_code",
-    "error_message",
-    "event_type",
-    "read_only",
-    "identity_type",
-    "identity_arn",
-    "account_id",
-    "recipient_account_id",
-    "user_name",
-    "invoked_by",
-    "session_issuer_arn",
-    "session_name",
-    "session_mfa",
-    "ec2_role_delivery",
-    "vpc_endpoint_id",
-    "request_parameters",
-    "response_elements",
-    "additional_event_data",
-];
-
-/// The detectors read responses and additional event data of console sign-ins only, and
-/// incident grouping the responses of STS calls that issue credentials (the issued key links the
-/// caller to the new session); other events' copies are left out, which keeps a million-event
-/// load well under a gigabyte.
-fn column_expr(c: &str) -> Expr {
-    let console = || col("event_name").eq(lit("ConsoleLogin"));
-    match c {
-        "event_time" => col(c).cast(DataType::Int64),
-        "response_elements" => when(console().or(col("event_source").eq(lit("sts.amazonaws.com"))))
-            .then(col(c))
-            .otherwise(lit(NULL).cast(DataType::String))
-            .alias(c),
-        "additional_event_data" => when(console()).then(col(c)).otherwise(lit(NULL).cast(DataType::String)).alias(c),
-        _ => col(c),
-    }
-}
-
-/// Read the events detection needs from the lake, sorted by time then event id. Partitions are
-/// loaded one at a time, so only one partition's frame is in memory beside the events.
-pub fn load_events(lake_dir: &Path, window: &Window) -> Result<Vec<Event>> {
-    let mut out = Vec::new();
-    for files in lake::partition_files(lake_dir, window)? {
-        let mut df =
-            lake::scan_files(&files)?.select(COLUMNS.iter().map(|c| column_expr(c)).collect::<Vec<_>>()).collect()?;
-        df.rechunk_mut_par();
-        append_events(&df, &mut out)?;
-    }
-    out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-    Ok(out)
-}
-
-fn append_events(df: &DataFrame, out: &mut Vec<Event>) -> Result<()> {
-    let s = |n: &str| -> Result<&StringChunked> { Ok(df.column(n)?.str()?) };
-    let b = |n: &str| -> Result<&BooleanChunked> { Ok(df.column(n)?.bool()?) };
-    let o = |c: &StringChunked, i: usize| c.get(i).map(str::to_owned);
-    let (id, src, name, region) = (s("event_id")?, s("event_source")?, s("event_name")?, s("aws_region")?);
-    let (ip, ua, code, msg, etype) =
-        (s("source_ip")?, s("user_agent")?, s("error_code")?, s("error_message")?, s("event_type")?);
-    let (itype, iarn, acct, recip, uname) =
-        (s("identity_type")?, s("identity_arn")?, s("account_id")?, s("recipient_account_id")?, s("user_name")?);
-    let (inv, siarn, sname, ec2, vpce) = (
-        s("invoked_by")?,
-        s("session_issuer_arn")?,
-        s("session_name")?,
-        s("ec2_role_delivery")?,
-        s("vpc_endpoint_id")?,
-    );
-    let (req, resp, add) = (s("request_parameters")?, s("response_elements")?, s("additional_event_data")?);
-    let (ro, mfa) = (b("read_only")?, b("session_mfa")?);
-    let time = df.column("event_time")?.i64()?;
-    out.reserve(df.height());
-    for i in 0..df.height() {
-        out.push(Event {
-            event_id: id.get(i).unwrap_or("").to_owned(),
-            time_ms: time.get(i).unwrap_or(0),
-            event_source: src.get(i).unwrap_or("").to_owned(),
-            event_name: name.get(i).unwrap_or("").to_owned(),
-            aws_region: region.get(i).unwrap_or("").to_owned(),
-            source_ip: o(ip, i),
-            user_agent: o(ua, i),
-            error_code: o(code, i),
-            error_message: o(msg, i),
-            event_type: o(etype, i),
-            read_only: ro.get(i),
-            identity_type: o(itype, i),
-            identity_arn: o(iarn, i),
-            account_id: o(acct, i),
-            recipient_account_id: o(recip, i),
-            user_name: o(uname, i),
-            invoked_by: o(inv, i),
-            session_issuer_arn: o(siarn, i),
-            session_name: o(sname, i),
-            session_mfa: mfa.get(i),
-            ec2_role_delivery: o(ec2, i),
-            vpc_endpoint_id: o(vpce, i),
-            request_parameters: o(req, i),
-            response_elements: o(resp, i),
-            additional_event_data: o(add, i),
-        });
-    }
-    Ok(())
-}
-
 /// For every principal of the account, the high-risk catalog actions its policies grant.
 pub fn granted_high_risk(account: &Account) -> BTreeMap<String, BTreeSet<String>> {
     let high: Vec<&String> = catalog().full_names().iter().filter(|a| catalog().is_high_risk(a)).collect();
@@ -194,24 +83,38 @@ pub fn compute(
     window: &Window,
     baseline_until: Option<chrono::NaiveDate>,
 ) -> Result<Vec<Finding>> {
-    Ok(detect_events(lake_dir, account, window, baseline_until)?.1)
+    Ok(detect_events(lake_dir, account, window, baseline_until, &HashSet::new())?.1)
 }
 
-/// Detection's events, its findings and the baseline period they were judged against.
+/// Detection's events (the candidates, see `detect::history`), its findings, the baseline they
+/// were judged against and the lake's main account. The baseline comes from the lake's
+/// detection state; partitions are read one at a time and only their candidate events are kept
+/// (`keep_ids` too), so memory follows the findings' events, not the window.
 fn detect_events(
     lake_dir: &Path,
     account: Option<&Account>,
     window: &Window,
     baseline_until: Option<chrono::NaiveDate>,
-) -> Result<(Vec<Event>, Vec<Finding>, detect::Baseline)> {
-    let events = load_events(lake_dir, window)?;
+    keep_ids: &HashSet<String>,
+) -> Result<(Vec<Event>, Vec<Finding>, detect::Baseline, Option<String>)> {
     let mut opts = DetectOptions::default();
     if let Some(d) = baseline_until {
         opts.baseline_end_ms = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
     }
     let granted = account.map(granted_high_risk).unwrap_or_default();
-    let (findings, baseline) = detect::detect_with_baseline(&events, &opts, &granted);
-    Ok((events, findings, baseline))
+    let state = match crate::usage::facts::scan_detect_state(lake_dir, window)? {
+        Some(lf) => lf.select(detect::history::COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
+        None => DataFrame::empty_with_schema(&detect::history::schema()).lazy(),
+    };
+    let prior = detect::Prior::from_lazy(state, &opts)?;
+    let candidates = detect::history::Candidates { prior: &prior, opts: &opts, granted: &granted, keep_ids };
+    let mut events = Vec::new();
+    for files in lake::partition_files(lake_dir, window)? {
+        events.extend(candidates.keep(detect::load::read_partition(&files)?));
+    }
+    events.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
+    let (findings, baseline) = detect::detect_with_prior(&events, &opts, &granted, Some(&prior));
+    Ok((events, findings, baseline, prior.main_account))
 }
 
 /// Findings and the incidents they form.
@@ -234,35 +137,26 @@ pub fn analyse(
     gap_ms: i64,
     sigma: &[SigmaRule],
 ) -> Result<Detection> {
-    let (events, mut findings, baseline) = detect_events(lake_dir, account, window, baseline_until)?;
+    // Sigma matches first: their events are kept with detection's candidates.
+    let mut hits: Vec<Vec<String>> = vec![Vec::new(); sigma.len()];
     if !sigma.is_empty() {
-        let mut hits: Vec<Vec<String>> = vec![Vec::new(); sigma.len()];
         for files in lake::partition_files(lake_dir, window)? {
             for (all, found) in hits.iter_mut().zip(detect::sigma::matches(lake::scan_files(&files)?, sigma)?) {
                 all.extend(found);
             }
         }
+    }
+    let keep: HashSet<String> = hits.iter().flatten().cloned().collect();
+    let (events, mut findings, baseline, account_id) = detect_events(lake_dir, account, window, baseline_until, &keep)?;
+    if !sigma.is_empty() {
         findings.extend(detect::sigma::findings(sigma, &hits, &events, DetectOptions::default().group_gap_ms));
         findings.sort_by(|a, b| (&a.first_seen, &a.detector, &a.id).cmp(&(&b.first_seen, &b.detector, &b.id)));
     }
-    let account_id = main_account(&events);
     let keys = access_keys(lake_dir, window, &Traces::wanted_ids(&events, &findings))?;
     let traces = Traces::new(&events, &findings, &keys);
     drop(events);
     let incidents = incidents::group(&mut findings, &traces, gap_ms);
     Ok(Detection { findings, incidents, account_id, baseline: Some(baseline) })
-}
-
-/// The account most events were delivered to (the lake's own account, for findings whose
-/// principal names none).
-fn main_account(events: &[Event]) -> Option<String> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in events {
-        if let Some(a) = e.target_account() {
-            *counts.entry(a).or_default() += 1;
-        }
-    }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(a, _)| a.to_owned())
 }
 
 /// The access key ids of some events (event id -> key; events without one are left out).

@@ -264,6 +264,29 @@ const INSTANCE_RECON_SERVICES: usize = 4;
 const MASS_DELETE_ITEMS: usize = 25;
 const DELETE_BATCH_WEIGHT: usize = 10;
 
+/// Each burst detector's observations, as (detector id, window, smallest burst, per principal id
+/// the (time, event index) of every item): what the detection state tallies per minute and what
+/// the candidate filter keeps.
+pub(super) fn burst_observations(prep: &Prepared) -> Vec<(&'static str, i64, usize, Vec<Vec<(i64, usize)>>)> {
+    let items = collect_burst_items(prep);
+    let times = |lists: Vec<Vec<Item>>| -> Vec<Vec<(i64, usize)>> {
+        lists.into_iter().map(|l| l.into_iter().map(|it| (it.t, it.ev)).collect()).collect()
+    };
+    let lists = [items.denied, items.recon, items.secrets, items.instance_recon, items.deletes];
+    burst_thresholds(prep.opts).into_iter().zip(lists).map(|((id, w, c), l)| (id, w, c, times(l))).collect()
+}
+
+/// (detector id, window, smallest burst) of the burst detectors, in [`BurstItems`] order.
+pub(super) fn burst_thresholds(o: &super::DetectOptions) -> [(&'static str, i64, usize); 5] {
+    [
+        (ACCESS_DENIED_BURST.id, o.denied_burst_window_ms, o.denied_burst_threshold),
+        (RECON_BURST.id, o.recon_window_ms, o.recon_min_calls),
+        (BULK_SECRETS.id, o.secrets_window_ms, o.secrets_min_distinct),
+        (INSTANCE_RECON.id, o.recon_window_ms, INSTANCE_RECON_CALLS),
+        (MASS_DELETE.id, o.recon_window_ms, MASS_DELETE_ITEMS),
+    ]
+}
+
 fn collect_burst_items(prep: &Prepared) -> BurstItems {
     let n = prep.principals.len();
     let mut items = BurstItems {
@@ -658,14 +681,14 @@ struct Seen {
 /// (event indices, new values) of one detector, principal and day.
 type NoveltyGroup = (Vec<usize>, BTreeSet<String>);
 
-fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec<Finding> {
-    let o = prep.opts;
-    let events = prep.events;
-    let infos = [&NEW_REGION, &NEW_NETWORK, &NEW_USER_AGENT, &NEW_ACTION, &FIRST_USE_HIGH_RISK];
-    // Two sequential passes over the compact features: learn the baseline, then judge.
+/// What every principal did in the baseline, how many of its own calls the baseline holds,
+/// the regions anyone used in it, and whether the account's baseline is long enough to judge
+/// principals with a thin one.
+type Learnt = (Vec<Seen>, Vec<usize>, FastSet<u32>, bool);
+
+fn seen_from_events(prep: &Prepared) -> Learnt {
     let mut seen: Vec<Seen> = (0..prep.principals.len()).map(|_| Seen::default()).collect();
     let mut baseline_events = vec![0usize; prep.principals.len()];
-    let is_public = |origin: u128| origin > origin::INTERNAL;
     // Regions anyone used in the baseline: the reference for principals with a thin baseline.
     let mut account_regions: FastSet<u32> = FastSet::default();
     for f in &prep.feat[..prep.split] {
@@ -676,7 +699,7 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
         let s = &mut seen[f.pid as usize];
         baseline_events[f.pid as usize] += 1;
         s.regions.insert(f.region);
-        if is_public(f.origin) {
+        if f.origin > origin::INTERNAL {
             s.networks.insert(f.origin);
         }
         if f.family != NONE {
@@ -684,7 +707,40 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
         }
         s.actions.insert(f.action_key());
     }
-    let account_baseline = prep.split >= o.baseline_min_events;
+    (seen, baseline_events, account_regions, prep.split >= prep.opts.baseline_min_events)
+}
+
+/// [`seen_from_events`] from the lake's state; values no loaded event has cannot be new.
+fn seen_from_prior(prep: &Prepared, prior: &super::history::Prior) -> Learnt {
+    let mut seen: Vec<Seen> = (0..prep.principals.len()).map(|_| Seen::default()).collect();
+    let mut baseline_events = vec![0usize; prep.principals.len()];
+    for (pid, p) in prep.principals.iter().enumerate() {
+        let Some(known) = prior.seen.get(p) else { continue };
+        let s = &mut seen[pid];
+        baseline_events[pid] = known.events;
+        s.regions.extend(known.regions.iter().filter_map(|r| prep.regions.get(r)));
+        s.networks.extend(known.networks.iter().copied());
+        s.families.extend(known.families.iter().filter_map(|f| prep.families.get(f)));
+        for (source, name) in &known.actions {
+            if let (Some(src), Some(n)) = (prep.sources.get(source), prep.names.get(name)) {
+                s.actions.insert((u64::from(src) << 32) | u64::from(n));
+            }
+        }
+    }
+    let account_regions = prior.account_regions.iter().filter_map(|r| prep.regions.get(r)).collect();
+    (seen, baseline_events, account_regions, prior.baseline.events >= prep.opts.baseline_min_events)
+}
+
+fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec<Finding> {
+    let o = prep.opts;
+    let events = prep.events;
+    let infos = [&NEW_REGION, &NEW_NETWORK, &NEW_USER_AGENT, &NEW_ACTION, &FIRST_USE_HIGH_RISK];
+    // Two sequential passes over the compact features: learn the baseline, then judge.
+    let (seen, baseline_events, account_regions, account_baseline) = match prep.prior {
+        Some(prior) => seen_from_prior(prep, prior),
+        None => seen_from_events(prep),
+    };
+    let is_public = |origin: u128| origin > origin::INTERNAL;
     let high_risk: Vec<FastSet<String>> = prep
         .principals
         .iter()
@@ -774,7 +830,7 @@ fn novelty(prep: &Prepared, granted: &BTreeMap<String, BTreeSet<String>>) -> Vec
 // EC2 instance credentials used outside the instance
 
 /// An EC2 instance-profile session: delivered by IMDS, or named after the instance id.
-fn is_instance_session(e: &Event) -> bool {
+pub(super) fn is_instance_session(e: &Event) -> bool {
     if e.identity_type.as_deref() != Some("AssumedRole") {
         return false;
     }

@@ -28,7 +28,9 @@ pub mod behaviour;
 pub mod event;
 pub mod export;
 pub mod findings;
+pub mod history;
 pub mod incidents;
+pub mod load;
 pub mod prepared;
 pub mod rules;
 pub mod sigma;
@@ -42,6 +44,7 @@ use ipnet::IpNet;
 
 pub use event::Event;
 pub use findings::{DetectorInfo, Finding, Severity};
+pub use history::Prior;
 pub use incidents::{Incident, Traces};
 pub use prepared::{Baseline, Prepared};
 
@@ -121,6 +124,18 @@ pub fn detect_with_baseline(
     opts: &DetectOptions,
     granted_high_risk: &BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Finding>, Baseline) {
+    detect_with_prior(events, opts, granted_high_risk, None)
+}
+
+/// [`detect_with_baseline`]; with a `prior`, `events` are only the window's candidates (see
+/// [`history::Candidates`]) and the baseline is the prior's: the findings are the same as over
+/// the whole window.
+pub fn detect_with_prior(
+    events: &[Event],
+    opts: &DetectOptions,
+    granted_high_risk: &BTreeMap<String, BTreeSet<String>>,
+    prior: Option<&Prior>,
+) -> (Vec<Finding>, Baseline) {
     let sorted = events.windows(2).all(|w| (w[0].time_ms, &w[0].event_id) <= (w[1].time_ms, &w[1].event_id));
     let owned;
     let events = if sorted {
@@ -131,7 +146,7 @@ pub fn detect_with_baseline(
         owned = v;
         &owned[..]
     };
-    let prep = Prepared::new(events, opts);
+    let prep = Prepared::with_prior(events, opts, prior);
     // The rules and the behaviour detectors are independent passes: run them side by side.
     let mut findings = std::thread::scope(|scope| {
         let rule_pass = scope.spawn(|| rules::run(&prep));

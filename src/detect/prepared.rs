@@ -4,9 +4,11 @@
 //! once the events are sorted by time, sit all over the heap).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use super::behaviour;
 use super::event::{base_event_name, is_non_public, network_id, parse_ip, user_agent_family, Event, FastMap};
+use super::history::Prior;
 use super::rules::RuleEnv;
 use super::DetectOptions;
 
@@ -102,6 +104,10 @@ pub struct Prepared<'a> {
     /// Which days the baseline covers and whether it is too short to trust.
     pub baseline: Baseline,
     pub rule_env: RuleEnv,
+    /// The window's baseline from the lake's detection state, when the events are only the
+    /// candidates that can make or explain a finding (see [`super::history`]); `None`: the
+    /// events are the whole window and the baseline is learnt from them.
+    pub prior: Option<&'a Prior>,
 }
 
 /// The baseline period actually used: reported with the findings (`detect --format json` gives
@@ -126,25 +132,48 @@ pub struct Baseline {
     pub warning: Option<String>,
 }
 
-const DAY_MS: i64 = 86_400_000;
+pub const DAY_MS: i64 = 86_400_000;
 
 /// Where the events really are: the days between the 0.5 % and 99.5 % quantiles of event times,
 /// so that a handful of stragglers (one late delivery dated weeks later, a stray old record)
-/// cannot stretch the window. Returns (first day, last day) as day numbers.
-fn dense_days(events: &[Event]) -> Option<(i64, i64)> {
-    let n = events.len();
+/// cannot stretch the window. `days`: events per day number (every event counted once). Returns
+/// (first day, last day) as day numbers.
+fn dense_days(days: &BTreeMap<i64, usize>) -> Option<(i64, i64)> {
+    let n: usize = days.values().sum();
     if n == 0 {
         return None;
     }
     let lo = (n as f64 * 0.005) as usize;
     let hi = ((n as f64 * 0.995) as usize).clamp(lo, n - 1);
-    Some((events[lo].time_ms.div_euclid(DAY_MS), events[hi].time_ms.div_euclid(DAY_MS)))
+    // The day of the k-th event (0-based) in time order.
+    let day_at = |k: usize| {
+        let mut seen = 0;
+        days.iter().find(|(_, &c)| {
+            seen += c;
+            seen > k
+        })
+    };
+    Some((*day_at(lo)?.0, *day_at(hi)?.0))
+}
+
+/// Events per UTC day number.
+pub fn day_counts(events: &[Event]) -> BTreeMap<i64, usize> {
+    let mut days = BTreeMap::new();
+    for e in events {
+        *days.entry(e.time_ms.div_euclid(DAY_MS)).or_insert(0) += 1;
+    }
+    days
 }
 
 /// The baseline end (epoch ms, exclusive) and its description. Density baselines end on a day
-/// boundary: the first `baseline_fraction` of the dense days.
-fn choose_baseline(events: &[Event], opts: &DetectOptions) -> (i64, Baseline) {
-    let dense = dense_days(events);
+/// boundary: the first `baseline_fraction` of the dense days. `days`: events per day number;
+/// `split_at(end)`: how many events are before `end`.
+pub fn choose_baseline(
+    days: &BTreeMap<i64, usize>,
+    opts: &DetectOptions,
+    split_at: impl Fn(i64) -> usize,
+) -> (i64, Baseline) {
+    let dense = dense_days(days);
     let (end, chosen, start_day) = match (opts.baseline_end_ms, dense) {
         (Some(end), d) => (end, "explicit", d.map(|(first, _)| first)),
         (None, Some((first, last))) => {
@@ -154,7 +183,7 @@ fn choose_baseline(events: &[Event], opts: &DetectOptions) -> (i64, Baseline) {
         }
         (None, None) => (0, "density", None),
     };
-    let split = events.partition_point(|e| e.time_ms < end);
+    let split = split_at(end);
     let from_ms = start_day.map(|d| d * DAY_MS);
     let days = from_ms.map_or(0, |f| ((end - f).max(0) + DAY_MS - 1) / DAY_MS);
     let date = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d").to_string());
@@ -255,9 +284,14 @@ impl<'a> Prepared<'a> {
     /// Computes the features in parallel chunks (scoped threads), then merges the chunk-local
     /// ids into global ones.
     pub fn new(events: &'a [Event], opts: &'a DetectOptions) -> Self {
+        Self::with_prior(events, opts, None)
+    }
+
+    /// [`Prepared::new`] over candidate events, judged against a baseline from the lake's state.
+    pub fn with_prior(events: &'a [Event], opts: &'a DetectOptions, prior: Option<&'a Prior>) -> Self {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
         let chunk_len = events.len().div_ceil(threads).max(50_000);
-        let (chunks, rule_env) = std::thread::scope(|scope| {
+        let (chunks, mut rule_env) = std::thread::scope(|scope| {
             let env = scope.spawn(|| RuleEnv::from_events(events, &opts.trusted_accounts));
             let handles: Vec<_> =
                 events.chunks(chunk_len).map(|part| scope.spawn(move || chunk_features(part, opts))).collect();
@@ -300,7 +334,14 @@ impl<'a> Prepared<'a> {
             }));
         }
         let principal_of = feat.iter().map(|f| f.pid).collect();
-        let (baseline_end_ms, baseline) = choose_baseline(events, opts);
+        let (baseline_end_ms, baseline) = match prior {
+            Some(p) => {
+                // Accounts of events that are not candidates are still "ours".
+                rule_env.known_accounts.extend(p.accounts.iter().cloned());
+                (p.end_ms, p.baseline.clone())
+            }
+            None => choose_baseline(&day_counts(events), opts, |end| events.partition_point(|e| e.time_ms < end)),
+        };
         let split = events.partition_point(|e| e.time_ms < baseline_end_ms);
         Prepared {
             events,
@@ -316,6 +357,7 @@ impl<'a> Prepared<'a> {
             split,
             baseline,
             rule_env,
+            prior,
         }
     }
 

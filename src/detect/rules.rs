@@ -1142,6 +1142,12 @@ impl Dispatch {
     }
 }
 
+/// Whether some rule looks at this call (its source, name and identity type; predicates not
+/// judged): the events a rule can match are among these.
+pub fn could_match(e: &Event) -> bool {
+    RULES.iter().any(|rule| call_matches(rule, e))
+}
+
 fn call_matches(rule: &Rule, e: &Event) -> bool {
     if !(rule.identity_types.is_empty() || e.identity_type.as_deref().is_some_and(|t| rule.identity_types.contains(&t)))
     {

@@ -126,7 +126,50 @@ fn run(events: Vec<E>) -> Vec<Finding> {
 fn run_with(events: Vec<E>, opts: DetectOptions) -> Vec<Finding> {
     let mut evs: Vec<Event> = events.into_iter().map(|e| e.0).collect();
     evs.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-    detect(&evs, &opts, &BTreeMap::new())
+    let found = detect(&evs, &opts, &BTreeMap::new());
+    assert_same_from_state(&evs, &opts, &BTreeMap::new(), &found);
+    found
+}
+
+/// Detection as `detect` runs it on a lake: tallies per (region, day) partition, the prior of
+/// the window, the candidates kept partition by partition, then detection over the candidates.
+fn detect_from_state(
+    events: &[Event],
+    opts: &DetectOptions,
+    granted: &BTreeMap<String, BTreeSet<String>>,
+) -> (Vec<Finding>, Baseline, usize) {
+    let mut parts: BTreeMap<(String, i64), Vec<Event>> = BTreeMap::new();
+    for e in events {
+        parts.entry((e.aws_region.clone(), day_of(e.time_ms))).or_default().push(e.clone());
+    }
+    let frames: Vec<polars::prelude::DataFrame> = parts.values().map(|p| history::tallies(p, opts).unwrap()).collect();
+    let mut all = polars::prelude::DataFrame::empty_with_schema(&history::schema());
+    for f in &frames {
+        all.vstack_mut(f).unwrap();
+    }
+    let prior = Prior::from_tallies(&all, opts).unwrap();
+    let keep_ids = std::collections::HashSet::new();
+    let candidates = history::Candidates { prior: &prior, opts, granted, keep_ids: &keep_ids };
+    let mut kept: Vec<Event> = parts.into_values().flat_map(|p| candidates.keep(p)).collect();
+    kept.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
+    let (found, baseline) = detect_with_prior(&kept, opts, granted, Some(&prior));
+    (found, baseline, kept.len())
+}
+
+/// The state path finds exactly what detection over every event finds (explicit baselines
+/// that end inside a day are for the in-memory path only: `--baseline-until` is a date).
+fn assert_same_from_state(
+    events: &[Event],
+    opts: &DetectOptions,
+    granted: &BTreeMap<String, BTreeSet<String>>,
+    expected: &[Finding],
+) {
+    if opts.baseline_end_ms.is_some_and(|t| t.rem_euclid(DAY) != 0) {
+        return;
+    }
+    let (found, baseline, _) = detect_from_state(events, opts, granted);
+    assert_eq!(found, expected, "findings from the detection state differ");
+    assert_eq!(baseline, detect_with_baseline(events, opts, granted).1, "baseline from the detection state differs");
 }
 
 fn of<'a>(findings: &'a [Finding], detector: &str) -> Vec<&'a Finding> {
@@ -642,6 +685,24 @@ fn access_denied_burst() {
     );
 }
 
+/// The detection state keeps the call just before a burst: without it, two bursts hours apart
+/// would look adjacent among the kept events and merge into one finding.
+#[test]
+fn bursts_from_the_state_keep_what_separates_them() {
+    let denied = |id: String, t: i64| ev(&id, t, "iam.amazonaws.com", "ListRoles").read().err("AccessDenied");
+    let mut evs: Vec<E> = (0..25).map(|i| denied(format!("a{i:03}"), LATER + i * 1000)).collect();
+    evs.push(denied("lone".into(), LATER + 3 * HOUR));
+    evs.extend((0..25).map(|i| denied(format!("b{i:03}"), LATER + 6 * HOUR + i * 1000)));
+    // `run_with` also checks the findings from the state against these.
+    assert_eq!(of(&run_with(evs, behaviour_opts()), "behaviour.access-denied-burst").len(), 2);
+
+    // Minutes 0 and 360 hold bursts, minute 180 the lone call: each burst's minutes with a
+    // window on either side, and the second range reaches back to the lone call.
+    let counts = BTreeMap::from([(0, 25), (180, 1), (360, 25)]);
+    assert_eq!(history::hot_minutes(&counts, 10 * MIN, 20), vec![(-12, 11), (180, 371)]);
+    assert!(history::hot_minutes(&BTreeMap::from([(0, 19), (12, 19)]), 10 * MIN, 20).is_empty());
+}
+
 #[test]
 fn recon_burst() {
     let services = ["ec2", "iam", "s3", "rds", "lambda", "kms", "sts"];
@@ -832,7 +893,9 @@ fn first_use_of_granted_high_risk_permission() {
     )]);
     let go = |evs: Vec<E>| {
         let evs: Vec<Event> = evs.into_iter().map(|e| e.0).collect();
-        detect(&evs, &behaviour_opts(), &granted)
+        let found = detect(&evs, &behaviour_opts(), &granted);
+        assert_same_from_state(&evs, &behaviour_opts(), &granted, &found);
+        found
     };
     let f = go(vec![role("a", T0 + DAY, "ListRoles"), role("b", LATER, "AttachRolePolicy")]);
     let hit = one(&f, "lp.first-use-high-risk");
@@ -1254,6 +1317,10 @@ fn sample_corpus_end_to_end() {
     )]);
     let start = std::time::Instant::now();
     let findings = detect(&events, &opts, &granted);
+    // The detection state gives the same findings while holding a fraction of the events.
+    let (from_state, _, kept) = detect_from_state(&events, &opts, &granted);
+    assert_eq!(from_state, findings, "sample findings from the detection state differ");
+    assert!(kept < events.len(), "{kept} of {} events kept as candidates", events.len());
     eprintln!("sample: {} events -> {} findings in {:?}", events.len(), findings.len(), start.elapsed());
 
     // event id -> incidents containing it
@@ -1323,6 +1390,7 @@ fn sample_corpus_end_to_end() {
 
     // For the report: the default split (first 2/3 of the window) instead of the scenario's.
     let defaults = detect(&events, &DetectOptions::default(), &granted);
+    assert_eq!(detect_from_state(&events, &DetectOptions::default(), &granted).0, defaults);
     let stray_default: Vec<String> = defaults
         .iter()
         .filter(|f| !f.event_ids.iter().any(|id| incident_of.contains_key(id.as_str())))

@@ -9,6 +9,8 @@
 //! of its partition, with no shared state file: whether stored facts are current is read from one
 //! listing, and workers on many machines can refresh partitions of one lake (local or S3) at
 //! once, without a lock; two on the same partition write the same objects.
+//! The detection state (`detect::history`) of a partition lives beside its facts, in
+//! `detect-<tag>.parquet`, and is kept up to date by the same machinery.
 
 use crate::lake;
 use crate::mapping::{self, EventFields, MappingStatus};
@@ -23,6 +25,10 @@ pub const USAGE_DIR: &str = "usage";
 const LEGACY_STATE_FILE: &str = "_state.json";
 const FACTS_STEM: &str = "facts";
 const MAPPING_STEM: &str = "mapping";
+/// Detection state (see `detect::history`), beside the facts.
+const DETECT_STEM: &str = "detect";
+/// Every file a partition's state is made of (the facts last: readers look for them).
+const STATE_STEMS: &[&str] = &[MAPPING_STEM, DETECT_STEM, FACTS_STEM];
 /// Sample event IDs kept per fact (the earliest ones), as evidence.
 const SAMPLES: usize = 3;
 /// Source IPs kept per fact.
@@ -446,9 +452,7 @@ fn plan(lake_dir: &Path) -> Result<Plan> {
         .filter(|(rel, files)| {
             let tag = state_tag(files);
             let have = stored.get(*rel);
-            !have.is_some_and(|h| {
-                h.contains(&state_file(FACTS_STEM, &tag)) && h.contains(&state_file(MAPPING_STEM, &tag))
-            })
+            !have.is_some_and(|h| STATE_STEMS.iter().all(|stem| h.contains(&state_file(stem, &tag))))
         })
         .map(|(rel, _)| rel.clone())
         .collect();
@@ -489,8 +493,9 @@ pub fn refresh_locked(
         let dir = plan.usage.join(rel);
         lake::store::create_dir_all(&dir)?;
         let tag = plan.tag(rel);
-        // Mapping first: the facts file is what readers look for, so it comes last.
+        // The facts file is what readers look for, so it comes last.
         lake::write_state_parquet(&mut counts, &dir.join(state_file(MAPPING_STEM, &tag)))?;
+        lake::write_state_parquet(&mut detect_state(&plan.files(rel))?, &dir.join(state_file(DETECT_STEM, &tag)))?;
         lake::write_state_parquet(&mut facts, &dir.join(state_file(FACTS_STEM, &tag)))?;
         Ok(())
     })
@@ -513,7 +518,7 @@ fn remove_superseded(plan: &Plan, only: Option<&BTreeSet<String>>) -> Result<()>
         let keep: BTreeSet<String> = match plan.parts.get(rel) {
             Some(files) => {
                 let tag = state_tag(files);
-                [state_file(FACTS_STEM, &tag), state_file(MAPPING_STEM, &tag)].into()
+                STATE_STEMS.iter().map(|stem| state_file(stem, &tag)).collect()
             }
             // Files beside the partitions: only the old state file is ours to remove.
             None if rel.is_empty() => names.iter().filter(|n| *n != LEGACY_STATE_FILE).cloned().collect(),
@@ -538,40 +543,55 @@ pub fn status(lake_dir: &Path, window: &super::Window) -> Result<RefreshSummary>
     })
 }
 
-/// Facts of stale partitions computed by readers, kept for the process (a command reads the
-/// facts several times). Keyed by the partition's folder and its files with their sizes.
-type Memo = std::sync::Mutex<BTreeMap<(PathBuf, Vec<(String, u64)>), Arc<(DataFrame, DataFrame)>>>;
+/// State of stale partitions computed by readers, kept for the process (a command reads the
+/// facts several times). Keyed by the partition's folder, its files with their sizes, and the
+/// state file it stands for.
+type Memo = std::sync::Mutex<BTreeMap<(PathBuf, Vec<(String, u64)>, &'static str), Arc<DataFrame>>>;
 static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
 
-fn computed(plan: &Plan, rel: &str) -> Result<Arc<(DataFrame, DataFrame)>> {
-    let key = (plan.events.join(rel), plan.parts[rel].clone());
+fn computed(plan: &Plan, rel: &str, file: &'static str) -> Result<Arc<DataFrame>> {
+    let key = |f: &'static str| (plan.events.join(rel), plan.parts[rel].clone(), f);
     let memo = MEMO.get_or_init(Default::default);
-    if let Some(hit) = memo.lock().unwrap().get(&key) {
+    if let Some(hit) = memo.lock().unwrap().get(&key(file)) {
         return Ok(hit.clone());
     }
-    let got = Arc::new(partition_facts(&plan.files(rel))?);
-    memo.lock().unwrap().insert(key, got.clone());
-    Ok(got)
+    let mut got = Vec::new();
+    if file == DETECT_STEM {
+        got.push((DETECT_STEM, detect_state(&plan.files(rel))?));
+    } else {
+        // Facts and mapping counts come from one pass.
+        let (facts, counts) = partition_facts(&plan.files(rel))?;
+        got.extend([(FACTS_STEM, facts), (MAPPING_STEM, counts)]);
+    }
+    let mut memo = memo.lock().unwrap();
+    for (f, df) in got {
+        memo.insert(key(f), Arc::new(df));
+    }
+    Ok(memo[&key(file)].clone())
+}
+
+/// The detection state of one partition (its files).
+fn detect_state(files: &[PathBuf]) -> Result<DataFrame> {
+    let events = crate::detect::load::read_partition(files)?;
+    crate::detect::history::tallies(&events, &crate::detect::DetectOptions::default())
 }
 
 /// The facts (or mapping counts) of the window's partitions: stored files where they are up to
 /// date, computed in memory where they are missing or stale (never written: readers do not
 /// write), with the partition columns `account`, `region`, `event_date`.
-fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<Option<LazyFrame>> {
+fn scan_usage(lake_dir: &Path, window: &super::Window, file: &'static str) -> Result<Option<LazyFrame>> {
     let plan = plan(lake_dir)?;
-    let stem = if mapping { MAPPING_STEM } else { FACTS_STEM };
     let mut stored = Vec::new();
     let mut frames = Vec::new();
     for rel in plan.parts.keys().filter(|k| window.contains_partition(k)) {
         if !plan.stale.contains(rel) {
-            stored.push(plan.usage.join(rel).join(state_file(stem, &plan.tag(rel))));
+            stored.push(plan.usage.join(rel).join(state_file(file, &plan.tag(rel))));
             continue;
         }
-        let both = computed(&plan, rel)?;
-        let df = if mapping { &both.1 } else { &both.0 };
+        let df = computed(&plan, rel, file)?;
         let (account, region, date) = lake::partition_values(rel)
             .ok_or_else(|| anyhow::anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
-        frames.push(df.clone().lazy().with_columns([
+        frames.push(df.as_ref().clone().lazy().with_columns([
             lit(account).alias("account"),
             lit(region).alias("region"),
             lit(date).alias("event_date"),
@@ -584,14 +604,14 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
         return Ok(None);
     }
     // One column order for stored and computed parts.
-    let names: Vec<Expr> = if mapping {
-        ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect()
-    } else {
-        FACT_STRING_COLUMNS
+    let names: Vec<Expr> = match file {
+        MAPPING_STEM => ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect(),
+        DETECT_STEM => crate::detect::history::COLUMNS.iter().map(|c| col(*c)).collect(),
+        _ => FACT_STRING_COLUMNS
             .iter()
             .chain(["count", "denied_count", "first_seen", "last_seen"].iter())
             .map(|c| col(*c))
-            .collect()
+            .collect(),
     };
     let order: Vec<Expr> = names.into_iter().chain(lake::PARTITION_COLUMNS.iter().map(|c| col(*c))).collect();
     let frames: Vec<LazyFrame> = frames.into_iter().map(|f| f.select(order.clone())).collect();
@@ -600,10 +620,16 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, mapping: bool) -> Result<
 
 /// Every usage fact of the window, with the partition columns `account`, `region`, `event_date`.
 pub fn scan_facts(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
-    scan_usage(lake_dir, window, false)
+    scan_usage(lake_dir, window, FACTS_STEM)
 }
 
 /// The mapping report rows (event source, name, status, events) of the window's partitions.
 pub fn scan_mapping_counts(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
-    scan_usage(lake_dir, window, true)
+    scan_usage(lake_dir, window, MAPPING_STEM)
+}
+
+/// The detection state (`detect::history` tallies) of the window's partitions, with the
+/// partition columns.
+pub fn scan_detect_state(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
+    scan_usage(lake_dir, window, DETECT_STEM)
 }

@@ -232,7 +232,7 @@ for k in sys.argv[3:]:
         ok(w.wait_with_output().unwrap());
     }
     let usage = objects(&s3, "trail", "lake/usage/");
-    assert_eq!(usage.len(), 2 * parts.len(), "one facts and one mapping object per partition: {usage:?}");
+    assert_eq!(usage.len(), 3 * parts.len(), "one facts, mapping and detection object per partition: {usage:?}");
     let local = outputs(&s3, p(sample_lake()), &dir.join("out-local"));
     assert_same(&outputs(&s3, lake, &dir.join("out-s3")), &local);
 }

@@ -132,7 +132,8 @@ fn refresh_of_one_partition_leaves_the_others_stale() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(stored.iter().any(|n| n.starts_with("facts-")) && stored.len() == 2, "{stored:?}");
+    assert!(stored.iter().any(|n| n.starts_with("facts-")) && stored.len() == 3, "{stored:?}");
+    assert!(stored.iter().any(|n| n.starts_with("detect-")), "no detection state beside the facts: {stored:?}");
     assert_eq!(json(&["refresh", "--lake", p(&lake), "--json"])["recomputed"], 72);
 
     let bad = run(&["refresh", "--lake", p(&lake), "--partition", "account=1/../../x"]);
