@@ -144,7 +144,7 @@ STORED AS PARQUET
 LOCATION 'ROLLUP_URI/';
 
 CREATE OR REPLACE VIEW usage_facts AS
-SELECT * FROM usage_facts_files WHERE "$path" LIKE '%/facts.parquet';
+SELECT * FROM usage_facts_files WHERE "$path" LIKE '%/facts-%.parquet';
 
 CREATE OR REPLACE VIEW usage_mapping AS
-SELECT * FROM usage_mapping_files WHERE "$path" LIKE '%/mapping.parquet';
+SELECT * FROM usage_mapping_files WHERE "$path" LIKE '%/mapping-%.parquet';

@@ -124,7 +124,7 @@ CREATE TABLE IF NOT EXISTS usage_rollup (
 WITH (external_location = 'ROLLUP_URI/', format = 'PARQUET');
 
 CREATE OR REPLACE VIEW usage_facts AS
-SELECT * FROM usage_facts_files WHERE "$path" LIKE '%/facts.parquet';
+SELECT * FROM usage_facts_files WHERE "$path" LIKE '%/facts-%.parquet';
 
 CREATE OR REPLACE VIEW usage_mapping AS
-SELECT * FROM usage_mapping_files WHERE "$path" LIKE '%/mapping.parquet';
+SELECT * FROM usage_mapping_files WHERE "$path" LIKE '%/mapping-%.parquet';
