@@ -105,7 +105,7 @@ fn readers_never_write_and_compute_stale_state_in_memory() {
         .map(|e| e.unwrap().into_path())
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
         .collect();
-    assert_eq!(stored.len(), 2 * 73);
+    assert_eq!(stored.len(), 3 * 73, "facts, mapping and detection state per partition");
     for f in &stored {
         let name = f.file_name().unwrap().to_string_lossy();
         let (stem, _) = name.split_once('-').unwrap();
