@@ -39,7 +39,10 @@ fn the_nightly_job_writes_every_output_and_is_deterministic() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["ingest"]["events_written"].as_u64().unwrap() as usize, sample_counts().1.len());
-    assert!(summary["findings"].as_u64().unwrap() > 10);
+    assert_eq!(summary["findings"], 75, "the sample's findings");
+    let findings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(o.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(findings["findings"].as_array().unwrap().len(), 75, "summary and findings.json agree");
 
     let html = std::fs::read_to_string(o.join("compliance.html")).unwrap();
     for section in trailtrim::report::compliance::SECTIONS {
