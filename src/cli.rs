@@ -65,7 +65,7 @@ pub struct IngestArgs {
     /// Files or folders of CloudTrail files (walked recursively), or s3://bucket/prefix URLs.
     #[arg(required = true)]
     pub sources: Vec<PathBuf>,
-    /// The lake folder (created if missing).
+    /// The lake: a folder (created if missing) or s3://bucket/prefix.
     #[arg(long)]
     pub lake: PathBuf,
     /// Print the machine summary as JSON on stdout.
@@ -118,7 +118,7 @@ pub struct QueryArgs {
     /// for SQL on stdin.
     #[arg(required_unless_present = "list")]
     pub query: Option<String>,
-    /// The lake folder.
+    /// The lake: a folder or s3://bucket/prefix.
     #[arg(long, required_unless_present = "list")]
     pub lake: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]

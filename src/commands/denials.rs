@@ -20,7 +20,7 @@ pub enum DenialsFormat {
 
 #[derive(Debug, Args)]
 pub struct DenialsArgs {
-    /// The lake folder.
+    /// The lake: a folder or s3://bucket/prefix.
     #[arg(long)]
     pub lake: PathBuf,
     #[command(flatten)]
