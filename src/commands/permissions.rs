@@ -5,6 +5,7 @@ use super::Status;
 use crate::account::Account;
 use crate::catalog::catalog;
 use crate::policy::{Access, AccessIndex, PrincipalInfo};
+use crate::report::Format;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
@@ -15,6 +16,9 @@ use std::io::Write;
 pub enum PermFormat {
     Table,
     Json,
+    /// One row per service and access level (the table's rows).
+    Csv,
+    Md,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +103,25 @@ pub fn run(a: &PermissionsArgs) -> Result<Status> {
         PermFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &with_as_of(serde_json::to_value(&p)?, as_of.as_ref()))?;
             writeln!(out)?;
+        }
+        PermFormat::Csv | PermFormat::Md => {
+            let mut cols: [Vec<String>; 2] = Default::default();
+            let mut counts: [Vec<u64>; 3] = Default::default();
+            for s in &p.services {
+                for (level, l) in &s.levels {
+                    cols[0].push(s.service.clone());
+                    cols[1].push(level.clone());
+                    counts[0].push(l.full.len() as u64);
+                    counts[1].push(l.partial.len() as u64);
+                    counts[2].push(l.not_allowed as u64);
+                }
+            }
+            let [service, level] = cols;
+            let [full, partial, denied] = counts;
+            let df = polars::df!("service" => service, "access_level" => level, "full" => full,
+                "partial" => partial, "denied" => denied)?;
+            let format = if a.format == PermFormat::Csv { Format::Csv } else { Format::Md };
+            crate::report::frame::render(&df, format, &mut out)?;
         }
         PermFormat::Table => {
             if let Some(r) = &as_of {

@@ -3,6 +3,7 @@
 use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::catalog::catalog;
+use crate::report::Format;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -11,6 +12,9 @@ use std::io::Write;
 pub enum WhoCanFormat {
     Table,
     Json,
+    /// One row per principal; conditions and statements joined by "; ".
+    Csv,
+    Md,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +48,20 @@ pub fn run(a: &WhoCanArgs) -> Result<Status> {
             let v = serde_json::json!({ "principals": found });
             serde_json::to_writer_pretty(&mut out, &with_as_of(v, as_of.as_ref()))?;
             writeln!(out)?;
+        }
+        WhoCanFormat::Csv | WhoCanFormat::Md => {
+            let col = |f: &dyn Fn(&crate::account::who_can::WhoCan) -> String| -> Vec<String> {
+                found.iter().map(f).collect()
+            };
+            let df = polars::df!(
+                "principal" => col(&|w| w.arn.clone()),
+                "via" => col(&|w| w.via.to_owned()),
+                "decision" => col(&|w| w.decision.to_owned()),
+                "statements" => col(&|w| w.statements.join("; ")),
+                "conditions" => col(&|w| w.conditions.join("; ")),
+            )?;
+            let format = if a.format == WhoCanFormat::Csv { Format::Csv } else { Format::Md };
+            crate::report::frame::render(&df, format, &mut out)?;
         }
         WhoCanFormat::Table => {
             if let Some(r) = &as_of {

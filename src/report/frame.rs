@@ -11,7 +11,24 @@ pub fn render(df: &DataFrame, format: Format, out: &mut dyn Write) -> Result<()>
         Format::Table => table(df, out),
         Format::Csv => csv(df, out),
         Format::Json => json(df, out),
+        Format::Md => markdown(df, out),
     }
+}
+
+/// A Markdown table cell: pipes escaped, line breaks as spaces, so a value never breaks the table.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn markdown(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
+    let names: Vec<String> = df.get_column_names().iter().map(|s| md_cell(s)).collect();
+    writeln!(out, "| {} |", names.join(" | "))?;
+    writeln!(out, "|{}|", vec!["---"; names.len()].join("|"))?;
+    for r in rows(df) {
+        let cells: Vec<String> = r.iter().map(|c| c.as_deref().map(md_cell).unwrap_or_default()).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    Ok(())
 }
 
 fn cell(v: &AnyValue) -> Option<String> {
@@ -128,5 +145,21 @@ fn json_value(v: &AnyValue) -> serde_json::Value {
         AnyValue::Float32(x) => Value::from(*x as f64),
         AnyValue::Float64(x) => Value::from(*x),
         other => cell(other).map(Value::String).unwrap_or(Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_and_csv_keep_awkward_values_in_their_cell() {
+        let df = df!("name" => ["a|b", "line\nbreak"], "n" => [1u64, 2]).unwrap();
+        let mut md = Vec::new();
+        render(&df, Format::Md, &mut md).unwrap();
+        assert_eq!(String::from_utf8(md).unwrap(), "| name | n |\n|---|---|\n| a\\|b | 1 |\n| line break | 2 |\n");
+        let mut csv = Vec::new();
+        render(&df, Format::Csv, &mut csv).unwrap();
+        assert_eq!(String::from_utf8(csv).unwrap(), "name,n\na|b,1\n\"line\nbreak\",2\n");
     }
 }

@@ -16,4 +16,5 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    Md,
 }

@@ -283,3 +283,38 @@ fn output_file_holds_what_stdout_would_and_survives_a_failed_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder"));
 }
+
+#[test]
+fn permissions_and_who_can_speak_csv_and_markdown_with_the_json_rows() {
+    let iam = sample_iam_args();
+    let with = |cmd: &[&str], format: &str| -> String {
+        let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        args.extend(iam.iter().cloned());
+        args.extend(["--format".into(), format.into()]);
+        let out = run_owned(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let carol = arn("user/carol");
+    let perm = ["permissions", "--principal", carol.as_str()];
+    let v: serde_json::Value = serde_json::from_str(&with(&perm, "json")).unwrap();
+    let levels: usize = v["services"].as_array().unwrap().iter().map(|s| s["levels"].as_object().unwrap().len()).sum();
+    let csv = with(&perm, "csv");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("service,access_level,full,partial,denied"));
+    assert_eq!(lines.count(), levels, "one CSV row per service and access level");
+    let md = with(&perm, "md");
+    assert!(md.starts_with("| service | access_level | full | partial | denied |\n|---|---|---|---|---|\n"), "{md}");
+    assert_eq!(md.lines().count(), levels + 2);
+
+    let who = ["who-can", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::examplecorp-data/reports/x"];
+    let v: serde_json::Value = serde_json::from_str(&with(&who, "json")).unwrap();
+    let principals: Vec<&str> =
+        v["principals"].as_array().unwrap().iter().map(|w| w["arn"].as_str().unwrap()).collect();
+    assert!(!principals.is_empty());
+    let csv = with(&who, "csv");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("principal,via,decision,statements,conditions"));
+    let rows: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(rows, principals, "the CSV rows are the JSON's principals, in order");
+}
