@@ -16,6 +16,8 @@ pub enum DenialsFormat {
     Table,
     Json,
     Md,
+    /// One row per denial; statements and event ids joined by "; ", the fix as JSON.
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +68,24 @@ pub fn run(a: &DenialsArgs) -> Result<Status> {
             writeln!(out)?;
         }
         DenialsFormat::Md => out.write_all(denials::markdown(&found).as_bytes())?,
+        DenialsFormat::Csv => {
+            let col = |f: &dyn Fn(&denials::Denial) -> String| -> Vec<String> { found.iter().map(f).collect() };
+            let df = polars::df!(
+                "count" => found.iter().map(|d| d.count).collect::<Vec<u64>>(),
+                "layer" => col(&|d| d.layer.clone()),
+                "decision" => col(&|d| d.decision.clone()),
+                "principal" => col(&|d| d.principal.clone()),
+                "action" => col(&|d| d.action.clone()),
+                "resource" => col(&|d| d.resource.clone()),
+                "statements" => col(&|d| d.statements.join("; ")),
+                "first_seen" => col(&|d| d.first_seen.clone()),
+                "last_seen" => col(&|d| d.last_seen.clone()),
+                "suspicious" => found.iter().map(|d| d.suspicious).collect::<Vec<bool>>(),
+                "event_ids" => col(&|d| d.event_ids.join("; ")),
+                "fix" => col(&|d| d.fix.as_ref().map(|f| f.to_string()).unwrap_or_default()),
+            )?;
+            crate::report::frame::render(&df, crate::report::Format::Csv, &mut out)?;
+        }
         DenialsFormat::Table => {
             writeln!(
                 out,

@@ -27,6 +27,8 @@ pub enum DetectFormat {
     /// AWS Security Finding Format: the `{"Findings": [...]}` body of Security Hub's
     /// BatchImportFindings.
     Asff,
+    /// One row per finding; event ids joined by "; " (the evidence stays in JSON).
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +257,23 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
             writeln!(out)?;
         }
         DetectFormat::Md => out.write_all(detection_markdown(&d).as_bytes())?,
+        DetectFormat::Csv => {
+            let col = |f: &dyn Fn(&detect::Finding) -> String| -> Vec<String> { findings.iter().map(f).collect() };
+            let df = polars::df!(
+                "id" => col(&|f| f.id.clone()),
+                "severity" => col(&|f| f.severity.as_str().to_owned()),
+                "detector" => col(&|f| f.detector.clone()),
+                "mitre" => col(&|f| f.mitre.clone()),
+                "principal" => col(&|f| f.principal.clone().unwrap_or_default()),
+                "actor" => col(&|f| f.actor.clone().unwrap_or_default()),
+                "first_seen" => col(&|f| f.first_seen.clone()),
+                "last_seen" => col(&|f| f.last_seen.clone()),
+                "incident_id" => col(&|f| f.incident_id.clone().unwrap_or_default()),
+                "summary" => col(&|f| f.summary.clone()),
+                "event_ids" => col(&|f| f.event_ids.join("; ")),
+            )?;
+            crate::report::frame::render(&df, crate::report::Format::Csv, &mut out)?;
+        }
         DetectFormat::Table => {
             writeln!(
                 out,

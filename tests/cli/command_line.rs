@@ -318,3 +318,31 @@ fn permissions_and_who_can_speak_csv_and_markdown_with_the_json_rows() {
     let rows: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(rows, principals, "the CSV rows are the JSON's principals, in order");
 }
+
+#[test]
+fn detect_and_denials_speak_csv_with_the_json_rows() {
+    let lake = p(sample_lake()).to_owned();
+    let v = json(&["detect", "--lake", &lake, "--format", "json"]);
+    let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let csv = run_ok(&["detect", "--lake", &lake, "--format", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,severity,detector,mitre,principal,actor,first_seen,last_seen,incident_id,summary,event_ids")
+    );
+    let rows: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(rows, ids, "one CSV row per finding, in the JSON's order");
+
+    let mut args: Vec<String> = vec!["denials".into(), "--lake".into(), lake.clone()];
+    args.extend(sample_iam_args());
+    let as_json: serde_json::Value =
+        serde_json::from_slice(&run_owned(&[args.clone(), vec!["--format".into(), "json".into()]].concat()).stdout)
+            .unwrap();
+    let out = run_owned(&[args, vec!["--format".into(), "csv".into()]].concat());
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("count,layer,decision,principal,action,resource,"));
+    // Event ids and statements are joined with "; ", so no field holds a line break.
+    assert_eq!(lines.count(), as_json["denials"].as_array().unwrap().len());
+}
