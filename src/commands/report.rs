@@ -15,6 +15,7 @@ use crate::{lake, usage::facts};
 use anyhow::{Context, Result};
 use clap::Args;
 use polars::prelude::*;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,9 +34,10 @@ pub struct ReportArgs {
     pub window: WindowArgs,
     #[command(flatten)]
     pub facts: super::usage::FactsArgs,
-    /// The report file to write.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// The report file to write (written whole or not at all). Without it the report goes to
+    /// standard output, so the global `--output FILE` works as for every other command.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
     /// Days after which a password or access key counts as unused.
@@ -245,8 +247,8 @@ fn count_root_logins(lake_dir: &Path, window: &usage::Window) -> Result<u64> {
 
 pub fn run(a: &ReportArgs) -> Result<Status> {
     crate::lake::require(&a.lake)?;
-    if a.out.is_dir() {
-        crate::usage_bail!("--out {}: is a folder; `report --out` names the report file to write", a.out.display());
+    if let Some(out) = a.out.as_deref().filter(|o| o.is_dir()) {
+        crate::usage_bail!("--out {}: is a folder; `report --out` names the report file to write", out.display());
     }
     a.facts.apply(&a.window)?;
     let account = a.iam.load()?;
@@ -266,8 +268,13 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
         Some(&incidents),
     )?;
     let data = gather(&a.lake, &account, &window, &usage, &recs, &findings, "")?;
-    write_report(&a.out, a.format, &data)?;
-    eprintln!("report: wrote {}", a.out.display());
+    match &a.out {
+        Some(out) => {
+            write_report(out, a.format, &data)?;
+            eprintln!("report: wrote {}", out.display());
+        }
+        None => std::io::stdout().lock().write_all(render_report(a.format, &data).as_bytes())?,
+    }
     Ok(Status::Ok)
 }
 

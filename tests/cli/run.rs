@@ -96,9 +96,19 @@ fn report_writes_html_or_markdown() {
     html.extend(["--out".into(), p(&dir.join("r.html")).into()]);
     assert!(run_owned(&html).status.success());
     assert!(std::fs::read_to_string(dir.join("r.html")).unwrap().starts_with("<!DOCTYPE html>"));
+    let base = args.clone();
     args.extend(["--out".into(), p(&dir.join("r.md")).into(), "--format".into(), "md".into()]);
     assert!(run_owned(&args).status.success());
     let md = std::fs::read_to_string(dir.join("r.md")).unwrap();
     assert!(md.starts_with("# "), "{}", &md[..md.len().min(200)]);
     assert!(md.contains("Account hygiene"));
+    // Without --out the report goes to stdout, so `--output FILE` works as everywhere.
+    let stdout = run_owned(&[base.clone(), vec!["--format".into(), "md".into()]].concat());
+    assert!(stdout.status.success());
+    assert_eq!(String::from_utf8(stdout.stdout).unwrap(), md);
+    let via_output = dir.join("o.md");
+    let out =
+        run_owned(&[base, vec!["--format".into(), "md".into(), "--output".into(), p(&via_output).into()]].concat());
+    assert!(out.status.success() && out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&via_output).unwrap(), md);
 }
