@@ -250,8 +250,9 @@ fn inside(lake: &Path, raw: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn lake() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("trailtrim-sql-guard-{}", std::process::id()));
+    /// A lake of one test's own: tests run in parallel and each removes its lake at the end.
+    fn lake(test: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("trailtrim-sql-guard-{}-{test}", std::process::id()));
         std::fs::create_dir_all(d.join("events/account=1")).unwrap();
         std::fs::write(d.join("events/account=1/a.parquet"), b"").unwrap();
         d
@@ -265,7 +266,7 @@ mod tests {
 
     #[test]
     fn table_functions_outside_the_lake_are_refused_however_written() {
-        let lake = lake();
+        let lake = lake("refused");
         let l = lake.display();
         for sql in [
             "SELECT * FROM read_csv('/etc/passwd')".to_owned(),
@@ -294,7 +295,7 @@ mod tests {
 
     #[test]
     fn the_lake_and_its_files_are_allowed() {
-        let lake = lake();
+        let lake = lake("allowed");
         let l = lake.display();
         for sql in [
             "SELECT count(*) FROM events".to_owned(),
