@@ -69,7 +69,12 @@ pub fn run(a: &RefreshArgs) -> Result<Status> {
         let mut set = BTreeSet::new();
         for p in &a.partition {
             let p = p.trim_matches('/');
-            if lake::partition_values(p).is_none() {
+            // Exactly the three partition folders, with values of the lake's own alphabet: a
+            // value is only ever compared with the lake's listing, but a typo should say so.
+            let safe = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = p.split('/').count() == 3
+                && lake::partition_values(p).is_some_and(|(account, region, _)| safe(&account) && safe(&region));
+            if !ok {
                 crate::usage_bail!(
                     "--partition {p}: expected account=<12 digits>/region=<region>/event_date=<YYYY-MM-DD>"
                 );

@@ -136,8 +136,15 @@ fn refresh_of_one_partition_leaves_the_others_stale() {
     assert!(stored.iter().any(|n| n.starts_with("detect-")), "no detection state beside the facts: {stored:?}");
     assert_eq!(json(&["refresh", "--lake", p(&lake), "--json"])["recomputed"], 72);
 
-    let bad = run(&["refresh", "--lake", p(&lake), "--partition", "account=1/../../x"]);
-    assert_eq!(bad.status.code(), Some(2));
+    for bad in [
+        "account=1/../../x",
+        "../x/account=111122223333/region=us-east-1/event_date=2026-10-01",
+        "account=111122223333/region=../event_date=2026-10-01",
+    ] {
+        let out = run(&["refresh", "--lake", p(&lake), "--partition", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--partition"), "{bad}");
+    }
 }
 
 #[test]
