@@ -24,5 +24,6 @@ pub mod recommend;
 pub mod report;
 pub mod sql;
 pub mod synth;
+pub mod text_table;
 pub mod threads;
 pub mod usage;

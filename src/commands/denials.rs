@@ -5,6 +5,7 @@ use super::usage::WindowArgs;
 use super::Status;
 use crate::denials;
 use crate::recommend::incidents::{parse_findings, IncidentFinding};
+use crate::text_table::TextTable;
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
@@ -87,29 +88,31 @@ pub fn run(a: &DenialsArgs) -> Result<Status> {
             crate::report::frame::render(&df, crate::report::Format::Csv, &mut out)?;
         }
         DenialsFormat::Table => {
-            writeln!(
-                out,
-                "{:>5}  {:<12}  {:<12}  {:<45}  {:<28}  {}",
-                "count", "layer", "decision", "principal", "action", "resource / fix"
-            )?;
+            let mut t =
+                TextTable::new(&["count", "layer", "decision", "principal", "action", "resource / fix"]).right(&[0]);
             for d in &found {
                 let fix = if d.suspicious {
                     "SUSPICIOUS: part of a finding, not fixed".to_owned()
                 } else {
                     denials::describe_fix(&d.fix)
                 };
-                writeln!(
-                    out,
-                    "{:>5}  {:<12}  {:<12}  {:<45}  {:<28}  {}",
-                    d.count, d.layer, d.decision, d.principal, d.action, d.resource
-                )?;
+                t.row([
+                    d.count.to_string(),
+                    d.layer.to_string(),
+                    d.decision.to_string(),
+                    d.principal.to_string(),
+                    d.action.to_string(),
+                    d.resource.to_string(),
+                ]);
+                // Continuation rows: the deciding statements and the fix, under the resource.
                 if !d.statements.is_empty() {
-                    writeln!(out, "{:>5}  decided by {}", "", d.statements.join(", "))?;
+                    t.row(["", "", "", "", "", &format!("decided by {}", d.statements.join(", "))]);
                 }
                 if !fix.is_empty() {
-                    writeln!(out, "{:>5}  fix: {fix}", "")?;
+                    t.row(["", "", "", "", "", &format!("fix: {fix}")]);
                 }
             }
+            out.write_all(t.render().as_bytes())?;
         }
     }
     Ok(Status::Ok)

@@ -9,6 +9,7 @@ use crate::detect::incidents::{self, Traces};
 use crate::detect::sigma::SigmaRule;
 use crate::detect::{self, DetectOptions, Event, Finding, Incident};
 use crate::lake;
+use crate::text_table::TextTable;
 use crate::usage::Window;
 use anyhow::Result;
 use clap::Args;
@@ -191,9 +192,11 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
     crate::lake::require(&a.lake)?;
     let mut out = std::io::stdout().lock();
     if a.list {
+        let mut t = TextTable::new(&["detector", "severity", "mitre", "description"]);
         for d in detect::list_detectors() {
-            writeln!(out, "{:<44} {:<9} {:<10} {}", d.id, d.severity.as_str(), d.mitre, d.description)?;
+            t.row([d.id.to_string(), d.severity.as_str().to_owned(), d.mitre.to_string(), d.description.to_string()]);
         }
+        out.write_all(t.render().as_bytes())?;
         return Ok(Status::Ok);
     }
     let account = match &a.iam {
@@ -275,22 +278,17 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
             crate::report::frame::render(&df, crate::report::Format::Csv, &mut out)?;
         }
         DetectFormat::Table => {
-            writeln!(
-                out,
-                "{:<9} {:<44} {:<20} {:<60} {}",
-                "severity", "detector", "first seen", "principal", "summary"
-            )?;
+            let mut t = TextTable::new(&["severity", "detector", "first seen", "principal", "summary"]);
             for f in findings {
-                writeln!(
-                    out,
-                    "{:<9} {:<44} {:<20} {:<60} {}",
-                    f.severity.as_str(),
-                    f.detector,
-                    f.first_seen,
-                    f.principal.as_deref().unwrap_or("-"),
-                    f.summary
-                )?;
+                t.row([
+                    f.severity.as_str().to_owned(),
+                    f.detector.to_string(),
+                    f.first_seen.to_string(),
+                    f.principal.as_deref().unwrap_or("-").to_owned(),
+                    f.summary.to_string(),
+                ]);
             }
+            out.write_all(t.render().as_bytes())?;
             writeln!(out, "({} findings)", findings.len())?;
         }
     }

@@ -6,6 +6,7 @@ use crate::account::Account;
 use crate::catalog::catalog;
 use crate::policy::{Access, AccessIndex, PrincipalInfo};
 use crate::report::Format;
+use crate::text_table::TextTable;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
@@ -138,20 +139,19 @@ pub fn run(a: &PermissionsArgs) -> Result<Status> {
                 "{}: {} actions allowed everywhere, {} on some resources or under conditions",
                 p.principal, p.full, p.partial
             )?;
-            writeln!(out, "{:<28} {:<22} {:>6} {:>8} {:>8}", "service", "access level", "full", "partial", "denied")?;
+            let mut t = TextTable::new(&["service", "access level", "full", "partial", "denied"]).right(&[2, 3, 4]);
             for s in &p.services {
                 for (level, l) in &s.levels {
-                    writeln!(
-                        out,
-                        "{:<28} {:<22} {:>6} {:>8} {:>8}",
-                        s.service,
-                        level,
-                        l.full.len(),
-                        l.partial.len(),
-                        l.not_allowed
-                    )?;
+                    t.row([
+                        s.service.to_string(),
+                        level.to_string(),
+                        l.full.len().to_string(),
+                        l.partial.len().to_string(),
+                        l.not_allowed.to_string(),
+                    ]);
                 }
             }
+            out.write_all(t.render().as_bytes())?;
         }
     }
     Ok(Status::Ok)

@@ -4,6 +4,7 @@ use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::account::Account;
 use crate::error::{did_you_mean, UsageError};
+use crate::text_table::TextTable;
 use crate::usage::{self, facts, UsageReport, Window};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -252,26 +253,22 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
             }
         }
         UsageFormat::Table => {
-            writeln!(
-                out,
-                "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
-                "principal", "type", "granted", "used", "unused", "unobs.", "denied"
-            )?;
+            let mut t = TextTable::new(&["principal", "type", "granted", "used", "unused", "unobs.", "denied"])
+                .right(&[2, 3, 4, 5, 6]);
             // Without --iam the granted side is unknown, not zero.
             let known = |n: usize| if iam_given { n.to_string() } else { "-".to_owned() };
             for p in &report.principals {
-                writeln!(
-                    out,
-                    "{:<90} {:<8} {:>7} {:>6} {:>8} {:>7} {:>6}",
-                    p.arn,
-                    p.kind,
+                t.row([
+                    p.arn.to_string(),
+                    p.kind.to_string(),
                     known(p.granted_actions),
-                    p.used.len(),
+                    p.used.len().to_string(),
                     known(p.unused.len()),
                     known(p.unobservable.len()),
-                    p.denied.len()
-                )?;
+                    p.denied.len().to_string(),
+                ]);
             }
+            out.write_all(t.render().as_bytes())?;
             // Escalation paths, riskiest first: used ones, then how many, then the most direct kind.
             let mut ranked: Vec<_> = report.principals.iter().filter(|p| !p.escalation.granted.is_empty()).collect();
             let best = |p: &crate::usage::PrincipalUsage| {
@@ -299,30 +296,29 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
             });
             if !ranked.is_empty() {
                 writeln!(out, "\nprivilege-escalation paths (pathfinding.cloud), riskiest first:")?;
-                writeln!(
-                    out,
-                    "{:>4} {:<90} {:>7} {:>5}  used paths / granted paths",
-                    "rank", "principal", "granted", "used"
-                )?;
+                let mut t = TextTable::new(&["rank", "principal", "granted", "used", "used paths / granted paths"])
+                    .right(&[0, 2, 3]);
                 for (i, p) in ranked.iter().enumerate() {
                     let shown: Vec<&str> = p.escalation.granted.iter().take(8).map(String::as_str).collect();
                     let more = p.escalation.granted.len().saturating_sub(shown.len());
-                    writeln!(
-                        out,
-                        "{:>4} {:<90} {:>7} {:>5}  {}{}{}",
-                        i + 1,
-                        p.arn,
-                        p.escalation.granted.len(),
-                        p.escalation.used.len(),
-                        if p.escalation.used.is_empty() {
-                            String::new()
-                        } else {
-                            format!("used: {} / ", p.escalation.used.join(","))
-                        },
-                        shown.join(","),
-                        if more > 0 { format!(" (+{more})") } else { String::new() }
-                    )?;
+                    t.row([
+                        (i + 1).to_string(),
+                        p.arn.to_string(),
+                        p.escalation.granted.len().to_string(),
+                        p.escalation.used.len().to_string(),
+                        format!(
+                            "{}{}{}",
+                            if p.escalation.used.is_empty() {
+                                String::new()
+                            } else {
+                                format!("used: {} / ", p.escalation.used.join(","))
+                            },
+                            shown.join(","),
+                            if more > 0 { format!(" (+{more})") } else { String::new() }
+                        ),
+                    ]);
                 }
+                out.write_all(t.render().as_bytes())?;
             }
             let m = &report.mapping;
             writeln!(

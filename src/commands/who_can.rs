@@ -4,6 +4,7 @@ use super::iam::{with_as_of, AsOfArgs, IamArgs};
 use super::Status;
 use crate::catalog::catalog;
 use crate::report::Format;
+use crate::text_table::TextTable;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -68,13 +69,14 @@ pub fn run(a: &WhoCanArgs) -> Result<Status> {
                 let (n, k) = (r.undone.len(), r.uncertain.len());
                 writeln!(out, "as of {} ({n} later IAM changes undone, {k} uncertain)", r.time)?;
             }
-            writeln!(out, "{:<70}  {:<8}  {:<11}  {}", "principal", "via", "decision", "statements / conditions")?;
+            let mut t = TextTable::new(&["principal", "via", "decision", "statements / conditions"]);
             for w in &found {
-                writeln!(out, "{:<70}  {:<8}  {:<11}  {}", w.arn, w.via, w.decision, w.statements.join(", "))?;
+                t.row([w.arn.to_string(), w.via.to_string(), w.decision.to_string(), w.statements.join(", ")]);
                 for c in &w.conditions {
-                    writeln!(out, "{:<70}  {:<8}  {:<11}  if {c}", "", "", "")?;
+                    t.row(["", "", "", &format!("if {c}")]);
                 }
             }
+            out.write_all(t.render().as_bytes())?;
         }
     }
     Ok(Status::Ok)

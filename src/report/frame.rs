@@ -55,57 +55,38 @@ fn rows(df: &DataFrame) -> Vec<Vec<Option<String>>> {
 }
 
 fn table(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
-    const MAX_WIDTH: usize = 80;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let body = rows(df);
-    let shown = |s: &Option<String>| -> String {
-        let s = s.as_deref().unwrap_or("");
-        let s: String = s.chars().map(|c| if c == '\n' || c == '\t' { ' ' } else { c }).collect();
-        if s.chars().count() > MAX_WIDTH {
-            let mut t: String = s.chars().take(MAX_WIDTH - 1).collect();
-            t.push('…');
-            t
-        } else {
-            s
-        }
-    };
-    let body: Vec<Vec<String>> = body.iter().map(|r| r.iter().map(shown).collect()).collect();
-    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+    // Numbers end in one column.
+    let numeric: Vec<usize> =
+        df.columns().iter().enumerate().filter(|(_, c)| c.dtype().is_primitive_numeric()).map(|(i, _)| i).collect();
+    let mut t = crate::text_table::TextTable::new(&names).right(&numeric);
     for r in &body {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
+        t.row(r.iter().map(|c| c.clone().unwrap_or_default()));
     }
-    let line = |cells: &[String], out: &mut dyn Write| -> Result<()> {
-        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        writeln!(out, "{}", parts.join("  ").trim_end())?;
-        Ok(())
-    };
-    line(&names, out)?;
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(&rule, out)?;
-    for r in &body {
-        line(r, out)?;
-    }
+    out.write_all(t.render().as_bytes())?;
     writeln!(out, "({} row{})", body.len(), if body.len() == 1 { "" } else { "s" })?;
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
+/// CSV through polars' writer. Columns it cannot write as they are (lists, structs, times) are
+/// first turned into the same text the other formats show.
 fn csv(df: &DataFrame, out: &mut dyn Write) -> Result<()> {
-    let names: Vec<String> = df.get_column_names().iter().map(|s| csv_field(s)).collect();
-    writeln!(out, "{}", names.join(","))?;
-    for r in rows(df) {
-        let cells: Vec<String> = r.iter().map(|c| c.as_deref().map(csv_field).unwrap_or_default()).collect();
-        writeln!(out, "{}", cells.join(","))?;
-    }
+    let columns: Vec<Column> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let d = c.dtype();
+            if d.is_primitive_numeric() || d.is_bool() || d.is_string() {
+                c.clone()
+            } else {
+                let text: Vec<Option<String>> = (0..c.len()).map(|i| c.get(i).ok().and_then(|v| cell(&v))).collect();
+                Column::new(c.name().clone(), text)
+            }
+        })
+        .collect();
+    let mut df = DataFrame::new(df.height(), columns)?;
+    CsvWriter::new(out).include_header(true).finish(&mut df)?;
     Ok(())
 }
 

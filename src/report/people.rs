@@ -21,20 +21,20 @@ fn md(s: &str) -> String {
 }
 
 pub fn table(r: &PeopleReport, out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "{:<40} {:<15} {:>5} {:>6} {:>6} {:>6}", "person", "kind", "roles", "used", "writes", "denied")?;
+    let mut t = crate::text_table::TextTable::new(&["person", "kind", "roles", "used", "writes", "denied"])
+        .right(&[2, 3, 4, 5]);
     for p in &r.people {
         let writes = p.used.iter().filter(|u| crate::usage::people::is_write(&u.action)).count();
-        writeln!(
-            out,
-            "{:<40} {:<15} {:>5} {:>6} {:>6} {:>6}",
-            p.person,
-            kind(&p.kind),
-            p.roles.len(),
-            p.used.len(),
-            writes,
-            p.denied.len()
-        )?;
+        t.row([
+            p.person.to_string(),
+            kind(&p.kind).to_string(),
+            p.roles.len().to_string(),
+            p.used.len().to_string(),
+            writes.to_string(),
+            p.denied.len().to_string(),
+        ]);
     }
+    out.write_all(t.render().as_bytes())?;
     if !r.roles.is_empty() {
         writeln!(out, "\npeople per role:")?;
         for role in &r.roles {
