@@ -18,6 +18,28 @@ pub mod who_can;
 
 use crate::cli::{Cli, Command};
 
+/// `--format` of the commands that print one result (a summary or a decision): the shared
+/// vocabulary's `table` (text for people) and `json`. Their older `--json` flag stays as an alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Text for people.
+    #[default]
+    Table,
+    /// JSON for machines.
+    Json,
+}
+
+impl SummaryFormat {
+    /// The format asked for, counting the older `--json` flag.
+    pub fn or_json(self, json_flag: bool) -> SummaryFormat {
+        if json_flag {
+            SummaryFormat::Json
+        } else {
+            self
+        }
+    }
+}
+
 /// Process exit statuses (documented in README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

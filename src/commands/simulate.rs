@@ -27,7 +27,10 @@ pub struct SimulateArgs {
     /// region, else us-east-1. Use `--context aws:RequestedRegion=...` to override or remove it.
     #[arg(long)]
     pub region: Option<String>,
-    /// Print the evaluation as JSON.
+    /// table (the decision and the statements that made it) or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: super::SummaryFormat,
+    /// The same as `--format json` (kept for scripts that use it).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -69,7 +72,7 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
     };
     let ev = evaluate(&set, &req);
     let mut out = std::io::stdout().lock();
-    if a.json {
+    if a.format.or_json(a.json) == super::SummaryFormat::Json {
         let v = serde_json::json!({"request": req, "evaluation": ev});
         serde_json::to_writer_pretty(&mut out, &with_as_of(v, as_of.as_ref()))?;
         writeln!(out)?;
