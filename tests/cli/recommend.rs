@@ -779,3 +779,47 @@ fn trust_policies_are_trimmed_to_the_principals_that_assumed_each_role() {
     // Users have no trust policy.
     assert!(trust("alice").is_null());
 }
+
+/// Lines of each principal section (`## <arn>`) of report.md, the fenced policy documents left out.
+fn section_lines(md: &str) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut in_json = false;
+    for l in md.lines() {
+        if let Some(arn) = l.strip_prefix("## ") {
+            out.push((arn.to_owned(), 0));
+        }
+        let counted = !in_json && l != "```json";
+        if l == "```json" {
+            in_json = true;
+        } else if in_json && l == "```" {
+            in_json = false;
+        }
+        if let (true, Some(last)) = (counted, out.last_mut()) {
+            last.1 += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_principal_has_at_most_sixty_report_lines_besides_its_policy() {
+    let md = std::fs::read_to_string(sample_out().join("report.md")).unwrap();
+    let sections = section_lines(&md);
+    let recs = recs();
+    let arns: Vec<&str> = recs["principals"].as_array().unwrap().iter().map(|r| r["arn"].as_str().unwrap()).collect();
+    assert_eq!(sections.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), arns);
+    for (arn, n) in &sections {
+        assert!(*n <= 60, "{arn}: {n} lines besides the policy");
+    }
+    // The administrator grants fold: one line for thousands of unused actions, one per service used.
+    let dev =
+        md.split("\n## ").find(|s| s.starts_with("arn:") && s.contains("AWSReservedSSO_DeveloperAccess")).unwrap();
+    assert!(dev.lines().any(|l| l.starts_with("- ") && l.contains(" unused actions in ")), "{dev}");
+    // The policy itself is whole: every written document is in the report, fenced.
+    for rec in recs["principals"].as_array().unwrap() {
+        for (f, _) in proposal(rec) {
+            let text = std::fs::read_to_string(sample_out().join(&f)).unwrap();
+            assert!(md.contains(&format!("```json\n{}```\n", text)), "{f} is not in report.md whole");
+        }
+    }
+}
