@@ -823,3 +823,92 @@ fn every_principal_has_at_most_sixty_report_lines_besides_its_policy() {
         }
     }
 }
+
+/// Roles whose trimmed trust policy differs from today's: (role name, trust file, proposal).
+fn changed_trusts(out: &Path) -> Vec<(String, String, serde_json::Value)> {
+    let recs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("recommendations.json")).unwrap()).unwrap();
+    let mut v = Vec::new();
+    for r in recs["principals"].as_array().unwrap() {
+        let t = &r["trust"];
+        if t["changed"] == true {
+            let file = t["file"].as_str().unwrap().to_owned();
+            let written: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join(&file)).unwrap()).unwrap();
+            assert_eq!(written, t["proposed"], "{file}");
+            v.push((r["name"].as_str().unwrap().to_owned(), file, written));
+        }
+    }
+    v
+}
+
+#[test]
+fn emit_carries_each_trimmed_trust_policy_for_review() {
+    let out = emitted_out();
+    let trusts = changed_trusts(out);
+    assert!(trusts.iter().any(|t| t.0 == "audit-readonly"), "{trusts:?}");
+    let recs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("recommendations.json")).unwrap()).unwrap();
+    let unchanged: Vec<String> = recs["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["trust"]["changed"] == false)
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(unchanged.contains(&"app-server-role".to_string()));
+
+    // The CLI script: commented out (it removes who may assume the role), valid once uncommented.
+    let sh = std::fs::read_to_string(out.join(DEPLOY).join("apply.sh")).unwrap();
+    for (name, file, _) in &trusts {
+        let cmd = format!("aws iam update-assume-role-policy --role-name '{name}' --policy-document 'file://{file}'");
+        assert!(sh.lines().any(|l| l == format!("# {cmd}")), "{name}: no trust update in apply.sh:\n{sh}");
+    }
+    assert!(!sh.lines().any(|l| l.starts_with("aws iam update-assume-role-policy")), "a live trust update");
+    for name in &unchanged {
+        assert!(!sh.contains(&format!("update-assume-role-policy --role-name '{name}'")), "{name} is unchanged");
+    }
+    let uncommented: String = sh
+        .lines()
+        .map(|l| l.strip_prefix("# ").filter(|c| c.starts_with("aws iam update-assume-role-policy")).unwrap_or(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = scratch("recommend-emit-trust");
+    std::fs::write(dir.join("apply.sh"), &uncommented).unwrap();
+    let check = std::process::Command::new("bash").arg("-n").arg(dir.join("apply.sh")).output().unwrap();
+    assert!(check.status.success(), "bash -n: {}", String::from_utf8_lossy(&check.stderr));
+
+    // Terraform: the assume_role_policy argument to set, as a comment; it parses once placed in a role.
+    let tf = std::fs::read_to_string(out.join(DEPLOY).join("main.tf")).unwrap();
+    let mut block = String::new();
+    for (i, (name, file, _)) in trusts.iter().enumerate() {
+        let arg = format!("assume_role_policy = file(\"${{path.module}}/../../{file}\")");
+        assert!(tf.lines().any(|l| l == format!("#   {arg}")), "{name}: no assume_role_policy in main.tf:\n{tf}");
+        block.push_str(&format!("resource \"aws_iam_role\" \"r{i}\" {{\n  name = \"{name}\"\n  {arg}\n}}\n"));
+    }
+    std::fs::write(dir.join("roles.tf"), &block).unwrap();
+    let o = std::process::Command::new(python())
+        .args([
+            "-c",
+            "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))",
+            p(&dir.join("roles.tf")),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(parsed["resource"].as_array().unwrap().len(), trusts.len());
+
+    // CloudFormation: each proposal, unchanged, in the template's metadata (no Role resource,
+    // which would try to create the existing role).
+    let template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(DEPLOY).join("template.json")).unwrap()).unwrap();
+    let roles = template["Metadata"]["TrailtrimTrustPolicies"]["Roles"].as_array().unwrap();
+    assert_eq!(roles.len(), trusts.len());
+    for (name, file, doc) in &trusts {
+        let r = roles.iter().find(|r| r["RoleName"] == name.as_str()).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(r["AssumeRolePolicyDocument"], *doc);
+        assert_eq!(r["File"], file.as_str());
+    }
+    assert!(template["Resources"].as_object().unwrap().values().all(|r| r["Type"] != "AWS::IAM::Role"));
+}
