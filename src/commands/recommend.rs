@@ -225,7 +225,7 @@ pub fn compute_with_findings(
     opts: &RecommendOptions,
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<recommend::Recommendation>> {
-    let findings = findings.map(|f| with_incident_calls(lake, window, f)).transpose()?;
+    let findings = findings.map(|f| recommend::incidents::with_incident_calls(lake, window, f)).transpose()?;
     let findings = findings.as_deref();
     let inputs = inputs(lake, account, window, only, findings)?;
     let mut recs = recommend::recommend_all(&inputs, opts);
@@ -303,36 +303,6 @@ fn check_not_granted(
         });
     }
     Ok(())
-}
-
-/// The findings with each incident entry's calls filled in: every event of the incident's actors
-/// (session or user names) inside its time span, cited by a finding or not (an attacker's
-/// `DescribeRegions` between two findings is theirs too).
-fn with_incident_calls(
-    lake: &Path,
-    window: &usage::Window,
-    findings: &[IncidentFinding],
-) -> Result<Vec<IncidentFinding>> {
-    use polars::prelude::*;
-    let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|d| d.timestamp_millis());
-    let mut out = findings.to_vec();
-    for f in out.iter_mut() {
-        let Some(span) = &f.span else { continue };
-        let (Some(first), Some(last)) = (ms(&span.first_seen), ms(&span.last_seen)) else { continue };
-        let actors = Series::new("actors".into(), span.actors.clone());
-        let by_actor = col("session_name")
-            .is_in(lit(actors.clone()).implode(false), false)
-            .or(col("user_name").is_in(lit(actors).implode(false), false));
-        let t = col("event_time").cast(DataType::Int64);
-        let df = window
-            .apply(crate::lake::scan_events(lake)?)
-            .filter(t.clone().gt_eq(lit(first)).and(t.lt_eq(lit(last))).and(by_actor))
-            .select([col("event_id")])
-            .collect()?;
-        f.event_ids = df.column("event_id")?.str()?.iter().flatten().map(str::to_owned).collect();
-        f.event_ids.sort();
-    }
-    Ok(out)
 }
 
 /// Successful AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity calls of the window,

@@ -912,3 +912,52 @@ fn emit_carries_each_trimmed_trust_policy_for_review() {
     }
     assert!(template["Resources"].as_object().unwrap().values().all(|r| r["Type"] != "AWS::IAM::Role"));
 }
+
+#[test]
+fn an_incident_without_actors_still_sets_its_events_aside() {
+    // Findings from elsewhere: a critical incident that names no actor (root, a bare access key),
+    // its one finding medium and without an incident id. The events are bob's few calls of one
+    // action: set aside by event id, the action not kept.
+    let recs = recs();
+    let bob = rec_of(&recs, "user/bob");
+    let ev = bob["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            let ids = e["sample_event_ids"].as_array().unwrap();
+            e["count"].as_u64() == Some(ids.len() as u64) && e["unknown_conditions"].is_null()
+        })
+        .expect("an action bob used at most three times");
+    let action = ev["action"].as_str().unwrap();
+    let findings = serde_json::json!({
+        "incidents": [{"id": "inc-nameless", "severity": "critical", "first_seen": "2026-09-01T00:00:00Z",
+            "last_seen": "2026-10-31T00:00:00Z", "actors": [], "finding_ids": ["f-nameless"]}],
+        "findings": [{"id": "f-nameless", "severity": "medium", "detector": "elsewhere",
+            "event_ids": ev["sample_event_ids"]}],
+    });
+    let dir = scratch("recommend-nameless");
+    std::fs::write(dir.join("findings.json"), findings.to_string()).unwrap();
+    let mut args: Vec<String> = vec!["recommend".into(), "--lake".into(), p(sample_lake()).into()];
+    args.extend(sample_iam_args());
+    args.extend(["--out".into(), p(&dir.join("out")).into(), "--principal".into(), "bob".into()]);
+    args.extend(["--findings".into(), p(&dir.join("findings.json")).into()]);
+    let o = run_owned(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/recommendations.json")).unwrap()).unwrap();
+    let rec = &v["principals"][0];
+    let set_aside = rec["incident_only"].as_array().unwrap().iter().find(|u| u["action"] == action);
+    let u = set_aside.unwrap_or_else(|| panic!("{action} not set aside: {}", rec["incident_only"]));
+    assert_eq!(u["findings"], serde_json::json!(["inc-nameless"]));
+    assert_eq!(u["note"], "used only in finding inc-nameless: not kept");
+    let text: String = strings(&rec["policy_files"])
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join("out").join(f)).unwrap())
+        .collect();
+    assert!(!text.contains(&format!("\"{action}\"")), "{action} kept:\n{text}");
+    // Only those calls: the rest of bob's work is kept.
+    for a in kept_actions(bob).into_iter().filter(|a| a != action) {
+        assert!(text.contains(&format!("\"{a}\"")), "{a} dropped");
+    }
+}
