@@ -1254,3 +1254,53 @@ fn every_section_stays_within_sixty_lines_however_long_its_lists() {
     let doc = serde_json::to_string_pretty(&r.documents[0]).unwrap();
     assert!(md.contains(&format!("characters):\n```json\n{doc}\n```\n")), "{md}");
 }
+
+#[test]
+fn assumptions_come_from_the_identity_events_the_people_report_reads() {
+    use crate::usage::people::IdentityEvent;
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/deploy");
+    let rp = |extra: Value| {
+        let mut v = json!({"roleArn": role, "roleSessionName": "s"});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v.to_string()
+    };
+    let chained = IdentityEvent {
+        time: 5,
+        event_id: "e1".into(),
+        event_name: "AssumeRole".into(),
+        identity_type: "AssumedRole".into(),
+        identity_arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/ci/run-1"),
+        session_issuer_arn: format!("arn:aws:iam::{ACCOUNT}:role/ci"),
+        account_id: ACCOUNT.into(),
+        request_parameters: rp(json!({"externalId": "x-1", "sourceIdentity": "kim"})),
+        ..Default::default()
+    };
+    let service = IdentityEvent {
+        event_id: "e2".into(),
+        event_name: "AssumeRole".into(),
+        identity_type: "AWSService".into(),
+        invoked_by: "ec2.amazonaws.com".into(),
+        request_parameters: rp(json!({})),
+        ..Default::default()
+    };
+    let saml = IdentityEvent {
+        event_id: "e3".into(),
+        event_name: "AssumeRoleWithSAML".into(),
+        identity_type: "SAMLUser".into(),
+        user_name: "dana@example.com".into(),
+        request_parameters: rp(json!({"principalArn": format!("arn:aws:iam::{ACCOUNT}:saml-provider/sso")})),
+        ..Default::default()
+    };
+    let failed = IdentityEvent { event_id: "e4".into(), error_code: "AccessDenied".into(), ..chained.clone() };
+    let sign_in = IdentityEvent { event_id: "e5".into(), event_name: "ListAccounts".into(), ..Default::default() };
+    let got = trust::assumptions(&[chained, service, saml, failed, sign_in]);
+    assert_eq!(got.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>(), ["e1", "e2", "e3"], "{got:#?}");
+    assert_eq!(got[0].caller_arn.as_deref(), Some(format!("arn:aws:iam::{ACCOUNT}:role/ci").as_str()));
+    assert_eq!(got[0].caller_account.as_deref(), Some(ACCOUNT));
+    assert_eq!((got[0].external_id.as_deref(), got[0].source_identity.as_deref()), (Some("x-1"), Some("kim")));
+    assert_eq!(got[0].time_ms, 5);
+    assert_eq!(got[1].service.as_deref(), Some("ec2.amazonaws.com"));
+    assert_eq!(got[2].provider.as_deref(), Some(format!("arn:aws:iam::{ACCOUNT}:saml-provider/sso").as_str()));
+    assert_eq!(got[2].subject.as_deref(), Some("dana@example.com"));
+    assert!(got.iter().all(|a| a.role_arn == role));
+}
