@@ -225,7 +225,7 @@ pub fn compute_with_findings(
     opts: &RecommendOptions,
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<recommend::Recommendation>> {
-    let findings = findings.map(|f| with_incident_calls(lake, window, f)).transpose()?;
+    let findings = findings.map(|f| recommend::incidents::with_incident_calls(lake, window, f)).transpose()?;
     let findings = findings.as_deref();
     let inputs = inputs(lake, account, window, only, findings)?;
     let mut recs = recommend::recommend_all(&inputs, opts);
@@ -237,7 +237,8 @@ pub fn compute_with_findings(
             incident.entry(id.as_str()).or_default().push(f.id.clone());
         }
     }
-    let assumptions = read_assumptions(lake, window)?;
+    let identity = usage::people::read_identity_events(lake, window)?;
+    let assumptions = recommend::trust::assumptions(&identity);
     let mut by_role: BTreeMap<&str, (Vec<&Assumption>, Vec<(&Assumption, Vec<String>)>)> = BTreeMap::new();
     for a in &assumptions {
         if let Some(PrincipalRef::Role(r)) = account.principal(&a.role_arn) {
@@ -264,7 +265,7 @@ pub fn compute_with_findings(
         rec.trust = Some(t);
     }
     // Roles whose people fall into more than one group of use: propose one set per group.
-    let people = usage::people::report(lake, window, &usage::load_facts(lake, window, None)?, None)?;
+    let people = usage::people::report_from(&identity, &usage::load_facts(lake, window, None)?, None);
     for role in people.roles.into_iter().filter(|r| r.groups.len() > 1) {
         if let Some(rec) = recs.iter_mut().find(|r| r.arn == role.role) {
             rec.split_by_people = Some(role);
@@ -303,117 +304,6 @@ fn check_not_granted(
         });
     }
     Ok(())
-}
-
-/// The findings with each incident entry's calls filled in: every event of the incident's actors
-/// (session or user names) inside its time span, cited by a finding or not (an attacker's
-/// `DescribeRegions` between two findings is theirs too).
-fn with_incident_calls(
-    lake: &Path,
-    window: &usage::Window,
-    findings: &[IncidentFinding],
-) -> Result<Vec<IncidentFinding>> {
-    use polars::prelude::*;
-    let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|d| d.timestamp_millis());
-    let mut out = findings.to_vec();
-    for f in out.iter_mut() {
-        let Some(span) = &f.span else { continue };
-        let (Some(first), Some(last)) = (ms(&span.first_seen), ms(&span.last_seen)) else { continue };
-        let actors = Series::new("actors".into(), span.actors.clone());
-        let by_actor = col("session_name")
-            .is_in(lit(actors.clone()).implode(false), false)
-            .or(col("user_name").is_in(lit(actors).implode(false), false));
-        let t = col("event_time").cast(DataType::Int64);
-        let df = window
-            .apply(crate::lake::scan_events(lake)?)
-            .filter(t.clone().gt_eq(lit(first)).and(t.lt_eq(lit(last))).and(by_actor))
-            .select([col("event_id")])
-            .collect()?;
-        f.event_ids = df.column("event_id")?.str()?.iter().flatten().map(str::to_owned).collect();
-        f.event_ids.sort();
-    }
-    Ok(out)
-}
-
-/// Successful AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity calls of the window,
-/// one per event, with who assumed which role.
-fn read_assumptions(lake: &Path, window: &usage::Window) -> Result<Vec<Assumption>> {
-    use polars::prelude::*;
-    let names = [
-        "event_id",
-        "event_name",
-        "identity_type",
-        "identity_arn",
-        "account_id",
-        "invoked_by",
-        "session_issuer_arn",
-        "user_name",
-        "source_identity",
-        "user_identity",
-        "request_parameters",
-    ];
-    let ok = col("error_code").is_null().or(col("error_code").eq(lit("")));
-    let mut cols: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
-    cols.push(col("event_time").cast(DataType::Int64));
-    let df = window
-        .apply(crate::lake::scan_events(lake)?)
-        .filter(col("event_name").str().starts_with(lit("AssumeRole")).and(ok))
-        .select(cols)
-        .collect()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading the AssumeRole events of {}", lake.display()))?;
-    let s = |n: &str| -> Result<&StringChunked> { Ok(df.column(n)?.str()?) };
-    let (id, name, ty, arn, acct, invoked, issuer, user, source, identity, params) = (
-        s("event_id")?,
-        s("event_name")?,
-        s("identity_type")?,
-        s("identity_arn")?,
-        s("account_id")?,
-        s("invoked_by")?,
-        s("session_issuer_arn")?,
-        s("user_name")?,
-        s("source_identity")?,
-        s("user_identity")?,
-        s("request_parameters")?,
-    );
-    let time = df.column("event_time")?.i64()?;
-    let some = |v: Option<&str>| v.filter(|v| !v.is_empty()).map(str::to_owned);
-    let mut out = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let rp: serde_json::Value = params.get(i).and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
-        let field = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-        let Some(role_arn) = field(&rp, "roleArn") else { continue };
-        let event_name = name.get(i).unwrap_or_default().to_owned();
-        let kind = ty.get(i).unwrap_or_default();
-        let mut a = Assumption {
-            event_id: id.get(i).unwrap_or_default().to_owned(),
-            role_arn,
-            event_name: event_name.clone(),
-            caller_account: some(acct.get(i)),
-            subject: some(user.get(i)),
-            source_identity: field(&rp, "sourceIdentity").or_else(|| some(source.get(i))),
-            external_id: field(&rp, "externalId"),
-            time_ms: time.get(i).unwrap_or(0),
-            ..Assumption::default()
-        };
-        match kind {
-            "AWSService" => a.service = some(invoked.get(i)),
-            "AssumedRole" => a.caller_arn = some(issuer.get(i)).or_else(|| some(arn.get(i))),
-            "SAMLUser" => a.provider = field(&rp, "principalArn"),
-            "WebIdentityUser" => {
-                let ui: serde_json::Value =
-                    identity.get(i).and_then(|u| serde_json::from_str(u).ok()).unwrap_or_default();
-                a.provider = field(&ui, "identityProvider")
-            }
-            _ => a.caller_arn = some(arn.get(i)),
-        }
-        // A web identity or SAML call names the provider in its own way when userIdentity lacks it.
-        if a.provider.is_none() && event_name == "AssumeRoleWithSAML" {
-            a.provider = field(&rp, "principalArn");
-        }
-        out.push(a);
-    }
-    Ok(out)
 }
 
 /// The engine's inputs: one per user and role of the account (or of `only`), with its facts.

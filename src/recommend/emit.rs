@@ -64,6 +64,22 @@ fn docs<'a>(rec: &'a Recommendation, target: PolicyTarget) -> Vec<Doc<'a>> {
         .collect()
 }
 
+/// A role's trimmed trust policy to deploy: only one that differs from today's.
+struct TrustDoc<'a> {
+    file: &'a str,
+    document: &'a Value,
+    /// `AWS arn:aws:iam::999988887777:root, ...`: what the proposal no longer admits.
+    removes: String,
+}
+
+fn trust_doc(rec: &Recommendation) -> Option<TrustDoc<'_>> {
+    let t = rec.trust.as_ref().filter(|t| t.changed)?;
+    let (Some(document), Some(file)) = (&t.proposed, &t.file) else { return None };
+    let removes: Vec<String> = t.removed.iter().map(|p| format!("{} {}", p.kind, p.value)).collect();
+    let removes = if removes.is_empty() { "no principal, only narrowed".to_string() } else { removes.join(", ") };
+    Some(TrustDoc { file, document, removes })
+}
+
 fn partition(arn: &str) -> &str {
     arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
 }
@@ -135,6 +151,18 @@ fn cli_script(account: &str, items: &[(&Recommendation, &Replaced)], target: Pol
         let who = shell_quote(&rec.name);
         let _ = writeln!(s, "\n# {} {} ({})", rec.kind.as_str(), rec.name, rec.arn);
         let docs = docs(rec, target);
+        if let Some(t) = trust_doc(rec) {
+            // Trimming a trust policy removes who may assume the role: like every removal, it
+            // is left to the reviewer (a principal outside the window would be locked out).
+            let _ =
+                writeln!(s, "# Trust policy trimmed to the principals that assumed the role (removes {}).", t.removes);
+            s.push_str("# Uncomment after review:\n");
+            let _ = writeln!(
+                s,
+                "# aws iam update-assume-role-policy {opt} {who} --policy-document {}",
+                shell_quote(&format!("file://{}", t.file))
+            );
+        }
         if !rec.ok {
             s.push_str("# not written: the proposal failed verification (see report.md)\n");
             continue;
@@ -236,16 +264,29 @@ fn terraform(account: &str, items: &[(&Recommendation, &Replaced)], target: Poli
     );
     s.push_str(
         "# The documents are read from the output folder's policies/. What each proposal replaces is listed in\n\
-         # comments: remove it from your configuration once the new policies are in place and tested.\n",
+         # comments: remove it from your configuration once the new policies are in place and tested.\n\
+         # Trimmed trust policies are comments too: the AWS provider has no resource that manages only a role's\n\
+         # trust policy (it is the assume_role_policy argument of the aws_iam_role that defines the role, and an\n\
+         # aws_iam_role here would take over the whole role: path, boundary, session duration). Set it there.\n",
     );
     let mut taken = BTreeSet::new();
     for (rec, replaced) in items {
         let docs = docs(rec, target);
-        if docs.is_empty() {
+        let trust = trust_doc(rec);
+        if docs.is_empty() && trust.is_none() {
             continue;
         }
         let word = rec.kind.as_str();
         let _ = writeln!(s, "\n# {} {} ({})", word, rec.name, rec.arn);
+        if let Some(t) = trust {
+            let path = hcl_string(&format!("/../../{}", t.file));
+            let _ = writeln!(
+                s,
+                "# trimmed trust policy (removes {}); in this role's aws_iam_role, once reviewed:\n#   assume_role_policy = file(\"${{path.module}}{}\")",
+                t.removes,
+                &path[1..path.len() - 1]
+            );
+        }
         for p in &replaced.inline {
             let _ = writeln!(s, "# replaces inline policy {p}");
         }
@@ -299,7 +340,12 @@ fn cloudformation(account: &str, items: &[(&Recommendation, &Replaced)], target:
     let mut resources = serde_json::Map::new();
     let mut replaces: Vec<String> = Vec::new();
     let mut taken = BTreeSet::new();
+    let mut trusts: Vec<Value> = Vec::new();
     for (rec, replaced) in items {
+        if let Some(t) = trust_doc(rec) {
+            trusts.push(json!({"RoleName": rec.name, "File": t.file, "Removes": t.removes,
+                "AssumeRolePolicyDocument": t.document}));
+        }
         let docs = docs(rec, target);
         if docs.is_empty() {
             continue;
@@ -344,11 +390,22 @@ fn cloudformation(account: &str, items: &[(&Recommendation, &Replaced)], target:
     if description.chars().count() > 1024 {
         description = description.chars().take(1021).collect::<String>() + "...";
     }
-    let template = super::compact::canonical(json!({
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": description,
         "Resources": Value::Object(resources),
-    }));
+    });
+    // CloudFormation sets a trust policy only as the AssumeRolePolicyDocument of an AWS::IAM::Role
+    // it manages; a Role resource here would try to create the existing role (and fail the
+    // stack). The reviewed documents ride in the template's Metadata, for the stack that owns
+    // each role (or `update-assume-role-policy`).
+    if !trusts.is_empty() {
+        template["Metadata"] = json!({"TrailtrimTrustPolicies": {
+            "Note": "Trimmed trust policies, not deployed by this template: set each as the AssumeRolePolicyDocument of the AWS::IAM::Role that defines the role, once reviewed.",
+            "Roles": trusts,
+        }});
+    }
+    let template = super::compact::canonical(template);
     let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
     text.push('\n');
     text

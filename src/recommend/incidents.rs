@@ -2,11 +2,13 @@
 //! principal needs a permission (an attacker's `cloudtrail:StopLogging` must not survive into the
 //! trimmed policy of the role they used).
 //!
-//! Pure: the caller gives the findings, the usage facts and the facts of the findings' single
-//! events (mapped like the usage facts). [`set_aside`] takes the incident events out of the facts
-//! and returns, per principal, the actions that were used only in incidents.
+//! The caller gives the findings, the usage facts and the facts of the findings' single events
+//! (mapped like the usage facts). [`with_incident_calls`] (which reads the lake) adds to each
+//! incident the other calls of its actors; [`set_aside`] (pure) takes the incident events out of
+//! the facts and returns, per principal, the actions that were used only in incidents.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,16 +48,46 @@ fn serious(s: &str) -> bool {
     matches!(s.to_ascii_lowercase().as_str(), "high" | "critical")
 }
 
-/// The pseudo-finding of a high or critical incident with actors: its calls are found later.
-fn incident_entry(id: &str, severity: &str, first: &str, last: &str, actors: &[String]) -> Option<IncidentFinding> {
-    (serious(severity) && !actors.is_empty()).then(|| IncidentFinding {
-        id: id.to_owned(),
-        severity: severity.to_owned(),
+/// What an incident entry is made from: a detector's incident or a findings.json entry.
+struct IncidentParts<'a> {
+    id: &'a str,
+    severity: &'a str,
+    first_seen: &'a str,
+    last_seen: &'a str,
+    actors: &'a [String],
+    /// The findings the incident groups (by id).
+    finding_ids: &'a [String],
+}
+
+/// The pseudo-finding of a high or critical incident: the events of its findings (by event id,
+/// whatever their own severity), and, when it names actors, a span whose other calls of those
+/// actors are looked up later ([`with_incident_calls`]). An incident without a resolvable actor
+/// (root, a service, a bare access key) still sets its findings' events aside.
+fn incident_entry(i: &IncidentParts, findings: &[IncidentFinding]) -> Option<IncidentFinding> {
+    if !serious(i.severity) {
+        return None;
+    }
+    let mut event_ids: Vec<String> = findings
+        .iter()
+        .filter(|f| i.finding_ids.contains(&f.id) || f.incident_id.as_deref() == Some(i.id))
+        .flat_map(|f| f.event_ids.iter().cloned())
+        .collect();
+    event_ids.sort();
+    event_ids.dedup();
+    // A blank actor would match every event without a session or user name.
+    let actors: Vec<String> = i.actors.iter().filter(|a| !a.trim().is_empty()).cloned().collect();
+    Some(IncidentFinding {
+        id: i.id.to_owned(),
+        severity: i.severity.to_owned(),
         detector: "incident".into(),
-        event_ids: Vec::new(),
-        incident_id: Some(id.to_owned()),
-        incident_severity: Some(severity.to_owned()),
-        span: Some(IncidentSpan { first_seen: first.to_owned(), last_seen: last.to_owned(), actors: actors.to_vec() }),
+        event_ids,
+        incident_id: Some(i.id.to_owned()),
+        incident_severity: Some(i.severity.to_owned()),
+        span: (!actors.is_empty()).then(|| IncidentSpan {
+            first_seen: i.first_seen.to_owned(),
+            last_seen: i.last_seen.to_owned(),
+            actors,
+        }),
     })
 }
 
@@ -87,11 +119,21 @@ pub fn from_detection(
             i
         })
         .collect();
-    out.extend(
-        incidents
-            .iter()
-            .filter_map(|i| incident_entry(&i.id, i.severity.as_str(), &i.first_seen, &i.last_seen, &i.actors)),
-    );
+    let entries: Vec<IncidentFinding> = incidents
+        .iter()
+        .filter_map(|i| {
+            let parts = IncidentParts {
+                id: &i.id,
+                severity: i.severity.as_str(),
+                first_seen: &i.first_seen,
+                last_seen: &i.last_seen,
+                actors: &i.actors,
+                finding_ids: &i.finding_ids,
+            };
+            incident_entry(&parts, &out)
+        })
+        .collect();
+    out.extend(entries);
     out
 }
 
@@ -115,6 +157,8 @@ pub fn parse_findings(text: &str) -> Result<Vec<IncidentFinding>, String> {
         last_seen: String,
         #[serde(default)]
         actors: Vec<String>,
+        #[serde(default)]
+        finding_ids: Vec<String>,
     }
     #[derive(Deserialize)]
     struct Doc {
@@ -130,9 +174,22 @@ pub fn parse_findings(text: &str) -> Result<Vec<IncidentFinding>, String> {
             f.incident_severity = Some((*s).to_owned());
         }
     }
-    findings.extend(
-        doc.incidents.iter().filter_map(|i| incident_entry(&i.id, &i.severity, &i.first_seen, &i.last_seen, &i.actors)),
-    );
+    let entries: Vec<IncidentFinding> = doc
+        .incidents
+        .iter()
+        .filter_map(|i| {
+            let parts = IncidentParts {
+                id: &i.id,
+                severity: &i.severity,
+                first_seen: &i.first_seen,
+                last_seen: &i.last_seen,
+                actors: &i.actors,
+                finding_ids: &i.finding_ids,
+            };
+            incident_entry(&parts, &findings)
+        })
+        .collect();
+    findings.extend(entries);
     Ok(findings)
 }
 
@@ -152,6 +209,46 @@ pub struct IncidentUse {
     /// finding <id>: not counted as use`.
     pub note: String,
 }
+
+/// The findings with each incident entry's calls added to its findings' events: every event of
+/// the incident's actors (session or user names) inside its time span, cited by a finding or not
+/// (an attacker's `DescribeRegions` between two findings is theirs too). Reads the lake.
+pub fn with_incident_calls(
+    lake: &Path,
+    window: &crate::usage::Window,
+    findings: &[IncidentFinding],
+) -> anyhow::Result<Vec<IncidentFinding>> {
+    use polars::prelude::*;
+    let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|d| d.timestamp_millis());
+    let mut out = findings.to_vec();
+    for f in out.iter_mut() {
+        let Some(span) = &f.span else { continue };
+        let (Some(first), Some(last)) = (ms(&span.first_seen), ms(&span.last_seen)) else {
+            eprintln!(
+                "trailtrim: warning: incident {}: time span {:?} to {:?} is not RFC 3339: only the events of its findings are set aside",
+                f.id, span.first_seen, span.last_seen
+            );
+            continue;
+        };
+        let actors = Series::new("actors".into(), span.actors.clone());
+        let by_actor = col("session_name")
+            .is_in(lit(actors.clone()).implode(false), false)
+            .or(col("user_name").is_in(lit(actors).implode(false), false));
+        let t = col("event_time").cast(DataType::Int64);
+        let df = window
+            .apply(crate::lake::scan_events(lake)?)
+            .filter(t.clone().gt_eq(lit(first)).and(t.lt_eq(lit(last))).and(by_actor))
+            .select([col("event_id")])
+            .collect()?;
+        let mut ids: BTreeSet<String> = std::mem::take(&mut f.event_ids).into_iter().collect();
+        ids.extend(df.column("event_id")?.str()?.iter().flatten().map(str::to_owned));
+        f.event_ids = ids.into_iter().collect();
+    }
+    Ok(out)
+}
+
+/// Resources a note names at most (an exfiltration touches hundreds).
+const NOTE_RESOURCES: usize = 3;
 
 /// Which of a fact's calls are incident calls: facts are per (principal, actor, action,
 /// resource, via service, region).
@@ -249,11 +346,14 @@ pub fn set_aside(
         let note = if resources.is_empty() {
             format!("used only in finding{plural} {}: not kept", findings.join(", "))
         } else {
-            format!(
-                "on {} used only in finding{plural} {}: not counted as use",
-                resources.join(", "),
-                findings.join(", ")
-            )
+            // The resources in full are in `resources`: the note names a few.
+            let named = match resources.len() {
+                n if n > NOTE_RESOURCES => {
+                    format!("{} and {} more", resources[..NOTE_RESOURCES].join(", "), n - NOTE_RESOURCES)
+                }
+                _ => resources.join(", "),
+            };
+            format!("on {named} used only in finding{plural} {}: not counted as use", findings.join(", "))
         };
         uses.entry(principal).or_default().push(IncidentUse { action, resources, findings, events, note });
     }
@@ -302,7 +402,8 @@ mod tests {
                         {"id":"c","severity":"high","event_ids":["e3"]}]}"#;
         let parsed = parse_findings(text).unwrap();
         let serious: Vec<&str> = parsed.iter().filter(|f| f.is_incident()).map(|f| f.id.as_str()).collect();
-        assert_eq!(serious, ["a", "c"]);
+        // "a" through its incident's severity; the critical incident's own entry holds its events.
+        assert_eq!(serious, ["a", "c", "i1"]);
         // An incident with actors and a span becomes an entry whose calls are looked up.
         let text = r#"{"incidents":[{"id":"i1","severity":"critical","first_seen":"2026-10-08T02:00:00Z",
             "last_seen":"2026-10-08T03:00:00Z","actors":["org-automation"]},
@@ -310,6 +411,41 @@ mod tests {
         let parsed = parse_findings(text).unwrap();
         assert_eq!(parsed.len(), 1);
         assert_eq!(parsed[0].span.as_ref().unwrap().actors, ["org-automation"]);
+    }
+
+    #[test]
+    fn an_incident_without_actors_sets_its_findings_events_aside() {
+        // Root's calls (no session or user name): the incident names no actor. Its medium
+        // finding carries no incident id; the incident lists it.
+        let text = r#"{"incidents":[{"id":"i1","severity":"critical","first_seen":"2026-10-08T02:00:00Z",
+            "last_seen":"2026-10-08T03:00:00Z","actors":[],"finding_ids":["a"]},
+            {"id":"i2","severity":"high","actors":["", " "],"finding_ids":["b"]}],
+            "findings":[{"id":"a","severity":"medium","event_ids":["e1","e2"]},
+                        {"id":"b","severity":"low","event_ids":["e3"],"incident_id":"i2"},
+                        {"id":"c","severity":"medium","event_ids":["e4"]}]}"#;
+        let parsed = parse_findings(text).unwrap();
+        let entry = |id: &str| parsed.iter().find(|f| f.id == id && f.detector == "incident").unwrap();
+        assert_eq!(entry("i1").event_ids, ["e1", "e2"]);
+        assert!(entry("i1").span.is_none(), "no actor to look up");
+        assert_eq!(entry("i2").event_ids, ["e3"]);
+        assert!(entry("i2").span.is_none(), "blank actors would match every nameless event");
+        let role = "arn:aws:iam::1:role/admin";
+        let facts = vec![
+            fact(role, "cloudtrail:StopLogging", "", 2, &["e1", "e2"]),
+            fact(role, "s3:ListBuckets", "", 1, &["e4"]),
+        ];
+        let one = |id: &str, f: &Fact| {
+            let mut f = f.clone();
+            f.count = 1;
+            f.sample_event_ids = vec![id.to_string()];
+            (id.to_string(), f)
+        };
+        let events = vec![one("e1", &facts[0]), one("e2", &facts[0]), one("e4", &facts[1])];
+        let (left, uses) = set_aside(facts, &events, &parsed);
+        assert_eq!(left.iter().map(|f| f.action.as_str()).collect::<Vec<_>>(), ["s3:ListBuckets"]);
+        assert_eq!(uses[role][0].action, "cloudtrail:StopLogging");
+        assert_eq!(uses[role][0].findings, ["i1"]);
+        assert_eq!(uses[role][0].note, "used only in finding i1: not kept");
     }
 
     #[test]

@@ -1159,3 +1159,148 @@ fn used_but_not_granted_actions_are_checked_against_the_policies_of_their_time()
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(v["used_not_granted_history"][0]["status"], "granted_then_removed_since");
 }
+
+/// Lines of each `## ` section of report.md, the fenced policy documents left out.
+fn section_lines(md: &str) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut in_json = false;
+    for l in md.lines() {
+        if let Some(arn) = l.strip_prefix("## ") {
+            out.push((arn.to_owned(), 0));
+        }
+        if l == "```json" {
+            in_json = true;
+        }
+        let counted = !in_json;
+        if in_json && l == "```" {
+            in_json = false;
+        }
+        if let (true, Some(last)) = (counted, out.last_mut()) {
+            last.1 += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_section_stays_within_sixty_lines_however_long_its_lists() {
+    let mut r = recommend(&golden_role(), &RecommendOptions::default());
+    let short = section_lines(&render_markdown(std::slice::from_ref(&r)))[0].1;
+    assert!(short < render::MAX_SECTION_LINES, "{short}");
+    // An administrator grant used a little: hundreds of services, every list long.
+    for svc in 0..300 {
+        for a in 0..4 {
+            let marker = ["  ", "- ", "? ", "+ "][svc % 4];
+            r.diff.push(DiffLine { marker: marker.into(), action: format!("svc{svc:03}:Act{a}"), count: 1 });
+        }
+    }
+    // The engine's order: by action (markers interleave).
+    r.diff.sort_by(|a, b| a.action.cmp(&b.action));
+    let ev = r.evidence[0].clone();
+    r.evidence.extend((0..150).map(|i| Evidence { action: format!("svc{:03}:Act0", i * 2), ..ev.clone() }));
+    r.incident_only.extend((0..80).map(|i| IncidentUse {
+        action: format!("svc{i:03}:Bad"),
+        resources: Vec::new(),
+        findings: vec!["f1".into()],
+        events: 2,
+        note: "used only in finding f1: not kept".into(),
+    }));
+    r.dead_statements.extend((0..40).map(|i| format!("policy#{i}")));
+    r.sparse_wildcards.extend((0..30).map(|i| SparseWildcard {
+        statement: format!("p#{i}"),
+        pattern: format!("svc{i:03}:*"),
+        expands_to: 40,
+        used: vec![format!("svc{i:03}:Act0")],
+    }));
+    r.notes.extend((0..50).map(|i| format!("note {i}")));
+    r.confidence_reasons.extend((0..12).map(|i| format!("reason {i}")));
+    let proposal = r.documents[0].clone();
+    r.trust = Some(trust::Trust {
+        admitted: Vec::new(),
+        used: (0..25)
+            .map(|i| trust::UsedPrincipal {
+                kind: "AWS".into(),
+                value: format!("arn:aws:iam::{i:012}:root"),
+                events: 1,
+                first_seen: "2026-01-01T00:00:00Z".into(),
+                last_seen: "2026-01-02T00:00:00Z".into(),
+                callers: vec![format!("{i:012}")],
+                source_identities: Vec::new(),
+                external_ids: Vec::new(),
+            })
+            .collect(),
+        assumptions: 25,
+        unexplained: 0,
+        proposed: Some(proposal),
+        changed: true,
+        file: Some("policies/x.trust.json".into()),
+        removed: Vec::new(),
+        incident_assumptions: 0,
+        notes: (0..20).map(|i| format!("trust note {i}")).collect(),
+    });
+    let md = render_markdown(std::slice::from_ref(&r));
+    let sections = section_lines(&md);
+    assert_eq!(sections.len(), 1);
+    assert!(sections[0].1 <= render::MAX_SECTION_LINES, "{} lines:\n{md}", sections[0].1);
+    // Every subsection is still there, folded or cut with a count of what was left out.
+    for heading in ["### Granted versus used", "### Used only in incidents", "### Evidence", "### Notes"] {
+        assert!(md.contains(heading), "{heading} missing:\n{md}");
+    }
+    assert!(md.contains("more (each in recommendations.json)"), "{md}");
+    // The used actions fold to one line per service, the unused ones to one line in all.
+    assert!(md.lines().any(|l| l == "  svc000: Act0, Act1, Act2, Act3"), "{md}");
+    assert!(md.lines().any(|l| l.starts_with("- ") && l.contains(" unused actions in ")), "{md}");
+    // The proposal is whole: the fenced document follows its title.
+    let doc = serde_json::to_string_pretty(&r.documents[0]).unwrap();
+    assert!(md.contains(&format!("characters):\n```json\n{doc}\n```\n")), "{md}");
+}
+
+#[test]
+fn assumptions_come_from_the_identity_events_the_people_report_reads() {
+    use crate::usage::people::IdentityEvent;
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/deploy");
+    let rp = |extra: Value| {
+        let mut v = json!({"roleArn": role, "roleSessionName": "s"});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v.to_string()
+    };
+    let chained = IdentityEvent {
+        time: 5,
+        event_id: "e1".into(),
+        event_name: "AssumeRole".into(),
+        identity_type: "AssumedRole".into(),
+        identity_arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/ci/run-1"),
+        session_issuer_arn: format!("arn:aws:iam::{ACCOUNT}:role/ci"),
+        account_id: ACCOUNT.into(),
+        request_parameters: rp(json!({"externalId": "x-1", "sourceIdentity": "kim"})),
+        ..Default::default()
+    };
+    let service = IdentityEvent {
+        event_id: "e2".into(),
+        event_name: "AssumeRole".into(),
+        identity_type: "AWSService".into(),
+        invoked_by: "ec2.amazonaws.com".into(),
+        request_parameters: rp(json!({})),
+        ..Default::default()
+    };
+    let saml = IdentityEvent {
+        event_id: "e3".into(),
+        event_name: "AssumeRoleWithSAML".into(),
+        identity_type: "SAMLUser".into(),
+        user_name: "dana@example.com".into(),
+        request_parameters: rp(json!({"principalArn": format!("arn:aws:iam::{ACCOUNT}:saml-provider/sso")})),
+        ..Default::default()
+    };
+    let failed = IdentityEvent { event_id: "e4".into(), error_code: "AccessDenied".into(), ..chained.clone() };
+    let sign_in = IdentityEvent { event_id: "e5".into(), event_name: "ListAccounts".into(), ..Default::default() };
+    let got = trust::assumptions(&[chained, service, saml, failed, sign_in]);
+    assert_eq!(got.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>(), ["e1", "e2", "e3"], "{got:#?}");
+    assert_eq!(got[0].caller_arn.as_deref(), Some(format!("arn:aws:iam::{ACCOUNT}:role/ci").as_str()));
+    assert_eq!(got[0].caller_account.as_deref(), Some(ACCOUNT));
+    assert_eq!((got[0].external_id.as_deref(), got[0].source_identity.as_deref()), (Some("x-1"), Some("kim")));
+    assert_eq!(got[0].time_ms, 5);
+    assert_eq!(got[1].service.as_deref(), Some("ec2.amazonaws.com"));
+    assert_eq!(got[2].provider.as_deref(), Some(format!("arn:aws:iam::{ACCOUNT}:saml-provider/sso").as_str()));
+    assert_eq!(got[2].subject.as_deref(), Some("dana@example.com"));
+    assert!(got.iter().all(|a| a.role_arn == role));
+}

@@ -38,6 +38,45 @@ pub struct Assumption {
     pub time_ms: i64,
 }
 
+/// The successful assumptions among the window's identity events
+/// ([`crate::usage::people::read_identity_events`]), one per event, with who assumed which role.
+pub fn assumptions(events: &[crate::usage::people::IdentityEvent]) -> Vec<Assumption> {
+    let some = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    let field = |v: &Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let mut out = Vec::new();
+    for e in events.iter().filter(|e| e.event_name.starts_with("AssumeRole") && e.error_code.is_empty()) {
+        let rp: Value = serde_json::from_str(&e.request_parameters).unwrap_or_default();
+        let Some(role_arn) = field(&rp, "roleArn") else { continue };
+        let mut a = Assumption {
+            event_id: e.event_id.clone(),
+            role_arn,
+            event_name: e.event_name.clone(),
+            caller_account: some(&e.account_id),
+            subject: some(&e.user_name),
+            source_identity: field(&rp, "sourceIdentity").or_else(|| some(&e.source_identity)),
+            external_id: field(&rp, "externalId"),
+            time_ms: e.time,
+            ..Assumption::default()
+        };
+        match e.identity_type.as_str() {
+            "AWSService" => a.service = some(&e.invoked_by),
+            "AssumedRole" => a.caller_arn = some(&e.session_issuer_arn).or_else(|| some(&e.identity_arn)),
+            "SAMLUser" => a.provider = field(&rp, "principalArn"),
+            "WebIdentityUser" => {
+                let ui: Value = serde_json::from_str(&e.user_identity).unwrap_or_default();
+                a.provider = field(&ui, "identityProvider")
+            }
+            _ => a.caller_arn = some(&e.identity_arn),
+        }
+        // A SAML call names the provider in its request when userIdentity lacks the type.
+        if a.provider.is_none() && e.event_name == "AssumeRoleWithSAML" {
+            a.provider = field(&rp, "principalArn");
+        }
+        out.push(a);
+    }
+    out
+}
+
 /// A principal named by a trust policy: `kind` is `AWS`, `Service`, `Federated`,
 /// `CanonicalUser` or `*` (the bare `"Principal": "*"`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -67,10 +67,12 @@ enum Creator {
     Machine,
 }
 
-/// One identity event of the window, as the attribution reads it.
+/// One identity event of the window, as the attribution (and the trust policy trimming, which
+/// reads the AssumeRole calls) reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdentityEvent {
     pub time: i64,
+    pub event_id: String,
     pub event_name: String,
     pub identity_type: String,
     pub identity_arn: String,
@@ -79,6 +81,10 @@ pub struct IdentityEvent {
     pub session_name: String,
     pub source_identity: String,
     pub session_issuer_arn: String,
+    /// `userIdentity.accountId`.
+    pub account_id: String,
+    /// `userIdentity.invokedBy` (a service calling for an `AWSService` identity).
+    pub invoked_by: String,
     pub error_code: String,
     /// JSON texts (empty when absent).
     pub user_identity: String,
@@ -616,7 +622,9 @@ fn role_people(role: String, by_person: &BTreeMap<String, BTreeSet<String>>) -> 
     }
 }
 
-/// The identity events of the window: session creations and events naming an Identity Center user.
+/// The identity events of the window: session creations (every AssumeRole* call of STS, failed
+/// ones too) and events naming an Identity Center user. The one reader of these events: the
+/// people report and the trust policy trimming both take them from here.
 pub fn read_identity_events(lake: &Path, window: &Window) -> Result<Vec<IdentityEvent>> {
     const NAMES: &[&str] = &[
         "event_name",
@@ -632,6 +640,9 @@ pub fn read_identity_events(lake: &Path, window: &Window) -> Result<Vec<Identity
         "request_parameters",
         "response_elements",
         "additional_event_data",
+        "event_id",
+        "account_id",
+        "invoked_by",
     ];
     let wanted = col("event_name")
         .str()
@@ -671,6 +682,9 @@ pub fn read_identity_events(lake: &Path, window: &Window) -> Result<Vec<Identity
             request_parameters: get(10, i),
             response_elements: get(11, i),
             additional_event_data: get(12, i),
+            event_id: get(13, i),
+            account_id: get(14, i),
+            invoked_by: get(15, i),
         });
     }
     Ok(out)
@@ -678,11 +692,16 @@ pub fn read_identity_events(lake: &Path, window: &Window) -> Result<Vec<Identity
 
 /// The people report of the window (of one role: `only`, whose facts `facts` are).
 pub fn report(lake: &Path, window: &Window, facts: &[Fact], only: Option<&str>) -> Result<PeopleReport> {
-    let mut attribution = Attribution::from_events(&read_identity_events(lake, window)?);
+    Ok(report_from(&read_identity_events(lake, window)?, facts, only))
+}
+
+/// The people report from identity events already read ([`read_identity_events`]).
+pub fn report_from(events: &[IdentityEvent], facts: &[Fact], only: Option<&str>) -> PeopleReport {
+    let mut attribution = Attribution::from_events(events);
     if let Some(only) = only {
         attribution.federated.retain(|c| c.role == only);
     }
-    Ok(build(facts, &attribution))
+    build(facts, &attribution)
 }
 
 #[cfg(test)]

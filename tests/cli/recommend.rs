@@ -779,3 +779,185 @@ fn trust_policies_are_trimmed_to_the_principals_that_assumed_each_role() {
     // Users have no trust policy.
     assert!(trust("alice").is_null());
 }
+
+/// Lines of each principal section (`## <arn>`) of report.md, the fenced policy documents left out.
+fn section_lines(md: &str) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut in_json = false;
+    for l in md.lines() {
+        if let Some(arn) = l.strip_prefix("## ") {
+            out.push((arn.to_owned(), 0));
+        }
+        let counted = !in_json && l != "```json";
+        if l == "```json" {
+            in_json = true;
+        } else if in_json && l == "```" {
+            in_json = false;
+        }
+        if let (true, Some(last)) = (counted, out.last_mut()) {
+            last.1 += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_principal_has_at_most_sixty_report_lines_besides_its_policy() {
+    let md = std::fs::read_to_string(sample_out().join("report.md")).unwrap();
+    let sections = section_lines(&md);
+    let recs = recs();
+    let arns: Vec<&str> = recs["principals"].as_array().unwrap().iter().map(|r| r["arn"].as_str().unwrap()).collect();
+    assert_eq!(sections.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), arns);
+    for (arn, n) in &sections {
+        assert!(*n <= 60, "{arn}: {n} lines besides the policy");
+    }
+    // The administrator grants fold: one line for thousands of unused actions, one per service used.
+    let dev =
+        md.split("\n## ").find(|s| s.starts_with("arn:") && s.contains("AWSReservedSSO_DeveloperAccess")).unwrap();
+    assert!(dev.lines().any(|l| l.starts_with("- ") && l.contains(" unused actions in ")), "{dev}");
+    // The policy itself is whole: every written document is in the report, fenced.
+    for rec in recs["principals"].as_array().unwrap() {
+        for (f, _) in proposal(rec) {
+            let text = std::fs::read_to_string(sample_out().join(&f)).unwrap();
+            assert!(md.contains(&format!("```json\n{}```\n", text)), "{f} is not in report.md whole");
+        }
+    }
+}
+
+/// Roles whose trimmed trust policy differs from today's: (role name, trust file, proposal).
+fn changed_trusts(out: &Path) -> Vec<(String, String, serde_json::Value)> {
+    let recs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("recommendations.json")).unwrap()).unwrap();
+    let mut v = Vec::new();
+    for r in recs["principals"].as_array().unwrap() {
+        let t = &r["trust"];
+        if t["changed"] == true {
+            let file = t["file"].as_str().unwrap().to_owned();
+            let written: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join(&file)).unwrap()).unwrap();
+            assert_eq!(written, t["proposed"], "{file}");
+            v.push((r["name"].as_str().unwrap().to_owned(), file, written));
+        }
+    }
+    v
+}
+
+#[test]
+fn emit_carries_each_trimmed_trust_policy_for_review() {
+    let out = emitted_out();
+    let trusts = changed_trusts(out);
+    assert!(trusts.iter().any(|t| t.0 == "audit-readonly"), "{trusts:?}");
+    let recs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("recommendations.json")).unwrap()).unwrap();
+    let unchanged: Vec<String> = recs["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["trust"]["changed"] == false)
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(unchanged.contains(&"app-server-role".to_string()));
+
+    // The CLI script: commented out (it removes who may assume the role), valid once uncommented.
+    let sh = std::fs::read_to_string(out.join(DEPLOY).join("apply.sh")).unwrap();
+    for (name, file, _) in &trusts {
+        let cmd = format!("aws iam update-assume-role-policy --role-name '{name}' --policy-document 'file://{file}'");
+        assert!(sh.lines().any(|l| l == format!("# {cmd}")), "{name}: no trust update in apply.sh:\n{sh}");
+    }
+    assert!(!sh.lines().any(|l| l.starts_with("aws iam update-assume-role-policy")), "a live trust update");
+    for name in &unchanged {
+        assert!(!sh.contains(&format!("update-assume-role-policy --role-name '{name}'")), "{name} is unchanged");
+    }
+    let uncommented: String = sh
+        .lines()
+        .map(|l| l.strip_prefix("# ").filter(|c| c.starts_with("aws iam update-assume-role-policy")).unwrap_or(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = scratch("recommend-emit-trust");
+    std::fs::write(dir.join("apply.sh"), &uncommented).unwrap();
+    let check = std::process::Command::new("bash").arg("-n").arg(dir.join("apply.sh")).output().unwrap();
+    assert!(check.status.success(), "bash -n: {}", String::from_utf8_lossy(&check.stderr));
+
+    // Terraform: the assume_role_policy argument to set, as a comment; it parses once placed in a role.
+    let tf = std::fs::read_to_string(out.join(DEPLOY).join("main.tf")).unwrap();
+    let mut block = String::new();
+    for (i, (name, file, _)) in trusts.iter().enumerate() {
+        let arg = format!("assume_role_policy = file(\"${{path.module}}/../../{file}\")");
+        assert!(tf.lines().any(|l| l == format!("#   {arg}")), "{name}: no assume_role_policy in main.tf:\n{tf}");
+        block.push_str(&format!("resource \"aws_iam_role\" \"r{i}\" {{\n  name = \"{name}\"\n  {arg}\n}}\n"));
+    }
+    std::fs::write(dir.join("roles.tf"), &block).unwrap();
+    let o = std::process::Command::new(python())
+        .args([
+            "-c",
+            "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))",
+            p(&dir.join("roles.tf")),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(parsed["resource"].as_array().unwrap().len(), trusts.len());
+
+    // CloudFormation: each proposal, unchanged, in the template's metadata (no Role resource,
+    // which would try to create the existing role).
+    let template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(DEPLOY).join("template.json")).unwrap()).unwrap();
+    let roles = template["Metadata"]["TrailtrimTrustPolicies"]["Roles"].as_array().unwrap();
+    assert_eq!(roles.len(), trusts.len());
+    for (name, file, doc) in &trusts {
+        let r = roles.iter().find(|r| r["RoleName"] == name.as_str()).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(r["AssumeRolePolicyDocument"], *doc);
+        assert_eq!(r["File"], file.as_str());
+    }
+    assert!(template["Resources"].as_object().unwrap().values().all(|r| r["Type"] != "AWS::IAM::Role"));
+}
+
+#[test]
+fn an_incident_without_actors_still_sets_its_events_aside() {
+    // Findings from elsewhere: a critical incident that names no actor (root, a bare access key),
+    // its one finding medium and without an incident id. The events are bob's few calls of one
+    // action: set aside by event id, the action not kept.
+    let recs = recs();
+    let bob = rec_of(&recs, "user/bob");
+    let ev = bob["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            let ids = e["sample_event_ids"].as_array().unwrap();
+            e["count"].as_u64() == Some(ids.len() as u64) && e["unknown_conditions"].is_null()
+        })
+        .expect("an action bob used at most three times");
+    let action = ev["action"].as_str().unwrap();
+    let findings = serde_json::json!({
+        "incidents": [{"id": "inc-nameless", "severity": "critical", "first_seen": "2026-09-01T00:00:00Z",
+            "last_seen": "2026-10-31T00:00:00Z", "actors": [], "finding_ids": ["f-nameless"]}],
+        "findings": [{"id": "f-nameless", "severity": "medium", "detector": "elsewhere",
+            "event_ids": ev["sample_event_ids"]}],
+    });
+    let dir = scratch("recommend-nameless");
+    std::fs::write(dir.join("findings.json"), findings.to_string()).unwrap();
+    let mut args: Vec<String> = vec!["recommend".into(), "--lake".into(), p(sample_lake()).into()];
+    args.extend(sample_iam_args());
+    args.extend(["--out".into(), p(&dir.join("out")).into(), "--principal".into(), "bob".into()]);
+    args.extend(["--findings".into(), p(&dir.join("findings.json")).into()]);
+    let o = run_owned(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/recommendations.json")).unwrap()).unwrap();
+    let rec = &v["principals"][0];
+    let set_aside = rec["incident_only"].as_array().unwrap().iter().find(|u| u["action"] == action);
+    let u = set_aside.unwrap_or_else(|| panic!("{action} not set aside: {}", rec["incident_only"]));
+    assert_eq!(u["findings"], serde_json::json!(["inc-nameless"]));
+    assert_eq!(u["note"], "used only in finding inc-nameless: not kept");
+    let text: String = strings(&rec["policy_files"])
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join("out").join(f)).unwrap())
+        .collect();
+    assert!(!text.contains(&format!("\"{action}\"")), "{action} kept:\n{text}");
+    // Only those calls: the rest of bob's work is kept.
+    for a in kept_actions(bob).into_iter().filter(|a| a != action) {
+        assert!(text.contains(&format!("\"{a}\"")), "{a} dropped");
+    }
+}
