@@ -324,8 +324,7 @@ fn with_incident_calls(
             .is_in(lit(actors.clone()).implode(false), false)
             .or(col("user_name").is_in(lit(actors).implode(false), false));
         let t = col("event_time").cast(DataType::Int64);
-        let df = window
-            .apply(crate::lake::scan_events(lake)?)
+        let df = crate::lake::scan_window(lake, window)?
             .filter(t.clone().gt_eq(lit(first)).and(t.lt_eq(lit(last))).and(by_actor))
             .select([col("event_id")])
             .collect()?;
@@ -355,8 +354,7 @@ fn read_assumptions(lake: &Path, window: &usage::Window) -> Result<Vec<Assumptio
     let ok = col("error_code").is_null().or(col("error_code").eq(lit("")));
     let mut cols: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
     cols.push(col("event_time").cast(DataType::Int64));
-    let df = window
-        .apply(crate::lake::scan_events(lake)?)
+    let df = crate::lake::scan_window(lake, window)?
         .filter(col("event_name").str().starts_with(lit("AssumeRole")).and(ok))
         .select(cols)
         .collect()

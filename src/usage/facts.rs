@@ -20,7 +20,6 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-pub const USAGE_DIR: &str = "usage";
 /// The whole-lake state file of earlier versions (removed by a full refresh).
 const LEGACY_STATE_FILE: &str = "_state.json";
 const FACTS_STEM: &str = "facts";
@@ -370,6 +369,12 @@ pub const FACT_STRING_COLUMNS: &[&str] = &[
     "sample_event_ids",
 ];
 
+/// The number columns of a facts file, after [`FACT_STRING_COLUMNS`].
+pub const FACT_NUMBER_COLUMNS: &[&str] = &["count", "denied_count", "first_seen", "last_seen"];
+
+/// The columns of a mapping counts file, in order.
+const MAPPING_COLUMNS: &[&str] = &["event_source", "event_name", "status", "events"];
+
 fn counts_frame(counts: MappingCounts) -> Result<DataFrame> {
     let n = counts.len();
     let (mut s, mut e, mut st, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -436,7 +441,7 @@ fn split_rel(root: &Path, file: &Path) -> Result<(String, String)> {
 
 fn plan(lake_dir: &Path) -> Result<Plan> {
     let events = lake::events_dir(lake_dir);
-    let usage = lake_dir.join(USAGE_DIR);
+    let usage = lake::usage_dir(lake_dir);
     let mut parts: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for f in lake::event_files_sized(lake_dir)? {
         let (rel, name) = split_rel(&events, &f.path)?;
@@ -589,13 +594,7 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, file: &'static str) -> Re
             continue;
         }
         let df = computed(&plan, rel, file)?;
-        let (account, region, date) = lake::partition_values(rel)
-            .ok_or_else(|| anyhow::anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
-        frames.push(df.as_ref().clone().lazy().with_columns([
-            lit(account).alias("account"),
-            lit(region).alias("region"),
-            lit(date).alias("event_date"),
-        ]));
+        frames.push(lake::with_partition_columns(df.as_ref().clone().lazy(), rel)?);
     }
     if !stored.is_empty() {
         frames.push(lake::scan_parquet(&stored, true)?);
@@ -605,13 +604,9 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, file: &'static str) -> Re
     }
     // One column order for stored and computed parts.
     let names: Vec<Expr> = match file {
-        MAPPING_STEM => ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect(),
+        MAPPING_STEM => MAPPING_COLUMNS.iter().map(|c| col(*c)).collect(),
         DETECT_STEM => crate::detect::history::COLUMNS.iter().map(|c| col(*c)).collect(),
-        _ => FACT_STRING_COLUMNS
-            .iter()
-            .chain(["count", "denied_count", "first_seen", "last_seen"].iter())
-            .map(|c| col(*c))
-            .collect(),
+        _ => FACT_STRING_COLUMNS.iter().chain(FACT_NUMBER_COLUMNS).map(|c| col(*c)).collect(),
     };
     let order: Vec<Expr> = names.into_iter().chain(lake::PARTITION_COLUMNS.iter().map(|c| col(*c))).collect();
     let frames: Vec<LazyFrame> = frames.into_iter().map(|f| f.select(order.clone())).collect();
