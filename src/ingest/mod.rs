@@ -92,6 +92,40 @@ impl IngestSummary {
     pub fn has_rejections(&self) -> bool {
         !self.problems.is_empty()
     }
+
+    /// The human summary (stderr): counts, then each problem with its file and record.
+    pub fn write_human(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        let s = self;
+        writeln!(out, "ingest into {}:", s.lake)?;
+        writeln!(out, "  files found        {}", s.files_found)?;
+        writeln!(out, "  files read         {}", s.files_read)?;
+        for (reason, n) in &s.files_skipped {
+            writeln!(out, "  files skipped      {n} ({reason})")?;
+        }
+        writeln!(out, "  files failed       {}", s.files_failed)?;
+        writeln!(out, "  records read       {}", s.records_read)?;
+        writeln!(out, "  records rejected   {}", s.records_rejected)?;
+        writeln!(out, "  events written     {}", s.events_written)?;
+        writeln!(out, "  duplicates dropped {}", s.duplicates_dropped)?;
+        writeln!(out, "  {:.2} s, {:.0} events/s", s.seconds, s.events_per_second)?;
+        if let Some(b) = s.peak_rss_bytes {
+            writeln!(out, "  peak memory        {} MiB", b / (1024 * 1024))?;
+        }
+        const SHOWN: usize = 20;
+        for p in s.problems.iter().take(SHOWN) {
+            match p.record {
+                Some(i) => writeln!(out, "  rejected: {} record {}: {}", p.file, i, p.reason)?,
+                None => writeln!(out, "  rejected: {}: {}", p.file, p.reason)?,
+            }
+        }
+        if s.problems.len() > SHOWN {
+            writeln!(out, "  ... and {} more problems", s.problems.len() - SHOWN)?;
+        }
+        if let Some(f) = &s.errors_file {
+            writeln!(out, "  every problem is listed in {f}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Files decoded per batch: enough to keep every core busy, few enough to bound memory.
