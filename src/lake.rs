@@ -214,7 +214,7 @@ pub fn write_parquet(
             .map_err(anyhow::Error::from)
             .with_context(|| format!("writing {}", tmp.display()))?;
         let f = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", tmp.display()))?;
-        f.sync_all()?;
+        f.sync_all().with_context(|| format!("writing {}", tmp.display()))?;
     }
     std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))?;
     Ok(())

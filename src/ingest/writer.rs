@@ -406,7 +406,7 @@ pub fn remove_stale_temporaries(lake: &Path) -> Result<usize> {
     fn walk(dir: &Path, n: &mut usize) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
         for e in entries {
-            let p = e?.path();
+            let p = e.with_context(|| format!("reading {}", dir.display()))?.path();
             if p.is_dir() {
                 walk(&p, n)?;
             } else if p.to_string_lossy().ends_with(".tmp") {
