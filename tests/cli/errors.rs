@@ -12,15 +12,16 @@ fn a_missing_input_or_output_path_is_named_in_the_error() {
     let rollup = gone.join("rollup.parquet");
     let findings = gone.join("findings.json");
     let report = gone.join("report.csv");
+    let (iam_file, output) = (gone.join("iam.json"), gone.join("out.txt"));
     let cases: Vec<(Vec<&str>, &std::path::Path)> = vec![
         (vec!["usage", "--lake", p(lake), "--write-rollup", p(&rollup)], &gone),
-        (vec!["usage", "--lake", p(lake), "--iam", p(&gone.join("iam.json"))], &gone),
+        (vec!["usage", "--lake", p(lake), "--iam", p(&iam_file)], &gone),
         (vec!["usage", "--lake", p(lake), "--iam", p(&iam), "--credential-report", p(&report)], &report),
         (
             vec!["recommend", "--lake", p(lake), "--iam", p(&iam), "--findings", p(&findings), "--out", p(&dir)],
             &findings,
         ),
-        (vec!["--output", p(&gone.join("out.txt")), "usage", "--lake", p(lake)], &gone),
+        (vec!["--output", p(&output), "usage", "--lake", p(lake)], &gone),
     ];
     for (args, named) in cases {
         let out = run(&args);
