@@ -353,7 +353,13 @@ pub fn hive_schema() -> SchemaRef {
 pub fn with_partition_columns(lf: LazyFrame, rel: &str) -> Result<LazyFrame> {
     let (account, region, date) =
         partition_values(rel).ok_or_else(|| anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
-    Ok(lf.with_columns([lit(account).alias("account"), lit(region).alias("region"), lit(date).alias("event_date")]))
+    // A date literal is a Datetime in polars: cast it to the Hive scan's Date, so computed and
+    // stored parts of one frame agree (and `event_date` casts to `YYYY-MM-DD` in both).
+    Ok(lf.with_columns([
+        lit(account).alias("account"),
+        lit(region).alias("region"),
+        lit(date).cast(DataType::Date).alias("event_date"),
+    ]))
 }
 
 /// The lake's events of the window (event columns plus the partition columns; partitions out of

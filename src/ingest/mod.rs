@@ -397,6 +397,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_human_summary_lists_the_first_problems_and_where_the_rest_are() {
+        let problem = |i: usize| Problem {
+            file: format!("f{i}.json.gz"),
+            record: (i % 2 == 0).then_some(i),
+            reason: "bad".into(),
+        };
+        let s = IngestSummary {
+            lake: "/l".into(),
+            files_found: 30,
+            records_read: 7,
+            problems: (0..22).map(problem).collect(),
+            errors_file: Some("/l/_errors/run.jsonl".into()),
+            ..IngestSummary::default()
+        };
+        let mut out = Vec::new();
+        s.write_human(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "ingest into /l:");
+        assert_eq!(lines[1], "  files found        30");
+        assert!(text.contains("  rejected: f0.json.gz record 0: bad\n  rejected: f1.json.gz: bad\n"), "{text}");
+        assert_eq!(text.matches("  rejected: ").count(), 20);
+        assert_eq!(lines[lines.len() - 2], "  ... and 2 more problems");
+        assert_eq!(lines[lines.len() - 1], "  every problem is listed in /l/_errors/run.jsonl");
+    }
+
+    #[test]
     fn decoding_batches_are_bounded_by_file_count_and_bytes() {
         let small = batches(std::iter::repeat_n(1_000, 20));
         assert_eq!(small, [0..8, 8..16, 16..20]);
