@@ -61,9 +61,7 @@ fn denied_event_ids(lake_dir: &Path, window: &Window) -> Result<BTreeSet<String>
     if files.is_empty() {
         return Ok(out);
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { glob: false, ..Default::default() };
-    let df = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)?
+    let df = lake::scan_files(&files)?
         .select([col("event_id"), col("error_code")])
         .filter(col("error_code").is_not_null())
         .collect()?;

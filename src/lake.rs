@@ -4,13 +4,16 @@
 //! (Hive partitions that DuckDB, Athena, Trino and Spark read as they are). `DIR` is a folder
 //! or an S3 prefix (`s3://bucket/prefix`); [`store`] is the one place that tells them apart.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
 pub mod store;
 
 pub const EVENTS_DIR: &str = "events";
+/// Derived state (usage facts, mapping counts, detection tallies), per partition, in the same
+/// `account=../region=../event_date=..` folders as the events.
+pub const USAGE_DIR: &str = "usage";
 pub const ERRORS_DIR: &str = "_errors";
 pub const MANIFEST_FILE: &str = "_manifest.jsonl";
 /// The manifest of a lake without a lock (S3): one object per commit, never appended to.
@@ -119,6 +122,38 @@ impl Window {
     }
 }
 
+/// Where a row belongs in the lake: its Hive partition.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PartitionKey {
+    pub account: String,
+    pub region: String,
+    /// `YYYY-MM-DD` of the event time (UTC).
+    pub date: String,
+}
+
+impl PartitionKey {
+    /// The partition's folder under the events folder: `account=A/region=R/event_date=D`.
+    pub fn rel(&self) -> PathBuf {
+        Path::new(&format!("account={}", self.account)).join(region_day(&self.region, &self.date))
+    }
+
+    /// The partition's folder of events.
+    pub fn dir(&self, lake: &Path) -> PathBuf {
+        events_dir(lake).join(self.rel())
+    }
+}
+
+/// `region=R/event_date=D`, the part of a partition's folder below its account.
+fn region_day(region: &str, date: &str) -> PathBuf {
+    Path::new(&format!("region={region}")).join(format!("event_date={date}"))
+}
+
+/// The folders of one region and day in every account folder of the lake (whether they exist
+/// or not).
+pub fn region_day_dirs(lake: &Path, region: &str, date: &str) -> Result<Vec<PathBuf>> {
+    Ok(store::list_dirs(&events_dir(lake))?.into_iter().map(|account| account.join(region_day(region, date))).collect())
+}
+
 /// The partition values of a path ending in `account=A/region=R/event_date=D`.
 pub fn partition_values(path: &str) -> Option<(String, String, chrono::NaiveDate)> {
     let mut parts = path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']);
@@ -179,7 +214,7 @@ pub fn write_parquet(
             .map_err(anyhow::Error::from)
             .with_context(|| format!("writing {}", tmp.display()))?;
         let f = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", tmp.display()))?;
-        f.sync_all()?;
+        f.sync_all().with_context(|| format!("writing {}", tmp.display()))?;
     }
     std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))?;
     Ok(())
@@ -226,6 +261,52 @@ pub fn events_dir(lake: &Path) -> PathBuf {
     lake.join(EVENTS_DIR)
 }
 
+pub fn usage_dir(lake: &Path) -> PathBuf {
+    lake.join(USAGE_DIR)
+}
+
+/// The committed event files of one partition folder, sorted.
+pub fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = store::list(dir)?.into_iter().map(|s| s.path).collect();
+    files.retain(|p| is_event_file(p));
+    Ok(files)
+}
+
+/// Committed event files end in `.parquet` (temporary ones in `.parquet.tmp`).
+fn is_event_file(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "parquet")
+}
+
+/// zstd level of event files: level 1 compresses nearly as well as the default on this
+/// repetitive text at a fraction of the CPU time.
+const EVENTS_ZSTD_LEVEL: i32 = 1;
+
+/// Write an events file (atomically, see [`write_parquet`]) with the lake's encoding settings.
+pub fn write_events_file(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let level = polars::polars_utils::compression::ZstdLevel::try_new(EVENTS_ZSTD_LEVEL)?;
+    write_parquet(df, path, ParquetCompression::Zstd(Some(level)), StatisticsOptions::default())
+}
+
+/// The name of the `n`th events file a (local) run writes: `part-<run>-<n>.parquet`.
+pub fn run_file_name(run_tag: &str, n: u64) -> String {
+    format!("part-{run_tag}-{n:05}.parquet")
+}
+
+/// `part-<digest>.parquet`, the digest of the file's set of events (ID and time, in any order):
+/// the same events give the same name whichever worker writes them (S3 lakes).
+pub fn content_file_name(df: &DataFrame) -> Result<String> {
+    let times = df.column("event_time")?.datetime()?.physical().clone();
+    let mut keys: Vec<String> = df
+        .column("event_id")?
+        .str()?
+        .iter()
+        .zip(times.iter())
+        .map(|(id, t)| format!("{}\u{1f}{}", id.unwrap_or_default(), t.unwrap_or_default()))
+        .collect();
+    keys.sort_unstable();
+    Ok(format!("part-{}.parquet", store::digest(keys.iter().map(String::as_str))))
+}
+
 /// Every committed events Parquet file of the lake, sorted (temporary files are not included).
 pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>> {
     Ok(event_files_sized(lake)?.into_iter().map(|s| s.path).collect())
@@ -234,7 +315,7 @@ pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>> {
 /// [`event_files`] with their sizes (from the one listing).
 pub fn event_files_sized(lake: &Path) -> Result<Vec<store::Stored>> {
     let mut files = store::list(&events_dir(lake))?;
-    files.retain(|s| s.path.extension().is_some_and(|e| e == "parquet"));
+    files.retain(|s| is_event_file(&s.path));
     Ok(files)
 }
 
@@ -266,6 +347,27 @@ pub fn hive_schema() -> SchemaRef {
     ]))
 }
 
+/// The partition columns `account`, `region`, `event_date` of a partition (a relative
+/// `account=../region=../event_date=..` path) added to a frame of its rows, as a Hive scan adds
+/// them to stored files.
+pub fn with_partition_columns(lf: LazyFrame, rel: &str) -> Result<LazyFrame> {
+    let (account, region, date) =
+        partition_values(rel).ok_or_else(|| anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
+    // A date literal is a Datetime in polars: cast it to the Hive scan's Date, so computed and
+    // stored parts of one frame agree (and `event_date` casts to `YYYY-MM-DD` in both).
+    Ok(lf.with_columns([
+        lit(account).alias("account"),
+        lit(region).alias("region"),
+        lit(date).cast(DataType::Date).alias("event_date"),
+    ]))
+}
+
+/// The lake's events of the window (event columns plus the partition columns; partitions out of
+/// the window are not read).
+pub fn scan_window(lake: &Path, window: &Window) -> Result<LazyFrame> {
+    Ok(window.apply(scan_events(lake)?))
+}
+
 /// The lake's events as a LazyFrame (event columns plus the partition columns).
 pub fn scan_events(lake: &Path) -> Result<LazyFrame> {
     let files = event_files(lake)?;
@@ -287,8 +389,55 @@ pub fn scan_events(lake: &Path) -> Result<LazyFrame> {
 pub fn empty_events() -> DataFrame {
     let mut cols: Vec<Column> =
         COLUMNS.iter().map(|(name, kind)| Column::new_empty((*name).into(), &kind.dtype())).collect();
-    cols.push(Column::new_empty("account".into(), &DataType::String));
-    cols.push(Column::new_empty("region".into(), &DataType::String));
-    cols.push(Column::new_empty("event_date".into(), &DataType::Date));
+    cols.extend(hive_schema().iter_fields().map(|f| Column::new_empty(f.name, &f.dtype)));
     DataFrame::new_infer_height(cols).expect("schema columns are unique and empty")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_hive_folders_that_parse_back() {
+        let key =
+            PartitionKey { account: "111122223333".into(), region: "eu-west-1".into(), date: "2026-10-08".into() };
+        let rel = key.rel();
+        assert_eq!(rel, Path::new("account=111122223333/region=eu-west-1/event_date=2026-10-08"));
+        assert_eq!(key.dir(Path::new("/l")), Path::new("/l/events").join(&rel));
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 10, 8).unwrap();
+        assert_eq!(partition_values(&rel.to_string_lossy()), Some(("111122223333".into(), "eu-west-1".into(), date)));
+        assert_eq!(run_file_name("20261201T000000Z", 7), "part-20261201T000000Z-00007.parquet");
+    }
+
+    #[test]
+    fn layout_lists_and_partition_columns_come_from_one_place() {
+        let lake = std::env::temp_dir().join(format!("trailtrim-lake-layout-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&lake);
+        for account in ["111122223333", "444455556666"] {
+            let key = PartitionKey { account: account.into(), region: "us-east-1".into(), date: "2026-10-08".into() };
+            store::write(&key.dir(&lake).join("part-a.parquet"), vec![1]).unwrap();
+            store::write(&key.dir(&lake).join("part-b.parquet.tmp"), vec![1]).unwrap();
+        }
+        let dirs = region_day_dirs(&lake, "us-east-1", "2026-10-08").unwrap();
+        assert_eq!(dirs.len(), 2);
+        assert!(dirs[1].ends_with("account=444455556666/region=us-east-1/event_date=2026-10-08"), "{dirs:?}");
+        // Committed files only: a temporary one is not an event file yet.
+        assert_eq!(files_in(&dirs[0]).unwrap(), vec![dirs[0].join("part-a.parquet")]);
+        assert_eq!(event_files(&lake).unwrap().len(), 2);
+        std::fs::remove_dir_all(&lake).unwrap();
+
+        let rel = "account=111122223333/region=us-east-1/event_date=2026-10-08";
+        let df = with_partition_columns(df!("n" => [1u32]).unwrap().lazy(), rel).unwrap().collect().unwrap();
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["n", "account", "region", "event_date"]);
+        assert_eq!(&names[1..], PARTITION_COLUMNS);
+        let hive: Vec<(String, DataType)> =
+            hive_schema().iter_fields().map(|f| (f.name.to_string(), f.dtype.clone())).collect();
+        let added: Vec<(String, DataType)> =
+            df.columns()[1..].iter().map(|c| (c.name().to_string(), c.dtype().clone())).collect();
+        assert_eq!(added, hive, "computed partition columns have the Hive scan's types");
+        assert!(with_partition_columns(df!("n" => [1u32]).unwrap().lazy(), "events/x").is_err());
+        let empty = empty_events();
+        assert_eq!(empty.width(), COLUMNS.len() + PARTITION_COLUMNS.len());
+    }
 }

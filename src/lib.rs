@@ -18,6 +18,7 @@ pub mod mapping;
 pub mod measure;
 pub mod names;
 pub mod output;
+pub mod pipeline;
 pub mod policy;
 pub mod queries;
 pub mod recommend;

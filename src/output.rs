@@ -81,7 +81,7 @@ impl OutputDir {
         } else if root.is_dir() {
             let mut entries = std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
             if let Some(entry) = entries.next() {
-                let first = entry?.file_name();
+                let first = entry.with_context(|| format!("reading {}", root.display()))?.file_name();
                 return Err(UsageError(format!(
                     "--out {}: the folder is not empty (it holds {first:?}) and has no {MARKER} marker, so trailtrim did not write it; \
                      choose a new or empty folder (trailtrim never replaces files it did not write)",

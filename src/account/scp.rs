@@ -47,7 +47,7 @@ pub fn load_levels(path: &Path, kind: PolicyKind) -> anyhow::Result<ScpLevels> {
         for entry in
             std::fs::read_dir(path).map_err(|e| AccountError::input(&path.display().to_string(), e.to_string()))?
         {
-            let p = entry?.path();
+            let p = entry.map_err(|e| AccountError::input(&path.display().to_string(), e.to_string()))?.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if name.starts_with('.') || !p.is_file() {
                 continue;

@@ -48,14 +48,7 @@ pub fn run(a: &DenialsArgs) -> Result<Status> {
             parse_findings(&text).map_err(|e| anyhow::anyhow!("{}: not a findings.json ({e})", path.display()))?
         }
         None => {
-            let d = super::detect::analyse(
-                &a.lake,
-                Some(&account),
-                &window,
-                None,
-                crate::detect::incidents::DEFAULT_GAP_MS,
-                &[],
-            )?;
+            let d = crate::pipeline::detection(&a.lake, Some(&account), &window)?;
             crate::recommend::incidents::from_detection(&d.findings, &d.incidents)
         }
     };

@@ -3,20 +3,12 @@
 use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
-use crate::account::Account;
-use crate::catalog::catalog;
-use crate::detect::incidents::{self, Traces};
-use crate::detect::sigma::SigmaRule;
-use crate::detect::{self, DetectOptions, Event, Finding, Incident};
-use crate::lake;
+use crate::detect::{self, incidents};
 use crate::text_table::TextTable;
-use crate::usage::Window;
 use anyhow::Result;
 use clap::Args;
-use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DetectFormat {
@@ -64,130 +56,6 @@ pub struct DetectArgs {
     pub asff_region: String,
 }
 
-/// For every principal of the account, the high-risk catalog actions its policies grant.
-pub fn granted_high_risk(account: &Account) -> BTreeMap<String, BTreeSet<String>> {
-    let high: Vec<&String> = catalog().full_names().iter().filter(|a| catalog().is_high_risk(a)).collect();
-    let mut out = BTreeMap::new();
-    for (arn, _) in account.principals() {
-        let Some(set) = account.policy_set(&arn) else { continue };
-        let info = crate::policy::PrincipalInfo { arn: arn.clone(), account: Some(account.account_id.clone()) };
-        let index = crate::policy::AccessIndex::new(&set, &info);
-        let granted: BTreeSet<String> =
-            high.iter().filter(|a| index.access(a) != crate::policy::Access::None).map(|a| (*a).clone()).collect();
-        out.insert(arn, granted);
-    }
-    out
-}
-
-/// Run detection over the lake (shared with `report`).
-pub fn compute(
-    lake_dir: &Path,
-    account: Option<&Account>,
-    window: &Window,
-    baseline_until: Option<chrono::NaiveDate>,
-) -> Result<Vec<Finding>> {
-    Ok(detect_events(lake_dir, account, window, baseline_until, &HashSet::new())?.1)
-}
-
-/// Detection's events (the candidates, see `detect::history`), its findings, the baseline they
-/// were judged against and the lake's main account. The baseline comes from the lake's
-/// detection state; partitions are read one at a time and only their candidate events are kept
-/// (`keep_ids` too), so memory follows the findings' events, not the window.
-fn detect_events(
-    lake_dir: &Path,
-    account: Option<&Account>,
-    window: &Window,
-    baseline_until: Option<chrono::NaiveDate>,
-    keep_ids: &HashSet<String>,
-) -> Result<(Vec<Event>, Vec<Finding>, detect::Baseline, Option<String>)> {
-    let mut opts = DetectOptions::default();
-    if let Some(d) = baseline_until {
-        opts.baseline_end_ms = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
-    }
-    let granted = account.map(granted_high_risk).unwrap_or_default();
-    let state = match crate::usage::facts::scan_detect_state(lake_dir, window)? {
-        Some(lf) => lf.select(detect::history::COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
-        None => DataFrame::empty_with_schema(&detect::history::schema()).lazy(),
-    };
-    let prior = detect::Prior::from_lazy(state, &opts)?;
-    let candidates = detect::history::Candidates { prior: &prior, opts: &opts, granted: &granted, keep_ids };
-    let mut events = Vec::new();
-    for files in lake::partition_files(lake_dir, window)? {
-        events.extend(candidates.keep(detect::load::read_partition(&files)?));
-    }
-    events.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-    let (findings, baseline) = detect::detect_with_prior(&events, &opts, &granted, Some(&prior));
-    Ok((events, findings, baseline, prior.main_account))
-}
-
-/// Findings and the incidents they form.
-#[derive(Debug, Clone, Default)]
-pub struct Detection {
-    pub findings: Vec<Finding>,
-    pub incidents: Vec<Incident>,
-    /// The lake's main account (ASFF needs an account for every finding).
-    pub account_id: Option<String>,
-    /// The baseline period the findings were judged against.
-    pub baseline: Option<detect::Baseline>,
-}
-
-/// Run detection and group the findings into incidents (`gap_ms`: see `--incident-gap`).
-pub fn analyse(
-    lake_dir: &Path,
-    account: Option<&Account>,
-    window: &Window,
-    baseline_until: Option<chrono::NaiveDate>,
-    gap_ms: i64,
-    sigma: &[SigmaRule],
-) -> Result<Detection> {
-    // Sigma matches first: their events are kept with detection's candidates.
-    let mut hits: Vec<Vec<String>> = vec![Vec::new(); sigma.len()];
-    if !sigma.is_empty() {
-        for files in lake::partition_files(lake_dir, window)? {
-            for (all, found) in hits.iter_mut().zip(detect::sigma::matches(lake::scan_files(&files)?, sigma)?) {
-                all.extend(found);
-            }
-        }
-    }
-    let keep: HashSet<String> = hits.iter().flatten().cloned().collect();
-    let (events, mut findings, baseline, account_id) = detect_events(lake_dir, account, window, baseline_until, &keep)?;
-    if !sigma.is_empty() {
-        findings.extend(detect::sigma::findings(sigma, &hits, &events, DetectOptions::default().group_gap_ms));
-        findings.sort_by(|a, b| (&a.first_seen, &a.detector, &a.id).cmp(&(&b.first_seen, &b.detector, &b.id)));
-    }
-    let keys = access_keys(lake_dir, window, &Traces::wanted_ids(&events, &findings))?;
-    let traces = Traces::new(&events, &findings, &keys);
-    drop(events);
-    let incidents = incidents::group(&mut findings, &traces, gap_ms);
-    Ok(Detection { findings, incidents, account_id, baseline: Some(baseline) })
-}
-
-/// The access key ids of some events (event id -> key; events without one are left out).
-fn access_keys(lake_dir: &Path, window: &Window, ids: &BTreeSet<String>) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let wanted = Series::new("ids".into(), ids.iter().cloned().collect::<Vec<String>>());
-    for files in lake::partition_files(lake_dir, window)? {
-        let df = lake::scan_files(&files)?
-            .select([col("event_id"), col("access_key_id")])
-            .filter(
-                col("event_id")
-                    .is_in(lit(wanted.clone()).implode(false), false)
-                    .and(col("access_key_id").is_not_null()),
-            )
-            .collect()?;
-        let (id, key) = (df.column("event_id")?.str()?, df.column("access_key_id")?.str()?);
-        for (i, k) in id.iter().zip(key.iter()) {
-            if let (Some(i), Some(k)) = (i, k) {
-                out.insert(i.to_owned(), k.to_owned());
-            }
-        }
-    }
-    Ok(out)
-}
-
 pub fn run(a: &DetectArgs) -> Result<Status> {
     crate::lake::require(&a.lake)?;
     let mut out = std::io::stdout().lock();
@@ -227,7 +95,14 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
         }
         None => Vec::new(),
     };
-    let d = analyse(&a.lake, account.as_ref(), &a.window.window(), a.baseline_until, a.incident_gap, &sigma)?;
+    let d = crate::pipeline::detect(
+        &a.lake,
+        account.as_ref(),
+        &a.window.window(),
+        a.baseline_until,
+        a.incident_gap,
+        &sigma,
+    )?;
     let findings = &d.findings;
     if let Some(b) = &d.baseline {
         if let Some(w) = &b.warning {
@@ -259,7 +134,7 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
-        DetectFormat::Md => out.write_all(detection_markdown(&d).as_bytes())?,
+        DetectFormat::Md => out.write_all(detect::markdown::detection_markdown(&d).as_bytes())?,
         DetectFormat::Csv => {
             let col = |f: &dyn Fn(&detect::Finding) -> String| -> Vec<String> { findings.iter().map(f).collect() };
             let df = polars::df!(
@@ -293,77 +168,4 @@ pub fn run(a: &DetectArgs) -> Result<Status> {
         }
     }
     Ok(status)
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-/// Incidents first (most severe first, each with its timeline), then every finding.
-pub fn detection_markdown(d: &Detection) -> String {
-    let mut md = format!("# Incidents\n\n{} incidents from {} findings.\n\n", d.incidents.len(), d.findings.len());
-    let by_id: HashMap<&str, &Finding> = d.findings.iter().map(|f| (f.id.as_str(), f)).collect();
-    let mut sorted: Vec<&Incident> = d.incidents.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)).then(a.id.cmp(&b.id)));
-    for inc in sorted {
-        md.push_str(&format!("## {} · {} · `{}`\n\n", inc.severity.as_str(), md_cell(&inc.title), inc.id));
-        md.push_str(&format!("- **Story:** {}\n", md_cell(&inc.story)));
-        md.push_str(&format!("- **When:** {} .. {}\n", inc.first_seen, inc.last_seen));
-        if !inc.principals.is_empty() {
-            md.push_str(&format!(
-                "- **Principals:** {}\n",
-                inc.principals.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if !inc.actors.is_empty() {
-            md.push_str(&format!(
-                "- **Actors:** {}\n",
-                inc.actors.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        md.push_str(&format!("- **Events:** {}\n\n", inc.event_count));
-        md.push_str("| time | tactic | severity | detector | principal | summary |\n|---|---|---|---|---|---|\n");
-        for f in inc.finding_ids.iter().filter_map(|id| by_id.get(id.as_str())) {
-            md.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                f.first_seen,
-                incidents::label(&incidents::tactic_of(f)),
-                f.severity.as_str(),
-                md_cell(&f.detector),
-                md_cell(f.principal.as_deref().unwrap_or("-")),
-                md_cell(&f.summary)
-            ));
-        }
-        md.push('\n');
-    }
-    md.push_str(&findings_markdown(&d.findings));
-    md
-}
-
-/// Findings as a Markdown table (most severe first), for tickets and reports.
-pub fn findings_markdown(findings: &[Finding]) -> String {
-    let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)).then(a.id.cmp(&b.id)));
-    let cell = |s: &str| md_cell(s);
-    let mut md = format!("# Findings\n\n{} findings.\n\n", findings.len());
-    if sorted.is_empty() {
-        return md;
-    }
-    md.push_str("| severity | detector | MITRE | principal | actor | first seen | last seen | events | summary |\n");
-    md.push_str("|---|---|---|---|---|---|---|---:|---|\n");
-    for f in sorted {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            f.severity.as_str(),
-            cell(&f.detector),
-            cell(&f.mitre),
-            cell(f.principal.as_deref().unwrap_or("-")),
-            cell(f.actor.as_deref().unwrap_or("-")),
-            f.first_seen,
-            f.last_seen,
-            f.event_ids.len(),
-            cell(&f.summary)
-        ));
-    }
-    md
 }

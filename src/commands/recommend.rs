@@ -4,7 +4,6 @@ use super::iam::IamArgs;
 use super::usage::WindowArgs;
 use super::Status;
 use crate::account::{history, Account, PrincipalRef};
-use crate::detect::incidents::DEFAULT_GAP_MS;
 use crate::error::UsageError;
 use crate::output::{self, OutputDir};
 use crate::recommend::emit::{self, Form, Replaced};
@@ -314,7 +313,7 @@ fn inputs(
     only: &[String],
     findings: Option<&[IncidentFinding]>,
 ) -> Result<Vec<PrincipalInput>> {
-    super::usage::note_stale_facts(lake, window)?;
+    usage::note_stale_facts(lake, window)?;
     let mut all = usage::resolve_passed_roles(&usage::load_facts(lake, window, None)?, account);
     let mut incident_only = BTreeMap::new();
     if let Some(findings) = findings {
@@ -411,7 +410,7 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
             .map_err(|e| anyhow::anyhow!("{}: not a findings.json ({e})", path.display()))?;
         Some(parsed)
     } else {
-        let d = super::detect::analyse(&a.lake, Some(&account), &window, None, DEFAULT_GAP_MS, &[])?;
+        let d = crate::pipeline::detection(&a.lake, Some(&account), &window)?;
         Some(recommend::incidents::from_detection(&d.findings, &d.incidents))
     };
     if let Some(action) = explain_action {

@@ -3,14 +3,11 @@
 
 use super::Status;
 use crate::lake;
-use crate::usage::facts;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
@@ -24,41 +21,6 @@ pub struct RefreshArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// What a refresh did.
-#[derive(Debug, Clone, Serialize)]
-pub struct StateSummary {
-    /// Partitions of the lake.
-    pub partitions: usize,
-    /// Partitions whose state was computed now (the others were up to date).
-    pub recomputed: usize,
-    /// Partitions of an S3 lake whose event files were merged into one, without duplicates.
-    pub compacted: usize,
-    pub seconds: f64,
-}
-
-fn refresh(lake_dir: &Path, only: Option<&BTreeSet<String>>) -> Result<StateSummary> {
-    let started = Instant::now();
-    let lock = lake::lock_for_writing(lake_dir)?;
-    // A local lake is written under its lock, exactly once; an S3 lake's workers are not.
-    let compacted = if lake::store::is_remote(lake_dir) {
-        crate::ingest::writer::compact(lake_dir, only).context("merging event files")?
-    } else {
-        0
-    };
-    let s = facts::refresh_locked(lake_dir, &lock, only).context("computing usage facts")?;
-    Ok(StateSummary {
-        partitions: s.partitions,
-        recomputed: s.recomputed,
-        compacted,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// The refresh `ingest` and `run` do after writing events, so that readers find fresh state.
-pub fn after_ingest(lake_dir: &Path) -> Result<StateSummary> {
-    refresh(lake_dir, None)
 }
 
 pub fn run(a: &RefreshArgs) -> Result<Status> {
@@ -83,7 +45,7 @@ pub fn run(a: &RefreshArgs) -> Result<Status> {
         }
         Some(set)
     };
-    let s = refresh(&a.lake, only.as_ref())?;
+    let s = crate::pipeline::refresh(&a.lake, only.as_ref())?;
     eprintln!(
         "refresh {}: {} partitions, {} recomputed, {:.2} s",
         a.lake.display(),

@@ -2,12 +2,12 @@
 //! compliance report, all into one output folder.
 
 use super::iam::IamArgs;
-use super::report::{gather, render_report, ReportFormat};
 use super::usage::WindowArgs;
 use super::Status;
 use crate::ingest::{self, IngestOptions};
 use crate::output::OutputDir;
 use crate::recommend::{IncidentFinding, RecommendOptions};
+use crate::report::compliance;
 use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
@@ -67,9 +67,7 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     } else {
         let mut opts = IngestOptions::new(a.sources.clone(), a.lake.clone());
         opts.progress = !a.quiet;
-        let s = ingest::run(&opts)?;
-        super::ingest::print_human(&s, &mut std::io::stderr())?;
-        super::refresh::after_ingest(&a.lake)?;
+        let (s, _state) = crate::pipeline::ingest(&opts)?;
         if s.has_rejections() {
             status = Status::Rejected;
         }
@@ -78,10 +76,9 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     let account = a.iam.load()?;
     let window = a.window.window();
 
-    let usage = super::usage::compute(&a.lake, &account, &window, None, 90)?;
+    let usage = crate::usage::report(&a.lake, &account, &window, None, 90)?;
     write_json(&mut out, "usage.json", &usage)?;
-    let detection =
-        super::detect::analyse(&a.lake, Some(&account), &window, None, crate::detect::incidents::DEFAULT_GAP_MS, &[])?;
+    let detection = crate::pipeline::detection(&a.lake, Some(&account), &window)?;
     let findings = &detection.findings;
     let incidents: Vec<IncidentFinding> =
         crate::recommend::incidents::from_detection(&detection.findings, &detection.incidents);
@@ -97,10 +94,10 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     let target = RecommendOptions::default().target;
     super::recommend::write_deployables(&mut out, &account, &recs, target, &a.emit)?;
     write_json(&mut out, "findings.json", &crate::detect::detection_json(findings, &detection.incidents))?;
-    out.write("findings.md", super::detect::detection_markdown(&detection).as_bytes())?;
-    let data = gather(&a.lake, &account, &window, &usage, &recs, findings, "")?;
-    out.write("compliance.html", render_report(ReportFormat::Html, &data).as_bytes())?;
-    out.write("compliance.md", render_report(ReportFormat::Md, &data).as_bytes())?;
+    out.write("findings.md", crate::detect::markdown::detection_markdown(&detection).as_bytes())?;
+    let data = crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, findings, "")?;
+    out.write("compliance.html", compliance::render_html(&data).as_bytes())?;
+    out.write("compliance.md", compliance::render_markdown(&data).as_bytes())?;
 
     let not_verified = recs.iter().filter(|r| !r.ok).count();
     if not_verified > 0 {

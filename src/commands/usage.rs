@@ -5,8 +5,8 @@ use super::Status;
 use crate::account::Account;
 use crate::error::{did_you_mean, UsageError};
 use crate::text_table::TextTable;
-use crate::usage::{self, facts, UsageReport, Window};
-use anyhow::{Context, Result};
+use crate::usage::{self, Window};
+use anyhow::Result;
 use clap::Args;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -107,50 +107,6 @@ pub struct UsageArgs {
     pub as_of: AsOfArgs,
 }
 
-/// Say (once per run) when the lake's stored usage facts are missing or stale for the window:
-/// readers then compute them in memory and never write; `trailtrim refresh` stores them.
-pub fn note_stale_facts(lake: &std::path::Path, window: &Window) -> Result<()> {
-    static SAID: std::sync::Once = std::sync::Once::new();
-    let st = facts::status(lake, window).context("reading the usage state")?;
-    if st.recomputed > 0 {
-        SAID.call_once(|| {
-            eprintln!(
-                "trailtrim: note: the stored usage facts of {} of {} partitions are missing or stale; computing them in memory (`trailtrim refresh --lake {}` stores them)",
-                st.recomputed,
-                st.partitions,
-                lake.display()
-            )
-        });
-    }
-    Ok(())
-}
-
-/// Build the usage report from the lake's facts (shared with `report` and `recommend`).
-pub fn compute(
-    lake: &std::path::Path,
-    account: &crate::account::Account,
-    window: &Window,
-    principal: Option<&str>,
-    max_unused_days: i64,
-) -> Result<UsageReport> {
-    note_stale_facts(lake, window)?;
-    let facts = usage::load_facts(lake, window, principal)?;
-    let mut report = usage::build_report(&facts, account, principal);
-    report.mapping = usage::mapping_report(lake, window)?;
-    if let Some(cr) = &account.credential_report {
-        // "Now" is the end of the observed window, not the wall clock: same input, same output.
-        let end_ms = window
-            .to
-            .and_then(|d| d.and_hms_opt(23, 59, 59))
-            .map(|t| t.and_utc().timestamp_millis())
-            .or_else(|| facts.iter().map(|f| f.last_seen).max())
-            .unwrap_or(0);
-        let now = chrono::DateTime::from_timestamp_millis(end_ms).unwrap_or_default();
-        report.credentials = cr.findings(now, max_unused_days);
-    }
-    Ok(report)
-}
-
 /// `--principal`: a principal of the account (by ARN or name), or any principal the logs of the
 /// window show (another account's role, say); anything else is a usage error with suggestions.
 fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window, given: &str) -> Result<String> {
@@ -174,7 +130,7 @@ fn resolve_principal(lake: &std::path::Path, account: &Account, window: &Window,
 pub fn run(a: &UsageArgs) -> Result<Status> {
     crate::lake::require(&a.lake)?;
     if let Some(file) = &a.write_rollup {
-        note_stale_facts(&a.lake, &a.window.window())?;
+        usage::note_stale_facts(&a.lake, &a.window.window())?;
         let mut df = usage::rollup::rollup(&a.lake, &a.window.window())?;
         usage::rollup::write(&mut df, file)?;
         eprintln!("trailtrim: wrote the roll-up ({} rows) to {}", df.height(), file.display());
@@ -201,7 +157,7 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
     if a.by == UsageBy::Person {
         return people(a, &window, principal.as_deref());
     }
-    let report = compute(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
+    let report = usage::report(&a.lake, &account, &window, principal.as_deref(), a.max_unused_days)?;
     let mut out = std::io::stdout().lock();
     match a.format {
         UsageFormat::Json => {
@@ -339,7 +295,7 @@ pub fn run(a: &UsageArgs) -> Result<Status> {
 
 /// `--by person`: the facts of the window attributed to the people behind the sessions.
 fn people(a: &UsageArgs, window: &Window, principal: Option<&str>) -> Result<Status> {
-    note_stale_facts(&a.lake, window)?;
+    usage::note_stale_facts(&a.lake, window)?;
     let facts = usage::load_facts(&a.lake, window, principal)?;
     let report = usage::people::report(&a.lake, window, &facts, principal)?;
     let mut out = std::io::stdout().lock();

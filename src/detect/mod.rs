@@ -1,5 +1,5 @@
 //! Detection engine: single-event rules, behaviour against a baseline, and least privilege ×
-//! behaviour, over in-memory events. Pure: the caller loads the lake into [`Event`]s.
+//! behaviour, over in-memory events (pure); [`analyse`] loads them from the lake.
 //!
 //! - [`rules`]: declarative single-event rules (root, console, CloudTrail tampering, defence
 //!   evasion, IAM persistence, exposure, execution), grouped per incident.
@@ -11,6 +11,8 @@
 //!   within a gap, grouped into incidents told as a timeline of ATT&CK tactics.
 //! - [`export`]: findings as OCSF Detection Findings and AWS Security Finding Format.
 //! - [`sigma`]: Sigma rules for CloudTrail compiled to polars expressions over the lake.
+//! - [`analyse`]: detection over the lake (candidate events per partition, Sigma, incidents).
+//! - [`markdown`]: incidents and findings as Markdown.
 //! - [`prepared`]: one parallel pass that interns what the detectors compare (principals,
 //!   sources, names, regions, user-agent families, networks) so they loop over compact arrays.
 //!
@@ -24,6 +26,7 @@
 //! then judged over the whole window, and the baseline is reported as short. Findings are
 //! deterministic: same events, same findings, same ids, same order.
 
+pub mod analyse;
 pub mod behaviour;
 pub mod event;
 pub mod export;
@@ -31,6 +34,7 @@ pub mod findings;
 pub mod history;
 pub mod incidents;
 pub mod load;
+pub mod markdown;
 pub mod prepared;
 pub mod rules;
 pub mod sigma;
@@ -42,6 +46,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
+pub use analyse::Detection;
 pub use event::Event;
 pub use findings::{DetectorInfo, Finding, Severity};
 pub use history::Prior;

@@ -92,6 +92,40 @@ impl IngestSummary {
     pub fn has_rejections(&self) -> bool {
         !self.problems.is_empty()
     }
+
+    /// The human summary (stderr): counts, then each problem with its file and record.
+    pub fn write_human(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        let s = self;
+        writeln!(out, "ingest into {}:", s.lake)?;
+        writeln!(out, "  files found        {}", s.files_found)?;
+        writeln!(out, "  files read         {}", s.files_read)?;
+        for (reason, n) in &s.files_skipped {
+            writeln!(out, "  files skipped      {n} ({reason})")?;
+        }
+        writeln!(out, "  files failed       {}", s.files_failed)?;
+        writeln!(out, "  records read       {}", s.records_read)?;
+        writeln!(out, "  records rejected   {}", s.records_rejected)?;
+        writeln!(out, "  events written     {}", s.events_written)?;
+        writeln!(out, "  duplicates dropped {}", s.duplicates_dropped)?;
+        writeln!(out, "  {:.2} s, {:.0} events/s", s.seconds, s.events_per_second)?;
+        if let Some(b) = s.peak_rss_bytes {
+            writeln!(out, "  peak memory        {} MiB", b / (1024 * 1024))?;
+        }
+        const SHOWN: usize = 20;
+        for p in s.problems.iter().take(SHOWN) {
+            match p.record {
+                Some(i) => writeln!(out, "  rejected: {} record {}: {}", p.file, i, p.reason)?,
+                None => writeln!(out, "  rejected: {}: {}", p.file, p.reason)?,
+            }
+        }
+        if s.problems.len() > SHOWN {
+            writeln!(out, "  ... and {} more problems", s.problems.len() - SHOWN)?;
+        }
+        if let Some(f) = &s.errors_file {
+            writeln!(out, "  every problem is listed in {f}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Files decoded per batch: enough to keep every core busy, few enough to bound memory.
@@ -361,6 +395,33 @@ fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_human_summary_lists_the_first_problems_and_where_the_rest_are() {
+        let problem = |i: usize| Problem {
+            file: format!("f{i}.json.gz"),
+            record: (i % 2 == 0).then_some(i),
+            reason: "bad".into(),
+        };
+        let s = IngestSummary {
+            lake: "/l".into(),
+            files_found: 30,
+            records_read: 7,
+            problems: (0..22).map(problem).collect(),
+            errors_file: Some("/l/_errors/run.jsonl".into()),
+            ..IngestSummary::default()
+        };
+        let mut out = Vec::new();
+        s.write_human(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "ingest into /l:");
+        assert_eq!(lines[1], "  files found        30");
+        assert!(text.contains("  rejected: f0.json.gz record 0: bad\n  rejected: f1.json.gz: bad\n"), "{text}");
+        assert_eq!(text.matches("  rejected: ").count(), 20);
+        assert_eq!(lines[lines.len() - 2], "  ... and 2 more problems");
+        assert_eq!(lines[lines.len() - 1], "  every problem is listed in /l/_errors/run.jsonl");
+    }
 
     #[test]
     fn decoding_batches_are_bounded_by_file_count_and_bytes() {

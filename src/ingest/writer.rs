@@ -21,23 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-/// Where a row belongs in the lake.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PartitionKey {
-    pub account: String,
-    pub region: String,
-    /// `YYYY-MM-DD` of the event time (UTC).
-    pub date: String,
-}
-
-impl PartitionKey {
-    pub fn dir(&self, lake: &Path) -> PathBuf {
-        lake::events_dir(lake)
-            .join(format!("account={}", self.account))
-            .join(format!("region={}", self.region))
-            .join(format!("event_date={}", self.date))
-    }
-}
+pub use crate::lake::PartitionKey;
 
 /// A 128-bit fingerprint of an event (its ID and time in milliseconds): two independent
 /// SipHash passes, so that holding millions of events costs 16 bytes each, with a collision
@@ -69,10 +53,6 @@ impl Hasher for FingerprintHasher {
 }
 
 type IdSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
-
-/// zstd level of event files: level 1 compresses nearly as well as the default on this
-/// repetitive text at a fraction of the CPU time.
-const ZSTD_LEVEL: i32 = 1;
 
 /// One partition's buffered rows: rows of every file that touched it, appended into one
 /// growing buffer (a file with one event costs its bytes, not a buffer of its own).
@@ -259,7 +239,7 @@ impl LakeWriter {
             self.files_written += 1;
             jobs.push(FlushJob {
                 dir: key.dir(&self.lake),
-                name: format!("part-{}-{:05}.parquet", self.run_tag, self.files_written),
+                name: lake::run_file_name(&self.run_tag, self.files_written as u64),
                 cols: buf.cols,
             });
         }
@@ -273,39 +253,18 @@ impl LakeWriter {
 fn write_job(job: FlushJob) -> Result<u64> {
     let mut df = job.cols.to_sorted_frame()?;
     drop(job.cols);
-    let name = if lake::store::is_remote(&job.dir) { content_name(&df)? } else { job.name };
+    let name = if lake::store::is_remote(&job.dir) { lake::content_file_name(&df)? } else { job.name };
     lake::store::create_dir_all(&job.dir)?;
-    write_events_file(&mut df, &job.dir.join(name))?;
+    lake::write_events_file(&mut df, &job.dir.join(name))?;
     Ok(df.height() as u64)
-}
-
-/// `part-<digest>.parquet`, the digest of the file's set of events (ID and time, in any order):
-/// the same events give the same name whichever worker writes them.
-fn content_name(df: &DataFrame) -> Result<String> {
-    let times = df.column("event_time")?.datetime()?.physical().clone();
-    let mut keys: Vec<String> = df
-        .column("event_id")?
-        .str()?
-        .iter()
-        .zip(times.iter())
-        .map(|(id, t)| format!("{}\u{1f}{}", id.unwrap_or_default(), t.unwrap_or_default()))
-        .collect();
-    keys.sort_unstable();
-    Ok(format!("part-{}.parquet", lake::store::digest(keys.iter().map(String::as_str))))
-}
-
-/// Write an events file (atomically, see `lake::write_parquet`) with the lake's encoding settings.
-fn write_events_file(df: &mut DataFrame, path: &Path) -> Result<()> {
-    let level = polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)?;
-    lake::write_parquet(df, path, ParquetCompression::Zstd(Some(level)), StatisticsOptions::default())
 }
 
 /// The fingerprints of the events already committed in a scope: its region and day in every
 /// account's folder.
 fn load_scope_ids(lake: &Path, (region, date): &Scope) -> Result<IdSet> {
     let mut ids = IdSet::default();
-    for account in lake::store::list_dirs(&lake::events_dir(lake))? {
-        load_partition_ids(&account.join(format!("region={region}")).join(format!("event_date={date}")), &mut ids)?;
+    for dir in lake::region_day_dirs(lake, region, date)? {
+        load_partition_ids(&dir, &mut ids)?;
     }
     Ok(ids)
 }
@@ -315,8 +274,7 @@ const IDS_FETCH_BATCH: usize = 16;
 
 /// Add the fingerprints of the events committed in one partition directory.
 fn load_partition_ids(dir: &Path, ids: &mut IdSet) -> Result<()> {
-    let mut files: Vec<PathBuf> = lake::store::list(dir)?.into_iter().map(|s| s.path).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+    let files = lake::files_in(dir)?;
     let mut add = |df: DataFrame| -> Result<()> {
         let times = df.column("event_time")?.datetime()?.physical();
         for (id, t) in df.column("event_id")?.str()?.iter().zip(times.iter()) {
@@ -384,8 +342,7 @@ fn compact_partition(dir: PathBuf) -> Result<bool> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let mut files: Vec<PathBuf> = lake::store::list(&dir)?.into_iter().map(|s| s.path).collect();
-        files.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+        let files = lake::files_in(&dir)?;
         if files.len() < 2 {
             return Ok(false);
         }
@@ -411,8 +368,8 @@ fn compact_partition(dir: PathBuf) -> Result<bool> {
             }
         }
         let mut df = distinct_events(all.expect("two files or more"))?;
-        let name = content_name(&df)?;
-        write_events_file(&mut df, &dir.join(&name))?;
+        let name = lake::content_file_name(&df)?;
+        lake::write_events_file(&mut df, &dir.join(&name))?;
         for f in files.iter().filter(|f| f.file_name().is_none_or(|n| *n != *name)) {
             lake::store::remove(f)?;
         }
@@ -449,7 +406,7 @@ pub fn remove_stale_temporaries(lake: &Path) -> Result<usize> {
     fn walk(dir: &Path, n: &mut usize) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
         for e in entries {
-            let p = e?.path();
+            let p = e.with_context(|| format!("reading {}", dir.display()))?.path();
             if p.is_dir() {
                 walk(&p, n)?;
             } else if p.to_string_lossy().ends_with(".tmp") {

@@ -105,13 +105,19 @@ fn walk(dir: &Path, out: &mut Vec<Stored>) -> Result<()> {
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
     for entry in entries {
-        let entry = entry?;
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            // Renamed or removed since the folder was read (a writer committing a temporary
+            // file): it is not there to list.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        if meta.is_dir() {
             walk(&path, out)?;
         } else {
-            let size = entry.metadata()?.len();
-            out.push(Stored { path, size });
+            out.push(Stored { path, size: meta.len() });
         }
     }
     Ok(())
@@ -131,8 +137,9 @@ pub fn list_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
         None => {
             if let Ok(entries) = std::fs::read_dir(dir) {
                 for e in entries {
-                    let e = e?;
-                    if e.file_type()?.is_dir() {
+                    let e = e.with_context(|| format!("reading {}", dir.display()))?;
+                    let is_dir = e.file_type().with_context(|| format!("reading {}", e.path().display()))?.is_dir();
+                    if is_dir {
                         out.push(e.path());
                     }
                 }
@@ -226,7 +233,7 @@ pub fn write(path: &Path, bytes: Vec<u8>) -> Result<()> {
                 use std::io::Write;
                 let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
                 f.write_all(&bytes).with_context(|| format!("writing {}", tmp.display()))?;
-                f.sync_all()?;
+                f.sync_all().with_context(|| format!("writing {}", tmp.display()))?;
             }
             std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))
         }

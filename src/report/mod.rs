@@ -2,6 +2,7 @@
 
 pub mod compliance;
 pub mod frame;
+pub mod gather;
 // One golden-file helper for the unit tests and the CLI tests.
 #[cfg(test)]
 #[path = "../../tests/support/golden.rs"]

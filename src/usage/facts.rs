@@ -4,11 +4,11 @@
 //! Facts are computed per lake partition (account, region, date) and stored beside the events
 //! as `DIR/usage/account=../region=../event_date=../facts-<tag>.parquet` (and `mapping-<tag>`),
 //! where the tag is a digest of what they were computed from: the partition's event files with
-//! their sizes and the code fingerprint. A partition is recomputed only when its event files
-//! changed, so a nightly run touches only the new days. The tag makes the state a pure function
-//! of its partition, with no shared state file: whether stored facts are current is read from one
-//! listing, and workers on many machines can refresh partitions of one lake (local or S3) at
-//! once, without a lock; two on the same partition write the same objects.
+//! their sizes, the state version and the data fingerprint. A partition is recomputed only when
+//! its event files changed, so a nightly run touches only the new days. The tag makes the state
+//! a pure function of its partition, with no shared state file: whether stored facts are current
+//! is read from one listing, and workers on many machines can refresh partitions of one lake
+//! (local or S3) at once, without a lock; two on the same partition write the same objects.
 //! The detection state (`detect::history`) of a partition lives beside its facts, in
 //! `detect-<tag>.parquet`, and is kept up to date by the same machinery.
 
@@ -20,7 +20,6 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-pub const USAGE_DIR: &str = "usage";
 /// The whole-lake state file of earlier versions (removed by a full refresh).
 const LEGACY_STATE_FILE: &str = "_state.json";
 const FACTS_STEM: &str = "facts";
@@ -370,6 +369,12 @@ pub const FACT_STRING_COLUMNS: &[&str] = &[
     "sample_event_ids",
 ];
 
+/// The number columns of a facts file, after [`FACT_STRING_COLUMNS`].
+pub const FACT_NUMBER_COLUMNS: &[&str] = &["count", "denied_count", "first_seen", "last_seen"];
+
+/// The columns of a mapping counts file, in order.
+const MAPPING_COLUMNS: &[&str] = &["event_source", "event_name", "status", "events"];
+
 fn counts_frame(counts: MappingCounts) -> Result<DataFrame> {
     let n = counts.len();
     let (mut s, mut e, mut st, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -390,7 +395,15 @@ fn counts_frame(counts: MappingCounts) -> Result<DataFrame> {
     )?)
 }
 
-const FINGERPRINT: &str = env!("TRAILTRIM_FACTS_FINGERPRINT");
+/// The version of the code that derives a partition's state (facts, mapping counts, detection
+/// tallies): part of every state file's tag, so stored state of another version is recomputed.
+/// Bump it by hand in the change that alters what the state says for the same events (the fact
+/// builder, `mapping`, `detect::history`'s tallies, their columns); the data files they read are
+/// fingerprinted by build.rs, so a data update needs no bump.
+pub const STATE_VERSION: u32 = 1;
+
+/// The mapping and catalog data the state is derived from (see build.rs).
+const DATA_FINGERPRINT: &str = env!("TRAILTRIM_STATE_DATA_FINGERPRINT");
 
 /// Summary of a refresh (or of a reader's look at the state).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -400,15 +413,21 @@ pub struct RefreshSummary {
     pub recomputed: usize,
 }
 
-/// The tag of a partition's state, `<code>-<files>`: a digest of the code fingerprint (12 hex
-/// digits) and one of the partition's event files with their sizes, `name\x1fsize` by name
-/// (file names of the lake are unique, and a rewritten file changes size or name). Other tools
-/// recompute the second part to tell current state from stale (engines/spark/rollup.py).
+/// The first part of every state tag: 12 hex digits of the digest of the state version and the
+/// data fingerprint.
+fn code_tag(version: u32) -> String {
+    let version = format!("state-v{version}");
+    lake::store::digest([version.as_str(), DATA_FINGERPRINT])[..12].to_owned()
+}
+
+/// The tag of a partition's state, `<code>-<files>`: [`code_tag`] and a digest of the
+/// partition's event files with their sizes, `name\x1fsize` by name (file names of the lake are
+/// unique, and a rewritten file changes size or name). Other tools recompute the second part to
+/// tell current state from stale (engines/spark/rollup.py).
 fn state_tag(files: &[(String, u64)]) -> String {
     let mut sizes: Vec<String> = files.iter().map(|(n, s)| format!("{n}\u{1f}{s}")).collect();
     sizes.sort();
-    let code = lake::store::digest([FINGERPRINT]);
-    format!("{}-{}", &code[..12], lake::store::digest(sizes.iter().map(String::as_str)))
+    format!("{}-{}", code_tag(STATE_VERSION), lake::store::digest(sizes.iter().map(String::as_str)))
 }
 
 fn state_file(stem: &str, tag: &str) -> String {
@@ -436,7 +455,7 @@ fn split_rel(root: &Path, file: &Path) -> Result<(String, String)> {
 
 fn plan(lake_dir: &Path) -> Result<Plan> {
     let events = lake::events_dir(lake_dir);
-    let usage = lake_dir.join(USAGE_DIR);
+    let usage = lake::usage_dir(lake_dir);
     let mut parts: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for f in lake::event_files_sized(lake_dir)? {
         let (rel, name) = split_rel(&events, &f.path)?;
@@ -470,7 +489,7 @@ impl Plan {
 }
 
 /// Bring `DIR/usage/` up to date with `DIR/events/`: recompute the partitions whose files (or
-/// the code that derives facts) changed, and drop the facts of partitions that are gone. Takes
+/// the state version or data) changed, and drop the facts of partitions that are gone. Takes
 /// the writer lock; only writers (ingest, `refresh`) call it.
 pub fn refresh(lake_dir: &Path) -> Result<RefreshSummary> {
     let lock = lake::lock_for_writing(lake_dir)?;
@@ -589,13 +608,7 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, file: &'static str) -> Re
             continue;
         }
         let df = computed(&plan, rel, file)?;
-        let (account, region, date) = lake::partition_values(rel)
-            .ok_or_else(|| anyhow::anyhow!("{rel} is not an account=/region=/event_date= partition"))?;
-        frames.push(df.as_ref().clone().lazy().with_columns([
-            lit(account).alias("account"),
-            lit(region).alias("region"),
-            lit(date).alias("event_date"),
-        ]));
+        frames.push(lake::with_partition_columns(df.as_ref().clone().lazy(), rel)?);
     }
     if !stored.is_empty() {
         frames.push(lake::scan_parquet(&stored, true)?);
@@ -605,13 +618,9 @@ fn scan_usage(lake_dir: &Path, window: &super::Window, file: &'static str) -> Re
     }
     // One column order for stored and computed parts.
     let names: Vec<Expr> = match file {
-        MAPPING_STEM => ["event_source", "event_name", "status", "events"].iter().map(|c| col(*c)).collect(),
+        MAPPING_STEM => MAPPING_COLUMNS.iter().map(|c| col(*c)).collect(),
         DETECT_STEM => crate::detect::history::COLUMNS.iter().map(|c| col(*c)).collect(),
-        _ => FACT_STRING_COLUMNS
-            .iter()
-            .chain(["count", "denied_count", "first_seen", "last_seen"].iter())
-            .map(|c| col(*c))
-            .collect(),
+        _ => FACT_STRING_COLUMNS.iter().chain(FACT_NUMBER_COLUMNS).map(|c| col(*c)).collect(),
     };
     let order: Vec<Expr> = names.into_iter().chain(lake::PARTITION_COLUMNS.iter().map(|c| col(*c))).collect();
     let frames: Vec<LazyFrame> = frames.into_iter().map(|f| f.select(order.clone())).collect();
@@ -632,4 +641,25 @@ pub fn scan_mapping_counts(lake_dir: &Path, window: &super::Window) -> Result<Op
 /// partition columns.
 pub fn scan_detect_state(lake_dir: &Path, window: &super::Window) -> Result<Option<LazyFrame>> {
     scan_usage(lake_dir, window, DETECT_STEM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_tags_name_the_version_the_data_and_the_files() {
+        let files = vec![("part-b.parquet".to_owned(), 20), ("part-a.parquet".to_owned(), 10)];
+        let tag = state_tag(&files);
+        let (code, rest) = tag.split_once('-').unwrap();
+        assert_eq!(code, code_tag(STATE_VERSION));
+        assert!(code.len() == 12 && rest.len() == 32 && tag.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        // The files part is what other tools recompute: MD5 of `name\x1fsize` lines by name.
+        assert_eq!(rest, lake::store::digest(["part-a.parquet\u{1f}10", "part-b.parquet\u{1f}20"]));
+        // Another version, or other files, is another tag; the order of the listing is not.
+        assert_ne!(code_tag(STATE_VERSION + 1), code);
+        assert_ne!(state_tag(&files[..1]), tag);
+        assert_eq!(state_tag(&[files[1].clone(), files[0].clone()]), tag);
+        assert_eq!(state_file(FACTS_STEM, &tag), format!("facts-{tag}.parquet"));
+    }
 }

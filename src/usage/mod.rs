@@ -9,7 +9,7 @@ use crate::account::{Account, PrincipalRef};
 use crate::catalog::catalog;
 use crate::mapping;
 use crate::policy::{Access, AccessIndex, PrincipalInfo};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use polars::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -419,4 +419,49 @@ pub fn mapping_report(lake_dir: &Path, window: &Window) -> Result<MappingReport>
         b.count.cmp(&a.count).then(a.event_source.cmp(&b.event_source)).then(a.event_name.cmp(&b.event_name))
     });
     Ok(r)
+}
+
+/// Say (once per run) when the lake's stored usage facts are missing or stale for the window:
+/// readers then compute them in memory and never write; `trailtrim refresh` stores them.
+pub fn note_stale_facts(lake: &Path, window: &Window) -> Result<()> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let st = facts::status(lake, window).context("reading the usage state")?;
+    if st.recomputed > 0 {
+        SAID.call_once(|| {
+            eprintln!(
+                "trailtrim: note: the stored usage facts of {} of {} partitions are missing or stale; computing them in memory (`trailtrim refresh --lake {}` stores them)",
+                st.recomputed,
+                st.partitions,
+                lake.display()
+            )
+        });
+    }
+    Ok(())
+}
+
+/// The usage report of the window from the lake's facts and mapping counts (with the credential
+/// findings when the account has a credential report).
+pub fn report(
+    lake: &Path,
+    account: &Account,
+    window: &Window,
+    principal: Option<&str>,
+    max_unused_days: i64,
+) -> Result<UsageReport> {
+    note_stale_facts(lake, window)?;
+    let facts = load_facts(lake, window, principal)?;
+    let mut report = build_report(&facts, account, principal);
+    report.mapping = mapping_report(lake, window)?;
+    if let Some(cr) = &account.credential_report {
+        // "Now" is the end of the observed window, not the wall clock: same input, same output.
+        let end_ms = window
+            .to
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .map(|t| t.and_utc().timestamp_millis())
+            .or_else(|| facts.iter().map(|f| f.last_seen).max())
+            .unwrap_or(0);
+        let now = chrono::DateTime::from_timestamp_millis(end_ms).unwrap_or_default();
+        report.credentials = cr.findings(now, max_unused_days);
+    }
+    Ok(report)
 }

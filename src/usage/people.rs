@@ -652,8 +652,7 @@ pub fn read_identity_events(lake: &Path, window: &Window) -> Result<Vec<Identity
         .or(col("additional_event_data").str().contains_literal(lit("identityStoreUserId")));
     let mut cols: Vec<Expr> = NAMES.iter().map(|n| col(*n)).collect();
     cols.push(col("event_time").cast(DataType::Int64));
-    let df = window
-        .apply(crate::lake::scan_events(lake)?)
+    let df = crate::lake::scan_window(lake, window)?
         .filter(wanted)
         .select(cols)
         .collect()

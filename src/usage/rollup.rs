@@ -10,7 +10,7 @@
 //! `sample_event_ids` are the days' samples in date order, the first three kept (days do not
 //! overlap, so these are the earliest). Rows are ordered by the key.
 
-use super::facts::FACT_STRING_COLUMNS;
+use super::facts::{FACT_NUMBER_COLUMNS, FACT_STRING_COLUMNS};
 use super::Window;
 use crate::lake;
 use anyhow::{Context, Result};
@@ -186,7 +186,7 @@ pub fn scan(path: &Path) -> Result<LazyFrame> {
             .collect_schema()
             .map_err(anyhow::Error::from)
             .with_context(|| format!("--facts: reading {}", f.display()))?;
-        let needed = FACT_STRING_COLUMNS.iter().chain(["count", "denied_count", "first_seen", "last_seen"].iter());
+        let needed = FACT_STRING_COLUMNS.iter().chain(FACT_NUMBER_COLUMNS);
         let missing: Vec<&str> =
             needed.chain(["account", "region"].iter()).copied().filter(|c| schema.get(c).is_none()).collect();
         if !missing.is_empty() {

@@ -6,6 +6,7 @@ mod common;
 mod denials;
 mod detect;
 mod engines;
+mod errors;
 mod escalation;
 #[path = "../support/golden.rs"]
 mod golden;

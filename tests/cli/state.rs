@@ -97,7 +97,7 @@ fn readers_never_write_and_compute_stale_state_in_memory() {
     assert_eq!(listing(&lake), untouched, "a reader wrote into the lake");
     assert!(stale.0 == fresh.0 && stale.1 == fresh.1 && stale.2 == fresh.2, "stale state changed a result");
 
-    // State made by other code (another tag: the code fingerprint is part of it) is stale as a
+    // State made by other code (another tag: the state version and data fingerprint are part of it) is stale as a
     // whole, and a refresh replaces it.
     run_ok(&["refresh", "--lake", p(&lake)]);
     let stored: Vec<std::path::PathBuf> = walkdir::WalkDir::new(lake.join("usage"))
