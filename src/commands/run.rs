@@ -98,7 +98,7 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     super::recommend::write_deployables(&mut out, &account, &recs, target, &a.emit)?;
     write_json(&mut out, "findings.json", &crate::detect::detection_json(findings, &detection.incidents))?;
     out.write("findings.md", super::detect::detection_markdown(&detection).as_bytes())?;
-    let data = gather(&a.lake, &account, &window, &usage, &recs, findings, "")?;
+    let data = gather(&a.lake, &account, &window, &usage, &recs, findings, &detection.incidents, "")?;
     out.write("compliance.html", render_report(ReportFormat::Html, &data).as_bytes())?;
     out.write("compliance.md", render_report(ReportFormat::Md, &data).as_bytes())?;
 

@@ -88,6 +88,17 @@ pub(super) fn hygiene_checks(h: &Hygiene) -> Vec<Check<'_>> {
     checks
 }
 
+/// How many checks need attention (FAIL or WARN), and "of N checks need attention[, M unknown]".
+pub(super) fn attention_summary(checks: &[Check]) -> (usize, String) {
+    let attention = checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Warn)).count();
+    let unknown = checks.iter().filter(|c| c.status == Status::Unknown).count();
+    let mut of = format!("of {} checks need attention", checks.len());
+    if unknown > 0 {
+        of.push_str(&format!(", {unknown} unknown"));
+    }
+    (attention, of)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +142,7 @@ mod tests {
         assert_eq!(checks[0].detail, "0 events by the root user, 1 console sign-in");
         assert_eq!(checks[2].detail, "1 user");
         assert_eq!(checks[4].detail, "2 roles");
+        assert_eq!(attention_summary(&checks), (4, "of 7 checks need attention".to_owned()));
+        assert_eq!(attention_summary(&hygiene_checks(&Hygiene::default())).1, "of 7 checks need attention, 4 unknown");
     }
 }

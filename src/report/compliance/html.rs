@@ -1,451 +1,585 @@
-//! The HTML renderer: one self-contained page (inline CSS, inline SVG charts, no script) with a
-//! Content-Security-Policy that forbids fetching anything.
+//! The HTML renderer: one self-contained page from maud templates (every value is escaped unless
+//! it is wrapped in `PreEscaped`, which only the fixed CSS, the fixed script and the SVG charts of
+//! `report::svg` are). Inline CSS and script, inline SVG charts, and a Content-Security-Policy
+//! that forbids fetching anything and runs only the page's own script (by its hash).
+//!
+//! Layout: incidents first with their timelines, then findings, hygiene, least privilege (a table
+//! and one section per principal: granted vs used vs proposed, the proposed policy to download,
+//! escalation paths), activity, credentials and notes. Tables sort by a click on a column and
+//! filter through their search box (`page.js`); below 720 px wide the tables become stacked
+//! rows (`page.css`), so nothing scrolls sideways at 400 px.
 
-use super::checks::{hygiene_checks, Status};
+use super::checks::{attention_summary, hygiene_checks};
 use super::view::*;
-use super::{ComplianceData, GENERATED_NOTE, SECTIONS};
-use crate::report::html::{escape, relative_href};
+use super::{ComplianceData, IncidentRow, PrincipalStatus, GENERATED_NOTE, SECTIONS};
+use crate::report::html::relative_href;
 use crate::report::svg::{self, group_digits, Column, Segment};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use sha2::{Digest, Sha256};
 
 /// Services drawn in the HTML bar chart; the rest are summed up below it.
 const TOP_SERVICES: usize = 15;
+/// Above this many, a principal's unused actions are shown as counts per service only.
+const MAX_LISTED_ACTIONS: usize = 300;
+const CSS: &str = include_str!("page.css");
+const SCRIPT: &str = include_str!("page.js");
 
-const CSS: &str = r#"
-:root{--fg:#1f2328;--muted:#59636e;--border:#d1d9e0;--alt:#f6f8fa;--ok:#4c78a8;--err:#f58518;--denied:#d62728;--used:#54a24b;--unused:#e45756;--unobs:#bab0ac}
-*{box-sizing:border-box}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff;margin:0 auto;max-width:1240px;padding:24px 32px 48px;line-height:1.45;font-size:14px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-h1{font-size:26px;margin:0 0 6px}
-h2{font-size:20px;margin:36px 0 12px;padding-bottom:6px;border-bottom:1px solid var(--border)}
-h3{font-size:15px;margin:20px 0 8px}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;overflow-wrap:anywhere}
-a{color:#0969da}
-.meta{color:var(--muted);margin:2px 0}
-.meta strong{color:var(--fg)}
-nav{margin-top:10px;font-size:13px}
-nav a{margin-right:14px;text-decoration:none}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px}
-.card{border:1px solid var(--border);border-radius:8px;padding:12px 14px}
-.card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.card .value{font-size:28px;font-weight:600;margin:2px 0}
-.card .sub{color:var(--muted);font-size:12.5px}
-.card .sev{margin:2px 4px 2px 0}
-table{border-collapse:collapse;width:100%;margin:8px 0 4px}
-caption{text-align:left;color:var(--muted);font-size:12.5px;padding:4px 0}
-th,td{border-bottom:1px solid var(--border);padding:6px 8px;text-align:left;vertical-align:top}
-th{background:var(--alt);font-weight:600;font-size:12.5px}
-tbody tr:nth-child(even){background:#fbfcfd}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.nowrap{white-space:nowrap}
-.small{font-size:12px;color:var(--muted)}
-.sev,.status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
-.sev{color:#fff}
-.sev-critical{background:#6f1d9b}.sev-high{background:#c62828}.sev-medium{background:#d46b08}.sev-low{background:#3b6fb6}.sev-unknown{background:#6e7781}
-.st-pass{background:#dafbe1;color:#116329}.st-fail{background:#ffebe9;color:#a40e26}.st-warn{background:#fff8c5;color:#7d4e00}.st-unknown{background:#eaeef2;color:#424a53}
-.items code{display:inline-block;margin:2px 6px 0 0}
-.empty{color:var(--muted);font-style:italic}
-.bad{color:#a40e26;font-weight:600}
-.chart{width:100%;height:auto;display:block;margin:4px 0}
-.chart .grid{stroke:#e6e9ed;stroke-width:1}
-.chart .axis{stroke:#8c959f;stroke-width:1}
-.chart text{font-size:11px;fill:var(--muted)}
-.chart text.label{font-size:12px;fill:var(--fg)}
-.chart text.value{font-size:11.5px;fill:var(--fg)}
-.chart .hit{fill:transparent}
-.chart g:hover rect:not(.hit){opacity:.8}
-.seg-ok,.seg-bar{fill:var(--ok)}.seg-err{fill:var(--err)}.seg-denied{fill:var(--denied)}
-.seg-used{fill:var(--used)}.seg-unused{fill:var(--unused)}.seg-unobs{fill:var(--unobs)}.seg-track{fill:#eef1f4}
-.pbar{width:120px;height:12px;vertical-align:middle;margin-right:6px}
-.legend{font-size:12.5px;color:var(--muted);margin:4px 0}
-.legend span{margin-right:16px;white-space:nowrap}
-.sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-.sw-ok{background:var(--ok)}.sw-err{background:var(--err)}.sw-denied{background:var(--denied)}.sw-used{background:var(--used)}.sw-unused{background:var(--unused)}.sw-unobs{background:var(--unobs)}
-details{margin:6px 0}
-details table{width:auto;min-width:50%}
-td.arn{min-width:210px}
-td.rec{min-width:210px}
-th.num{white-space:normal}
-summary{cursor:pointer;color:var(--muted);font-size:13px}
-footer{margin-top:40px;color:var(--muted);font-size:12px;border-top:1px solid var(--border);padding-top:8px}
-@media print{body{padding:0;max-width:none;font-size:11px}nav,details{display:none}h2{break-after:avoid}tr,.card,svg{break-inside:avoid}}
-"#;
+/// The page's Content-Security-Policy: nothing may be fetched; inline styles; only the script
+/// whose hash this is may run, so even an escaping bug could not run injected script.
+fn content_security_policy() -> String {
+    let hash = base64(&Sha256::digest(SCRIPT.as_bytes()));
+    format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'")
+}
+
+/// Standard base64 with padding (the CSP hash source format).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
 
 /// Render the report as one self-contained HTML page.
 pub fn render_html(d: &ComplianceData) -> String {
-    let mut h = String::with_capacity(32 * 1024);
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    // Belt and braces: even a bug in the escaping could not make the page fetch or run anything.
-    h.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n",
-    );
-    h.push_str(&format!("<title>Compliance report: account {}</title>\n", escape(&d.account_id)));
-    h.push_str("<style>");
-    h.push_str(CSS);
-    h.push_str("</style>\n</head>\n<body>\n");
-    html_header(&mut h, d);
-    h.push_str("<main>\n");
-    html_summary(&mut h, d);
-    html_hygiene(&mut h, d);
-    html_findings(&mut h, d);
-    html_least_privilege(&mut h, d);
-    html_activity(&mut h, d);
-    html_credentials(&mut h, d);
-    html_notes(&mut h, d);
-    h.push_str("</main>\n");
-    h.push_str(&format!("<footer>{}</footer>\n</body>\n</html>\n", escape(GENERATED_NOTE)));
-    h
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="Content-Security-Policy" content=(content_security_policy());
+                title { "Compliance report: account " (d.account_id) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                (header(d))
+                main {
+                    (summary(d))
+                    (incidents(d))
+                    (findings(d))
+                    (hygiene(d))
+                    (least_privilege(d))
+                    (activity(d))
+                    (credentials(d))
+                    (notes(d))
+                }
+                footer { (GENERATED_NOTE) }
+                script { (PreEscaped(SCRIPT)) }
+            }
+        }
+    };
+    let mut out = page.into_string();
+    out.push('\n');
+    out
 }
 
 pub(super) fn section_id(title: &str) -> String {
     title.to_ascii_lowercase().replace(' ', "-")
 }
 
-fn open_section(h: &mut String, title: &str) {
-    h.push_str(&format!("<section id=\"{}\">\n<h2>{}</h2>\n", section_id(title), escape(title)));
-}
-
-fn empty_html(h: &mut String, text: &str) {
-    h.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(text)));
-}
-
-fn code(s: &str) -> String {
-    format!("<code>{}</code>", escape(s))
-}
-
-fn or_dash(s: Option<&str>) -> String {
-    match s {
-        Some(s) if !s.is_empty() => escape(s),
-        _ => "—".to_owned(),
+fn section(title: &str, body: Markup) -> Markup {
+    html! {
+        section id=(section_id(title)) {
+            h2 { (title) }
+            (body)
+        }
     }
 }
 
-fn html_header(h: &mut String, d: &ComplianceData) {
-    h.push_str("<header>\n<h1>trailtrim compliance report</h1>\n");
-    h.push_str(&format!(
-        "<p class=\"meta\">Account <strong>{}</strong> · {} to {} · {}</p>\n",
-        code(&d.account_id),
-        escape(&d.window_from),
-        escape(&d.window_to),
-        plural(d.events, "event", "events")
-    ));
-    h.push_str(&format!("<p class=\"meta small\">{}</p>\n<nav>", escape(GENERATED_NOTE)));
-    for s in SECTIONS {
-        h.push_str(&format!("<a href=\"#{}\">{}</a>", section_id(s), escape(s)));
+fn empty(text: &str) -> Markup {
+    html! { p.empty { (text) } }
+}
+
+fn or_dash(s: Option<&str>) -> &str {
+    s.filter(|s| !s.is_empty()).unwrap_or("—")
+}
+
+fn severity_badge(severity: &str) -> Markup {
+    html! { span class={ "sev " (severity_class(severity)) } { (severity) } }
+}
+
+/// The search box that filters the rows of table `table_id` (see `page.js`).
+fn filter_box(table_id: &str, what: &str) -> Markup {
+    html! {
+        div.filter {
+            input type="search" placeholder={ "Filter " (what) "…" } aria-label={ "Filter " (what) } data-table=(table_id);
+            span.count id={ (table_id) "-count" } aria-live="polite" {}
+        }
     }
-    h.push_str("</nav>\n</header>\n");
 }
 
-fn card(h: &mut String, label: &str, value: &str, sub_html: &str) {
-    h.push_str(&format!(
-        "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"sub\">{}</div></div>\n",
-        escape(label),
-        escape(value),
-        sub_html
-    ));
+/// A header row; `true` marks a numeric column.
+fn head(cols: &[(&str, bool)]) -> Markup {
+    html! {
+        thead { tr { @for (c, num) in cols { th.num[*num] scope="col" { (c) } } } }
+    }
 }
 
-fn html_summary(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Summary");
-    h.push_str("<div class=\"cards\">\n");
+fn header(d: &ComplianceData) -> Markup {
+    html! {
+        header {
+            h1 { "trailtrim compliance report" }
+            p.meta {
+                "Account " strong { code { (d.account_id) } } " · " (d.window_from) " to " (d.window_to) " · "
+                (plural(d.events, "event", "events"))
+            }
+            p.meta.small { (GENERATED_NOTE) }
+            nav { @for s in SECTIONS { a href={ "#" (section_id(s)) } { (s) } } }
+        }
+    }
+}
+
+fn card(label: &str, value: &str, sub: Markup) -> Markup {
+    html! {
+        div.card { div.label { (label) } div.value { (value) } div.sub { (sub) } }
+    }
+}
+
+fn summary(d: &ComplianceData) -> Markup {
     let (counts, other) = severity_counts(d);
-    let mut badges: String = SEVERITIES
-        .iter()
-        .zip(counts)
-        .map(|(s, n)| format!("<span class=\"sev {}\">{s} {n}</span>", severity_class(s)))
-        .collect();
-    if other > 0 {
-        badges.push_str(&format!("<span class=\"sev sev-unknown\">other {other}</span>"));
-    }
-    card(h, "Findings", &group_digits(d.findings.len() as u64), &badges);
     let t = totals(d);
-    card(
-        h,
-        "Principals",
-        &group_digits(d.principals.len() as u64),
-        &escape(&format!("{} with unused permissions", group_digits(t.with_unused as u64))),
-    );
-    card(
-        h,
-        "Granted permissions unused",
-        &percent(t.unused, t.granted),
-        &escape(&format!("{} of {} granted, across all principals", group_digits(t.unused), group_digits(t.granted))),
-    );
     let checks = hygiene_checks(&d.hygiene);
-    let attention = checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Warn)).count();
-    let unknown = checks.iter().filter(|c| c.status == Status::Unknown).count();
-    let mut sub = format!("of {} checks need attention", checks.len());
-    if unknown > 0 {
-        sub.push_str(&format!(", {unknown} unknown"));
-    }
-    card(h, "Account hygiene", &attention.to_string(), &escape(&sub));
-    card(h, "Events analysed", &group_digits(d.events), &escape(&format!("{} to {}", d.window_from, d.window_to)));
-    h.push_str("</div>\n</section>\n");
-}
-
-fn html_hygiene(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Account hygiene");
-    h.push_str("<table>\n<thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Status</th><th scope=\"col\">Detail</th></tr></thead>\n<tbody>\n");
-    for c in hygiene_checks(&d.hygiene) {
-        h.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td><span class=\"status {}\">{}</span></td><td>{}",
-            escape(c.name),
-            c.status.css(),
-            c.status.word(),
-            escape(&c.detail)
-        ));
-        if !c.items.is_empty() {
-            h.push_str("<div class=\"items\">");
-            for i in c.items {
-                h.push_str(&code(i));
+    let (attention, of) = attention_summary(&checks);
+    section(
+        "Summary",
+        html! {
+            div.cards {
+                (card("Incidents", &group_digits(d.incidents.len() as u64), html! { "findings joined into stories" }))
+                (card("Findings", &group_digits(d.findings.len() as u64), html! {
+                    @for (s, n) in SEVERITIES.iter().zip(counts) { span class={ "sev " (severity_class(s)) } { (s) " " (n) } }
+                    @if other > 0 { span.sev.sev-unknown { "other " (other) } }
+                }))
+                (card("Principals", &group_digits(d.principals.len() as u64), html! {
+                    (group_digits(t.with_unused as u64)) " with unused permissions"
+                }))
+                (card("Granted permissions unused", &percent(t.unused, t.granted), html! {
+                    (group_digits(t.unused)) " of " (group_digits(t.granted)) " granted, across all principals"
+                }))
+                (card("Account hygiene", &attention.to_string(), html! { (of) }))
+                (card("Events analysed", &group_digits(d.events), html! { (d.window_from) " to " (d.window_to) }))
             }
-            h.push_str("</div>");
-        }
-        h.push_str("</td></tr>\n");
-    }
-    h.push_str("</tbody>\n</table>\n</section>\n");
+        },
+    )
 }
 
-fn html_findings(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Findings");
-    if d.findings.is_empty() {
-        empty_html(h, "No findings in this window.");
-        h.push_str("</section>\n");
-        return;
-    }
-    h.push_str("<table>\n<caption>Sorted by severity, then first seen.</caption>\n<thead><tr>");
-    for (c, class) in [
-        ("Severity", ""),
-        ("Finding", ""),
-        ("Principal", ""),
-        ("MITRE ATT&CK", ""),
-        ("First seen", ""),
-        ("Last seen", ""),
-        ("Events", " class=\"num\""),
-    ] {
-        h.push_str(&format!("<th scope=\"col\"{class}>{}</th>", escape(c)));
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for f in sorted_findings(d) {
-        let (who, actor) = finding_who(f);
-        let mut who_html = who.map(code).unwrap_or_else(|| "—".to_owned());
-        if let Some(a) = actor {
-            who_html.push_str(&format!("<div class=\"small\">actor {}</div>", code(a)));
-        }
-        h.push_str(&format!(
-            "<tr><td><span class=\"sev {}\">{}</span></td><td>{}<div class=\"small\">{} · {}</div></td><td class=\"arn\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"num\">{}</td></tr>\n",
-            severity_class(&f.severity),
-            escape(&f.severity),
-            escape(&f.summary),
-            escape(&f.detector),
-            code(&f.id),
-            who_html,
-            or_dash(Some(&f.mitre)),
-            escape(&f.first_seen),
-            escape(&f.last_seen),
-            group_digits(f.events as u64)
-        ));
-    }
-    h.push_str("</tbody>\n</table>\n</section>\n");
-}
-
-fn html_least_privilege(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Least privilege");
-    if d.principals.is_empty() {
-        empty_html(h, "No principals in the IAM data.");
-        h.push_str("</section>\n");
-        return;
-    }
-    h.push_str("<p class=\"legend\"><span><i class=\"sw sw-used\"></i>used</span><span><i class=\"sw sw-unused\"></i>granted, unused</span><span><i class=\"sw sw-unobs\"></i>granted, not observable in CloudTrail</span></p>\n");
-    h.push_str("<table>\n<caption>Most unused permissions first. Denied: actions attempted but not granted.</caption>\n<thead><tr>");
-    for (c, num) in [
-        ("Principal", false),
-        ("Kind", false),
-        ("Granted", true),
-        ("Used", true),
-        ("Unused", true),
-        ("Not observable", true),
-        ("Denied", true),
-        ("Granted vs used", false),
-        ("Confidence", false),
-        ("Recommendation", false),
-    ] {
-        let class = if num { " class=\"num\"" } else { "" };
-        h.push_str(&format!("<th scope=\"col\"{class}>{}</th>", escape(c)));
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for p in sorted_principals(d) {
-        let granted = p.granted as u64;
-        let title =
-            format!("{} used, {} unused, {} not observable of {} granted", p.used, p.unused, p.unobservable, p.granted);
-        let bar = svg::proportion_bar(
-            &title,
-            &[
-                Segment { value: p.used as u64, class: "seg-used" },
-                Segment { value: p.unused as u64, class: "seg-unused" },
-                Segment { value: p.unobservable as u64, class: "seg-unobs" },
-            ],
-            granted,
-        );
-        let rec_class = if p.verified == Some(false) { " class=\"bad\"" } else { "" };
-        let mut rec = format!("<span{rec_class}>{}</span>", escape(&recommendation(p)));
-        for file in &p.policy_files {
-            match relative_href(file) {
-                Some(href) => rec.push_str(&format!("<div><a href=\"{href}\">{}</a></div>", code(file))),
-                None => rec.push_str(&format!("<div>{}</div>", code(file))),
+fn incidents(d: &ComplianceData) -> Markup {
+    let list = sorted_incidents(d);
+    section(
+        "Incidents",
+        html! {
+            @if list.is_empty() {
+                (empty("No incidents in this window."))
+            } @else {
+                p.small { "Most severe first. Each timeline lists the incident's findings in time order." }
+                @for (n, i) in list.iter().enumerate() { (incident(d, n + 1, i)) }
             }
-        }
-        h.push_str(&format!(
-            "<tr><td class=\"arn\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}<span class=\"small\">{}</span></td><td>{}</td><td class=\"rec\">{}</td></tr>\n",
-            code(&p.arn),
-            escape(&p.kind),
-            group_digits(granted),
-            group_digits(p.used as u64),
-            group_digits(p.unused as u64),
-            group_digits(p.unobservable as u64),
-            group_digits(p.denied as u64),
-            bar,
-            escape(&used_share(p)),
-            or_dash(p.confidence.as_deref()),
-            rec
-        ));
-    }
-    h.push_str("</tbody>\n</table>\n");
-    if !d.shared_roles.is_empty() {
-        h.push_str("<h3>People behind shared roles</h3>\n<ul>\n");
-        for r in &d.shared_roles {
-            h.push_str(&format!("<li>{} {}", escape(&r.summary), code(&r.role)));
-            if r.groups.len() > 1 {
-                h.push_str("<ul>");
-                for g in &r.groups {
-                    h.push_str(&format!("<li>{}</li>", escape(g)));
+        },
+    )
+}
+
+fn incident(d: &ComplianceData, n: usize, i: &IncidentRow) -> Markup {
+    html! {
+        article.incident id={ "incident-" (n) } {
+            h3 { (severity_badge(&i.severity)) " " (i.title) }
+            p.meta {
+                (i.first_seen) " to " (i.last_seen) " · " (plural(i.events as u64, "event", "events")) " · " code { (i.id) }
+            }
+            @if !i.principals.is_empty() {
+                p { "Principals: " @for p in &i.principals { code { (p) } " " } }
+            }
+            @if !i.tactics.is_empty() {
+                p.tactics.small {
+                    "Tactics: "
+                    @for (k, t) in i.tactics.iter().enumerate() { @if k > 0 { " → " } span { (t) } }
                 }
-                h.push_str("</ul>");
             }
-            h.push_str("</li>\n");
-        }
-        h.push_str("</ul>\n");
-    }
-    h.push_str("</section>\n");
-}
-
-fn html_activity(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Activity");
-    h.push_str("<h3>Events per day</h3>\n");
-    if d.activity_by_day.is_empty() {
-        empty_html(h, "No events in this window.");
-    } else {
-        h.push_str("<p class=\"legend\"><span><i class=\"sw sw-ok\"></i>succeeded</span><span><i class=\"sw sw-err\"></i>failed (other errors)</span><span><i class=\"sw sw-denied\"></i>access denied</span></p>\n");
-        let day_label = |date: &str| if date.len() == 10 { date[5..].to_owned() } else { date.to_owned() };
-        let cols: Vec<Column> = d
-            .activity_by_day
-            .iter()
-            .map(|day| {
-                let (ok, err, denied) = day_parts(day);
-                Column {
-                    label: day_label(&day.date),
-                    title: format!(
-                        "{}: {}, {} failed, {} denied",
-                        day.date,
-                        plural(day.events, "event", "events"),
-                        group_digits(day.errors),
-                        group_digits(day.denied)
-                    ),
-                    segments: vec![
-                        Segment { value: ok, class: "seg-ok" },
-                        Segment { value: err, class: "seg-err" },
-                        Segment { value: denied, class: "seg-denied" },
-                    ],
+            ol.timeline {
+                @for (id, f) in timeline(d, i) {
+                    li {
+                        @match f {
+                            Some(f) => {
+                                time.nowrap { (f.first_seen) }
+                                (severity_badge(&f.severity)) " " strong { (f.summary) }
+                                div.small {
+                                    (f.detector) " · " code { (id) }
+                                    @if let (Some(who), _) = finding_who(f) { " · " code { (who) } }
+                                }
+                            }
+                            None => { code { (id) } " " span.small { "(finding not in this report)" } }
+                        }
+                    }
                 }
-            })
-            .collect();
-        h.push_str(&svg::column_chart("Events per day", "day", &cols));
-        h.push('\n');
-        // Failures are usually a small share of all events: give them their own scale.
-        if d.activity_by_day.iter().any(|day| day.errors > 0 || day.denied > 0) {
-            h.push_str("<h3>Failed and denied calls per day</h3>\n");
-            let err_cols: Vec<Column> = cols
-                .iter()
-                .map(|c| Column { label: c.label.clone(), title: c.title.clone(), segments: c.segments[1..].to_vec() })
-                .collect();
-            h.push_str(&svg::column_chart("Failed and denied calls per day", "day-errors", &err_cols));
-            h.push('\n');
+            }
         }
-        h.push_str("<details><summary>Daily counts as a table</summary>\n<table>\n<thead><tr><th scope=\"col\">Date</th><th scope=\"col\" class=\"num\">Events</th><th scope=\"col\" class=\"num\">Failed</th><th scope=\"col\" class=\"num\">Denied</th></tr></thead>\n<tbody>\n");
-        for day in &d.activity_by_day {
-            h.push_str(&format!(
-                "<tr><td class=\"nowrap\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                escape(&day.date),
-                group_digits(day.events),
-                group_digits(day.errors),
-                group_digits(day.denied)
-            ));
-        }
-        h.push_str("</tbody>\n</table>\n</details>\n");
     }
-
-    h.push_str("<h3>Events by service</h3>\n");
-    if d.activity_by_service.is_empty() {
-        empty_html(h, "No events in this window.");
-    } else {
-        let rows: Vec<(String, u64)> =
-            d.activity_by_service.iter().take(TOP_SERVICES).map(|s| (s.service.clone(), s.events)).collect();
-        h.push_str(&svg::bar_chart("Events by service", "svc", &rows));
-        h.push('\n');
-        let rest = &d.activity_by_service[rows.len()..];
-        if !rest.is_empty() {
-            h.push_str(&format!(
-                "<p class=\"small\">and {} more {} with {}.</p>\n",
-                group_digits(rest.len() as u64),
-                if rest.len() == 1 { "service" } else { "services" },
-                plural(rest.iter().map(|s| s.events).sum(), "event", "events")
-            ));
-        }
-        let total = services_total(d);
-        h.push_str("<details><summary>All services as a table</summary>\n<table>\n<thead><tr><th scope=\"col\">Service</th><th scope=\"col\" class=\"num\">Events</th><th scope=\"col\" class=\"num\">Share</th></tr></thead>\n<tbody>\n");
-        for s in &d.activity_by_service {
-            h.push_str(&format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                code(&s.service),
-                group_digits(s.events),
-                escape(&percent(s.events, total))
-            ));
-        }
-        h.push_str("</tbody>\n</table>\n</details>\n");
-    }
-    h.push_str("</section>\n");
 }
 
-fn html_credentials(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Credentials");
-    if d.credentials.is_empty() {
-        empty_html(h, credentials_empty_text(d));
-    } else {
-        h.push_str("<table>\n<thead><tr><th scope=\"col\">User</th><th scope=\"col\">Kind</th><th scope=\"col\">Detail</th></tr></thead>\n<tbody>\n");
-        for c in &d.credentials {
-            h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                code(&c.user),
-                escape(&c.kind),
-                escape(&c.detail)
-            ));
-        }
-        h.push_str("</tbody>\n</table>\n");
-    }
-    h.push_str("</section>\n");
+fn findings(d: &ComplianceData) -> Markup {
+    section(
+        "Findings",
+        html! {
+            @if d.findings.is_empty() {
+                (empty("No findings in this window."))
+            } @else {
+                (filter_box("findings-table", "findings"))
+                table #findings-table .sortable {
+                    caption { "Sorted by severity, then first seen." }
+                    (head(&[("Severity", false), ("Finding", false), ("Principal", false), ("MITRE ATT&CK", false),
+                        ("First seen", false), ("Last seen", false), ("Events", true)]))
+                    tbody {
+                        @for f in sorted_findings(d) {
+                            @let (who, actor) = finding_who(f);
+                            tr {
+                                td data-label="Severity" data-sort=(severity_rank(&f.severity)) { (severity_badge(&f.severity)) }
+                                td data-label="Finding" {
+                                    (f.summary) div.small { (f.detector) " · " code { (f.id) } }
+                                }
+                                td.arn data-label="Principal" {
+                                    @match who { Some(w) => code { (w) }, None => "—" }
+                                    @if let Some(a) = actor { div.small { "actor " code { (a) } } }
+                                }
+                                td.nowrap data-label="MITRE ATT&CK" { (or_dash(Some(&f.mitre))) }
+                                td.nowrap data-label="First seen" { (f.first_seen) }
+                                td.nowrap data-label="Last seen" { (f.last_seen) }
+                                td.num data-label="Events" data-sort=(f.events) { (group_digits(f.events as u64)) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
 }
 
-fn html_notes(h: &mut String, d: &ComplianceData) {
-    open_section(h, "Notes");
-    if d.notes.is_empty() {
-        empty_html(h, "None.");
-    } else {
-        h.push_str("<ul>\n");
-        for n in &d.notes {
-            h.push_str(&format!("<li>{}</li>\n", escape(n)));
+fn hygiene(d: &ComplianceData) -> Markup {
+    section(
+        "Account hygiene",
+        html! {
+            table {
+                (head(&[("Check", false), ("Status", false), ("Detail", false)]))
+                tbody {
+                    @for c in hygiene_checks(&d.hygiene) {
+                        tr {
+                            th scope="row" { (c.name) }
+                            td data-label="Status" { span class={ "status " (c.status.css()) } { (c.status.word()) } }
+                            td data-label="Detail" {
+                                (c.detail)
+                                @if !c.items.is_empty() { div.items { @for i in c.items { code { (i) } } } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The anchor of a principal's own section, by its place in the least-privilege table.
+fn principal_anchor(n: usize) -> String {
+    format!("principal-{n}")
+}
+
+fn least_privilege(d: &ComplianceData) -> Markup {
+    let principals = sorted_principals(d);
+    section(
+        "Least privilege",
+        html! {
+            @if principals.is_empty() {
+                (empty("No principals in the IAM data."))
+            } @else {
+                p.legend {
+                    span { i.sw.sw-used {} "used" }
+                    span { i.sw.sw-unused {} "granted, unused" }
+                    span { i.sw.sw-unobs {} "granted, not observable in CloudTrail" }
+                }
+                (filter_box("principals-table", "principals"))
+                table #principals-table .sortable {
+                    caption { "Most unused permissions first. Denied: actions attempted but not granted." }
+                    (head(&[("Principal", false), ("Kind", false), ("Granted", true), ("Used", true), ("Unused", true),
+                        ("Not observable", true), ("Denied", true), ("Granted vs used", false), ("Confidence", false),
+                        ("Recommendation", false)]))
+                    tbody {
+                        @for (n, p) in principals.iter().enumerate() { (principal_row(n + 1, p)) }
+                    }
+                }
+                @if !d.shared_roles.is_empty() {
+                    h3 { "People behind shared roles" }
+                    ul {
+                        @for r in &d.shared_roles {
+                            li {
+                                (r.summary) " " code { (r.role) }
+                                @if r.groups.len() > 1 { ul { @for g in &r.groups { li { (g) } } } }
+                            }
+                        }
+                    }
+                }
+                h3 { "Per principal" }
+                p.small { "Granted against used against proposed, the proposed policy to download, and the known privilege-escalation paths its permissions enable." }
+                @for (n, p) in principals.iter().enumerate() { (principal_details(n + 1, p)) }
+            }
+        },
+    )
+}
+
+fn principal_row(n: usize, p: &PrincipalStatus) -> Markup {
+    let title =
+        format!("{} used, {} unused, {} not observable of {} granted", p.used, p.unused, p.unobservable, p.granted);
+    let bar = svg::proportion_bar(
+        &title,
+        &[
+            Segment { value: p.used as u64, class: "seg-used" },
+            Segment { value: p.unused as u64, class: "seg-unused" },
+            Segment { value: p.unobservable as u64, class: "seg-unobs" },
+        ],
+        p.granted as u64,
+    );
+    html! {
+        tr {
+            td.arn data-label="Principal" { a href={ "#" (principal_anchor(n)) } { code { (p.arn) } } }
+            td data-label="Kind" { (p.kind) }
+            td.num data-label="Granted" data-sort=(p.granted) { (group_digits(p.granted as u64)) }
+            td.num data-label="Used" data-sort=(p.used) { (group_digits(p.used as u64)) }
+            td.num data-label="Unused" data-sort=(p.unused) { (group_digits(p.unused as u64)) }
+            td.num data-label="Not observable" data-sort=(p.unobservable) { (group_digits(p.unobservable as u64)) }
+            td.num data-label="Denied" data-sort=(p.denied) { (group_digits(p.denied as u64)) }
+            td.nowrap data-label="Granted vs used" { (PreEscaped(bar)) span.small { (used_share(p)) } }
+            td data-label="Confidence" { (or_dash(p.confidence.as_deref())) }
+            td.rec data-label="Recommendation" {
+                span.bad[p.verified == Some(false)] { (recommendation(p)) }
+                @for file in &p.policy_files {
+                    div {
+                        @match relative_href(file) {
+                            Some(href) => a href=(PreEscaped(href)) { code { (file) } },
+                            None => code { (file) },
+                        }
+                    }
+                }
+            }
         }
-        h.push_str("</ul>\n");
     }
-    h.push_str("</section>\n");
+}
+
+fn action_list(actions: &[String]) -> Markup {
+    html! {
+        ul.actions {
+            @for (service, n) in by_service(actions) {
+                li {
+                    strong { (service) } " (" (n) ")"
+                    @if actions.len() <= MAX_LISTED_ACTIONS {
+                        ": "
+                        @for a in actions.iter().filter(|a| a.split_once(':').map_or(a.as_str(), |(s, _)| s) == service) {
+                            code { (a) } " "
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn principal_details(n: usize, p: &PrincipalStatus) -> Markup {
+    let used_escalation = p.escalation.iter().filter(|e| e.used).count();
+    html! {
+        details.principal id=(principal_anchor(n)) {
+            summary {
+                code { (p.arn) } " " span.small { (p.kind) " · " (used_share(p)) }
+                @if !p.escalation.is_empty() {
+                    " " span.sev.sev-high { (plural(p.escalation.len() as u64, "escalation path", "escalation paths")) }
+                }
+            }
+            div.gup {
+                div { "Granted" b { (group_digits(p.granted as u64)) } span.small { "actions" } }
+                div { "Used" b { (group_digits(p.used as u64)) } span.small { (used_share(p)) } }
+                div { "Proposed" b { (proposed_summary(p)) } span.small { (recommendation(p)) } }
+            }
+            h4 { "Used (" (p.used_actions.len()) ")" }
+            @if p.used_actions.is_empty() { (empty("No granted action was used in this window.")) }
+            @else { (action_list(&p.used_actions)) }
+            h4 { "Granted, never used (" (p.unused_actions.len()) ")" }
+            @if p.unused_actions.is_empty() { (empty("None.")) }
+            @else {
+                (action_list(&p.unused_actions))
+                @if p.unused_actions.len() > MAX_LISTED_ACTIONS {
+                    p.small { "Counted per service; the full list is in the recommendation's report." }
+                }
+            }
+            h4 { "Proposed policy" }
+            @if p.proposed.is_empty() { (empty(&proposed_summary(p))) }
+            @for doc in &p.proposed {
+                p { a.download href=(json_data_uri(&doc.json)) download=(doc.name) { "Download " (doc.name) } }
+                pre { code { (doc.json) } }
+            }
+            h4 { "Escalation paths" }
+            @if p.escalation.is_empty() {
+                (empty("Its permissions enable no known privilege-escalation path."))
+            } @else {
+                p.small {
+                    (plural(p.escalation.len() as u64, "known path its permissions enable", "known paths its permissions enable"))
+                    @if used_escalation > 0 { "; " span.bad { (used_escalation) " used in this window" } }
+                    ". A granted path is a possibility to review, not a proof: its prerequisites are not checked."
+                }
+                table {
+                    (head(&[("Path", false), ("Category", false), ("Used", false)]))
+                    tbody {
+                        @for e in &p.escalation {
+                            tr {
+                                td data-label="Path" { (e.name) div.small { code { (e.id) } } }
+                                td data-label="Category" { (e.category) }
+                                td data-label="Used" { @if e.used { span.bad { "used" } } @else { "not used" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn activity(d: &ComplianceData) -> Markup {
+    let day_label = |date: &str| if date.len() == 10 { date[5..].to_owned() } else { date.to_owned() };
+    let cols: Vec<Column> = d
+        .activity_by_day
+        .iter()
+        .map(|day| {
+            let (ok, err, denied) = day_parts(day);
+            Column {
+                label: day_label(&day.date),
+                title: format!(
+                    "{}: {}, {} failed, {} denied",
+                    day.date,
+                    plural(day.events, "event", "events"),
+                    group_digits(day.errors),
+                    group_digits(day.denied)
+                ),
+                segments: vec![
+                    Segment { value: ok, class: "seg-ok" },
+                    Segment { value: err, class: "seg-err" },
+                    Segment { value: denied, class: "seg-denied" },
+                ],
+            }
+        })
+        .collect();
+    // Failures are usually a small share of all events: give them their own scale.
+    let err_cols: Vec<Column> = cols
+        .iter()
+        .map(|c| Column { label: c.label.clone(), title: c.title.clone(), segments: c.segments[1..].to_vec() })
+        .collect();
+    let any_failures = d.activity_by_day.iter().any(|day| day.errors > 0 || day.denied > 0);
+    let top: Vec<(String, u64)> =
+        d.activity_by_service.iter().take(TOP_SERVICES).map(|s| (s.service.clone(), s.events)).collect();
+    let rest = &d.activity_by_service[top.len()..];
+    let total = services_total(d);
+    section(
+        "Activity",
+        html! {
+            h3 { "Events per day" }
+            @if d.activity_by_day.is_empty() {
+                (empty("No events in this window."))
+            } @else {
+                p.legend {
+                    span { i.sw.sw-ok {} "succeeded" }
+                    span { i.sw.sw-err {} "failed (other errors)" }
+                    span { i.sw.sw-denied {} "access denied" }
+                }
+                (PreEscaped(svg::column_chart("Events per day", "day", &cols)))
+                @if any_failures {
+                    h3 { "Failed and denied calls per day" }
+                    (PreEscaped(svg::column_chart("Failed and denied calls per day", "day-errors", &err_cols)))
+                }
+                details {
+                    summary { "Daily counts as a table" }
+                    table.sortable {
+                        (head(&[("Date", false), ("Events", true), ("Failed", true), ("Denied", true)]))
+                        tbody {
+                            @for day in &d.activity_by_day {
+                                tr {
+                                    td.nowrap data-label="Date" { (day.date) }
+                                    td.num data-label="Events" data-sort=(day.events) { (group_digits(day.events)) }
+                                    td.num data-label="Failed" data-sort=(day.errors) { (group_digits(day.errors)) }
+                                    td.num data-label="Denied" data-sort=(day.denied) { (group_digits(day.denied)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Events by service" }
+            @if d.activity_by_service.is_empty() {
+                (empty("No events in this window."))
+            } @else {
+                (PreEscaped(svg::bar_chart("Events by service", "svc", &top)))
+                @if !rest.is_empty() {
+                    p.small {
+                        "and " (group_digits(rest.len() as u64)) " more " (if rest.len() == 1 { "service" } else { "services" })
+                        " with " (plural(rest.iter().map(|s| s.events).sum(), "event", "events")) "."
+                    }
+                }
+                details {
+                    summary { "All services as a table" }
+                    table.sortable {
+                        (head(&[("Service", false), ("Events", true), ("Share", true)]))
+                        tbody {
+                            @for s in &d.activity_by_service {
+                                tr {
+                                    td data-label="Service" { code { (s.service) } }
+                                    td.num data-label="Events" data-sort=(s.events) { (group_digits(s.events)) }
+                                    td.num data-label="Share" data-sort=(s.events) { (percent(s.events, total)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn credentials(d: &ComplianceData) -> Markup {
+    section(
+        "Credentials",
+        html! {
+            @if d.credentials.is_empty() {
+                (empty(credentials_empty_text(d)))
+            } @else {
+                (filter_box("credentials-table", "credentials"))
+                table #credentials-table .sortable {
+                    (head(&[("User", false), ("Kind", false), ("Detail", false)]))
+                    tbody {
+                        @for c in &d.credentials {
+                            tr {
+                                td data-label="User" { code { (c.user) } }
+                                td data-label="Kind" { (c.kind) }
+                                td data-label="Detail" { (c.detail) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn notes(d: &ComplianceData) -> Markup {
+    section(
+        "Notes",
+        html! {
+            @if d.notes.is_empty() {
+                (empty("None."))
+            } @else {
+                ul { @for n in &d.notes { li { (n) } } }
+            }
+        },
+    )
 }
 
 #[cfg(test)]
@@ -475,13 +609,18 @@ mod tests {
         for attr in ["src", "href", "xlink:href", "action", "srcset"] {
             for v in attribute_values(&html, attr) {
                 let v = v.to_ascii_lowercase();
+                // A proposed policy's download link holds the document itself.
+                let v = v.strip_prefix("data:application/json;charset=utf-8,").unwrap_or(&v);
                 assert!(
                     !v.contains("://") && !v.starts_with("//") && !v.contains(':'),
                     "{attr}=\"{v}\" points outside the report"
                 );
             }
         }
-        for forbidden in ["<link", "<img", "<script", "<iframe", "<object", "<embed", "@import", "url(", "<base"] {
+        // One script, inline: the page's own.
+        assert_eq!(html.matches("<script").count(), 1);
+        assert!(html.contains("<script>// Sorting and filtering"));
+        for forbidden in ["<link", "<img", "<script src", "<iframe", "<object", "<embed", "@import", "url(", "<base"] {
             assert!(!html.to_ascii_lowercase().contains(forbidden), "{forbidden} in the page");
         }
         // The URLs in data are shown as text only.
@@ -500,7 +639,8 @@ mod tests {
             "<a href=\"policies/111122223333/roles/reporting.json\"><code>policies/111122223333/roles/reporting.json</code></a>"
         ));
         let hrefs = attribute_values(&html, "href");
-        assert!(hrefs.iter().filter(|h| !h.starts_with('#')).all(|h| h.starts_with("policies/")), "{hrefs:?}");
+        let files: Vec<&&str> = hrefs.iter().filter(|h| !h.starts_with('#') && !h.starts_with("data:")).collect();
+        assert_eq!(files, [&"policies/111122223333/users/alice.json", &"policies/111122223333/roles/reporting.json"]);
     }
 
     #[test]
@@ -522,6 +662,87 @@ mod tests {
         assert_eq!(html.matches("<g class=\"day-errors\">").count(), 0, "no failures, no failures chart");
         assert_eq!(html.matches("<g class=\"svc\">").count(), TOP_SERVICES);
         assert!(html.contains("and 25 more services with 1,825 events."));
+    }
+
+    #[test]
+    fn csp_runs_only_the_pages_own_script() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        // SHA-256 of "abc", base64 (FIPS 180-2 test vector).
+        assert_eq!(base64(&Sha256::digest(b"abc")), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        let html = render_html(&sample());
+        let csp = content_security_policy();
+        assert!(csp.starts_with("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-"));
+        assert!(html.contains(&format!("content=\"{csp}\"")));
+        assert!(html.contains(&format!("<script>{SCRIPT}</script>")), "the hashed text is the script's whole text");
+        assert!(!SCRIPT.contains("</"), "the script cannot end its element early");
+    }
+
+    #[test]
+    fn incidents_come_first_with_their_timelines() {
+        let html = render_html(&sample());
+        let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+        assert!(at("<h2>Incidents</h2>") < at("<h2>Findings</h2>"));
+        assert_eq!(html.matches("<article class=\"incident\"").count(), 2);
+        // Critical first; the high one's timeline has its two findings and the unknown id.
+        assert!(at("Root user activity</h3>") < at("Denied burst, then a console sign-in without MFA</h3>"));
+        let high = &html[at("id=\"incident-2\"")..];
+        let timeline = &high[..high.find("</ol>").unwrap()];
+        assert_eq!(timeline.matches("<li>").count(), 3);
+        assert!(timeline.find("<code>F-0002</code>") < timeline.find("<code>F-0003</code>"));
+        assert!(timeline.contains("<code>F-9999</code> <span class=\"small\">(finding not in this report)</span>"));
+        assert!(high.contains("Tactics: <span>Discovery</span> → <span>Initial Access</span>"));
+    }
+
+    #[test]
+    fn each_principal_has_its_section_with_policy_and_escalation() {
+        let d = sample();
+        let html = render_html(&d);
+        assert_eq!(html.matches("<details class=\"principal\"").count(), d.principals.len());
+        // Table rows link to the sections, in the table's order (most unused first: reporting).
+        assert!(html.contains("<a href=\"#principal-1\"><code>arn:aws:iam::111122223333:role/reporting</code></a>"));
+        let reporting = &html[html.find("id=\"principal-1\"").unwrap()..];
+        let reporting = &reporting[..reporting.find("</details>").unwrap()];
+        assert!(reporting.contains("<b>keeps 6 of 88 granted actions</b>"));
+        assert!(reporting.contains(
+            "<li><strong>iam</strong> (2): <code>iam:CreatePolicyVersion</code> <code>iam:PassRole</code> </li>"
+        ));
+        assert!(reporting.contains(
+            "<a class=\"download\" href=\"data:application/json;charset=utf-8,%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%5D%7D\" download=\"reporting.json\">"
+        ));
+        assert!(reporting.contains("<span class=\"sev sev-high\">2 escalation paths</span>"));
+        assert!(reporting.contains("<span class=\"bad\">1 used in this window</span>"));
+        assert_eq!(reporting.matches("<td data-label=\"Category\">").count(), 2);
+        // Without a recommendation or paths, the section says so.
+        let ci = &html[html.find("id=\"principal-3\"").unwrap()..];
+        assert!(ci.contains("<p class=\"empty\">no recommendation</p>"));
+        assert!(ci.contains("Its permissions enable no known privilege-escalation path."));
+        // Many unused actions: counts per service only.
+        let mut big = sample();
+        big.principals[1].unused_actions = (0..400).map(|i| format!("s3:Action{i:03}")).collect();
+        let html = render_html(&big);
+        assert!(html.contains("<li><strong>s3</strong> (400)</li>") && !html.contains("s3:Action000"));
+    }
+
+    #[test]
+    fn filterable_tables_have_their_search_box() {
+        let html = render_html(&sample());
+        for table in ["findings-table", "principals-table", "credentials-table"] {
+            assert!(html.contains(&format!("<table id=\"{table}\" class=\"sortable\">")), "{table}");
+            assert!(html.contains(&format!("data-table=\"{table}\">")), "{table} has no search box");
+            assert!(html.contains(&format!("<span class=\"count\" id=\"{table}-count\"")));
+        }
+        // Every body cell of a stacked (narrow) table names its column.
+        let findings = &html[html.find("id=\"findings-table\"").unwrap()..];
+        let findings = &findings[..findings.find("</table>").unwrap()];
+        assert_eq!(
+            findings.matches("<td").count(),
+            findings.matches("<td class=\"").count() + findings.matches("<td data-label=").count()
+        );
+        assert_eq!(findings.matches("<td").count(), findings.matches("data-label=").count());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The Markdown renderer: GitHub-flavoured Markdown, tables and text bars instead of charts.
 
-use super::checks::{hygiene_checks, Status};
+use super::checks::{attention_summary, hygiene_checks};
 use super::view::*;
 use super::{ComplianceData, PrincipalStatus, GENERATED_NOTE};
 use crate::report::svg::group_digits;
@@ -105,12 +105,8 @@ pub fn render_markdown(d: &ComplianceData) -> String {
     m.push_str("## Summary\n\n");
     let t = totals(d);
     let checks = hygiene_checks(&d.hygiene);
-    let attention = checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Warn)).count();
-    let unknown = checks.iter().filter(|c| c.status == Status::Unknown).count();
-    let mut hygiene_summary = format!("{attention} of {} checks need attention", checks.len());
-    if unknown > 0 {
-        hygiene_summary.push_str(&format!(", {unknown} unknown"));
-    }
+    let (attention, of) = attention_summary(&checks);
+    let hygiene_summary = format!("{attention} {of}");
     md_table(
         &mut m,
         &[("Measure", false), ("Value", false)],
@@ -138,20 +134,41 @@ pub fn render_markdown(d: &ComplianceData) -> String {
         ],
     );
 
-    // Account hygiene
-    m.push_str("## Account hygiene\n\n");
-    let rows: Vec<Vec<String>> = checks
-        .iter()
-        .map(|c| {
-            let mut detail = md_text(&c.detail);
-            if !c.items.is_empty() {
-                detail.push_str(": ");
-                detail.push_str(&md_list(c.items));
-            }
-            vec![c.name.to_owned(), format!("**{}**", c.status.word()), detail]
-        })
-        .collect();
-    md_table(&mut m, &[("Check", false), ("Status", false), ("Detail", false)], &rows);
+    // Incidents
+    m.push_str("## Incidents\n\n");
+    let incidents = sorted_incidents(d);
+    if incidents.is_empty() {
+        m.push_str("No incidents in this window.\n\n");
+    } else {
+        m.push_str("Most severe first. Each incident's findings are listed under Findings.\n\n");
+        let rows: Vec<Vec<String>> = incidents
+            .into_iter()
+            .map(|i| {
+                vec![
+                    format!("**{}**", md_text(&i.severity)),
+                    md_text(&i.title),
+                    md_list(&i.principals),
+                    md_text(&i.first_seen),
+                    md_text(&i.last_seen),
+                    group_digits(i.events as u64),
+                    md_text(&i.story),
+                ]
+            })
+            .collect();
+        md_table(
+            &mut m,
+            &[
+                ("Severity", false),
+                ("Incident", false),
+                ("Principals", false),
+                ("First seen", false),
+                ("Last seen", false),
+                ("Events", true),
+                ("Timeline", false),
+            ],
+            &rows,
+        );
+    }
 
     // Findings
     m.push_str("## Findings\n\n");
@@ -194,6 +211,21 @@ pub fn render_markdown(d: &ComplianceData) -> String {
             &rows,
         );
     }
+
+    // Account hygiene
+    m.push_str("## Account hygiene\n\n");
+    let rows: Vec<Vec<String>> = checks
+        .iter()
+        .map(|c| {
+            let mut detail = md_text(&c.detail);
+            if !c.items.is_empty() {
+                detail.push_str(": ");
+                detail.push_str(&md_list(c.items));
+            }
+            vec![c.name.to_owned(), format!("**{}**", c.status.word()), detail]
+        })
+        .collect();
+    md_table(&mut m, &[("Check", false), ("Status", false), ("Detail", false)], &rows);
 
     // Least privilege
     m.push_str("## Least privilege\n\n");

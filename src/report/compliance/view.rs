@@ -1,6 +1,6 @@
 //! What both renderers say, independent of the markup: orderings, totals, shares and wording.
 
-use super::{ComplianceData, DayActivity, FindingRow, PrincipalStatus};
+use super::{ComplianceData, DayActivity, FindingRow, IncidentRow, PrincipalStatus};
 use crate::report::svg::group_digits;
 
 pub(super) const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
@@ -153,10 +153,93 @@ pub(super) fn credentials_empty_text(d: &ComplianceData) -> &'static str {
     }
 }
 
+/// Incidents by severity (critical first), then first seen, then id.
+pub(super) fn sorted_incidents(d: &ComplianceData) -> Vec<&IncidentRow> {
+    let mut v: Vec<&IncidentRow> = d.incidents.iter().collect();
+    v.sort_by(|a, b| {
+        (severity_rank(&a.severity), &a.first_seen, &a.id).cmp(&(severity_rank(&b.severity), &b.first_seen, &b.id))
+    });
+    v
+}
+
+/// An incident's timeline: its findings in its own (time) order; an id the data does not have
+/// stays in the timeline as a bare id rather than vanishing.
+pub(super) fn timeline<'a>(d: &'a ComplianceData, i: &'a IncidentRow) -> Vec<(&'a str, Option<&'a FindingRow>)> {
+    i.finding_ids.iter().map(|id| (id.as_str(), d.findings.iter().find(|f| &f.id == id))).collect()
+}
+
+/// Actions grouped by service prefix (`s3:GetObject` -> `s3`), with their count, by service.
+pub(super) fn by_service(actions: &[String]) -> Vec<(&str, usize)> {
+    let mut m: std::collections::BTreeMap<&str, usize> = Default::default();
+    for a in actions {
+        *m.entry(a.split_once(':').map_or(a.as_str(), |(s, _)| s)).or_default() += 1;
+    }
+    m.into_iter().collect()
+}
+
+/// What the proposal keeps, in words: "keeps 10 of 12 granted actions", or why there is none.
+pub(super) fn proposed_summary(p: &PrincipalStatus) -> String {
+    match p.removed_actions {
+        Some(removed) if !p.proposed.is_empty() => format!(
+            "keeps {} of {} granted",
+            group_digits(p.granted.saturating_sub(removed) as u64),
+            plural(p.granted as u64, "action", "actions")
+        ),
+        Some(_) => "no policy proposed (it failed verification)".to_owned(),
+        None => "no recommendation".to_owned(),
+    }
+}
+
+/// A `data:` URI holding a JSON document, for a download link that needs no file beside the page.
+/// Everything but unreserved characters is percent-encoded, so the URI has no quote, space or `:`
+/// after the scheme.
+pub(super) fn json_data_uri(json: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    format!("data:application/json;charset=utf-8,{}", percent_encoding::utf8_percent_encode(json, KEEP))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::compliance::sample::s;
+    use crate::report::compliance::sample::{s, sample};
+
+    #[test]
+    fn incidents_sorted_and_timelines_follow_the_finding_ids() {
+        let d = sample();
+        let ids: Vec<&str> = sorted_incidents(&d).iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["I-2", "I-1"]);
+        let t = timeline(&d, &d.incidents[0]);
+        let got: Vec<(&str, Option<&str>)> = t.iter().map(|(id, f)| (*id, f.map(|f| f.detector.as_str()))).collect();
+        assert_eq!(
+            got,
+            [("F-0002", Some("access-denied-burst")), ("F-0003", Some("console-login-without-mfa")), ("F-9999", None)]
+        );
+    }
+
+    #[test]
+    fn actions_group_by_service() {
+        let a = [s("s3:GetObject"), s("s3:PutObject"), s("ec2:RunInstances"), s("odd")];
+        assert_eq!(by_service(&a), [("ec2", 1), ("odd", 1), ("s3", 2)]);
+        assert!(by_service(&[]).is_empty());
+    }
+
+    #[test]
+    fn proposed_summary_says_what_is_kept() {
+        let d = sample();
+        assert_eq!(proposed_summary(&d.principals[1]), "keeps 6 of 88 granted actions");
+        assert_eq!(proposed_summary(&d.principals[2]), "no recommendation");
+        let failed = PrincipalStatus { removed_actions: Some(3), ..Default::default() };
+        assert_eq!(proposed_summary(&failed), "no policy proposed (it failed verification)");
+    }
+
+    #[test]
+    fn data_uri_encodes_everything_but_unreserved() {
+        assert_eq!(
+            json_data_uri("{\"a\": \"x:y/<z>\"}\n"),
+            "data:application/json;charset=utf-8,%7B%22a%22%3A%20%22x%3Ay%2F%3Cz%3E%22%7D%0A"
+        );
+    }
 
     #[test]
     fn day_parts_are_disjoint_even_for_inconsistent_counts() {
