@@ -78,7 +78,33 @@ pub fn render_html(d: &ComplianceData) -> String {
             }
         }
     };
-    let mut out = page.into_string();
+    break_lines(&page.into_string())
+}
+
+/// Templates write the page on one line; a line break after each closing block tag keeps the
+/// golden file and its diffs readable. Only markup gets one: data is escaped, so `</tr>` and the
+/// like never come from it, and the breaks fall where HTML ignores white space.
+fn break_lines(html: &str) -> String {
+    const BLOCKS: [&str; 14] = [
+        "</head>",
+        "</header>",
+        "</section>",
+        "</article>",
+        "</h2>",
+        "</h3>",
+        "</h4>",
+        "</p>",
+        "</thead>",
+        "</tr>",
+        "</table>",
+        "</li>",
+        "</details>",
+        "</style>",
+    ];
+    let mut out = html.replacen("<!DOCTYPE html>", "<!DOCTYPE html>\n", 1);
+    for tag in BLOCKS {
+        out = out.replace(tag, &format!("{tag}\n"));
+    }
     out.push('\n');
     out
 }
@@ -121,7 +147,13 @@ fn filter_box(table_id: &str, what: &str) -> Markup {
 /// A header row; `true` marks a numeric column.
 fn head(cols: &[(&str, bool)]) -> Markup {
     html! {
-        thead { tr { @for (c, num) in cols { th.num[*num] scope="col" { (c) } } } }
+        thead {
+            tr {
+                @for (c, num) in cols {
+                    @if *num { th.num scope="col" { (c) } } @else { th scope="col" { (c) } }
+                }
+            }
+        }
     }
 }
 
@@ -355,7 +387,7 @@ fn principal_row(n: usize, p: &PrincipalStatus) -> Markup {
             td.nowrap data-label="Granted vs used" { (PreEscaped(bar)) span.small { (used_share(p)) } }
             td data-label="Confidence" { (or_dash(p.confidence.as_deref())) }
             td.rec data-label="Recommendation" {
-                span.bad[p.verified == Some(false)] { (recommendation(p)) }
+                @if p.verified == Some(false) { span.bad { (recommendation(p)) } } @else { span { (recommendation(p)) } }
                 @for file in &p.policy_files {
                     div {
                         @match relative_href(file) {
@@ -640,7 +672,8 @@ mod tests {
         ));
         let hrefs = attribute_values(&html, "href");
         let files: Vec<&&str> = hrefs.iter().filter(|h| !h.starts_with('#') && !h.starts_with("data:")).collect();
-        assert_eq!(files, [&"policies/111122223333/users/alice.json", &"policies/111122223333/roles/reporting.json"]);
+        // In the table's order: most unused permissions first.
+        assert_eq!(files, [&"policies/111122223333/roles/reporting.json", &"policies/111122223333/users/alice.json"]);
     }
 
     #[test]
@@ -731,7 +764,7 @@ mod tests {
     fn filterable_tables_have_their_search_box() {
         let html = render_html(&sample());
         for table in ["findings-table", "principals-table", "credentials-table"] {
-            assert!(html.contains(&format!("<table id=\"{table}\" class=\"sortable\">")), "{table}");
+            assert!(html.contains(&format!("<table class=\"sortable\" id=\"{table}\">")), "{table}");
             assert!(html.contains(&format!("data-table=\"{table}\">")), "{table} has no search box");
             assert!(html.contains(&format!("<span class=\"count\" id=\"{table}-count\"")));
         }
@@ -743,6 +776,17 @@ mod tests {
             findings.matches("<td class=\"").count() + findings.matches("<td data-label=").count()
         );
         assert_eq!(findings.matches("<td").count(), findings.matches("data-label=").count());
+    }
+
+    #[test]
+    fn page_breaks_lines_only_after_block_tags() {
+        let html = render_html(&sample());
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\"><head>"));
+        assert!(html.lines().count() > 100 && html.lines().all(|l| l.len() < 20_000));
+        assert!(html.ends_with("</html>\n"));
+        // The policy text keeps its own lines only.
+        let json = &sample().principals[0].proposed[0].json;
+        assert!(html.contains(&format!("<pre><code>{}</code></pre>", maud::html! { (json) }.into_string())));
     }
 
     #[test]

@@ -181,9 +181,10 @@ pub(super) fn by_service(actions: &[String]) -> Vec<(&str, usize)> {
 pub(super) fn proposed_summary(p: &PrincipalStatus) -> String {
     match p.removed_actions {
         Some(removed) if !p.proposed.is_empty() => format!(
-            "keeps {} of {} granted",
+            "keeps {} of {} granted {}",
             group_digits(p.granted.saturating_sub(removed) as u64),
-            plural(p.granted as u64, "action", "actions")
+            group_digits(p.granted as u64),
+            if p.granted == 1 { "action" } else { "actions" }
         ),
         Some(_) => "no policy proposed (it failed verification)".to_owned(),
         None => "no recommendation".to_owned(),
