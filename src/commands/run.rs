@@ -95,7 +95,7 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     super::recommend::write_deployables(&mut out, &account, &recs, target, &a.emit)?;
     write_json(&mut out, "findings.json", &crate::detect::detection_json(findings, &detection.incidents))?;
     out.write("findings.md", crate::detect::markdown::detection_markdown(&detection).as_bytes())?;
-    let data = crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, findings, "")?;
+    let data = crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, findings, &detection.incidents, "")?;
     out.write("compliance.html", compliance::render_html(&data).as_bytes())?;
     out.write("compliance.md", compliance::render_markdown(&data).as_bytes())?;
 

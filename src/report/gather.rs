@@ -2,7 +2,8 @@
 //! recommendations and the findings (rendered by [`super::compliance`]).
 
 use super::compliance::{
-    self, ComplianceData, CredentialRow, DayActivity, FindingRow, Hygiene, PrincipalStatus, ServiceActivity,
+    self, ComplianceData, CredentialRow, DayActivity, EscalationRow, FindingRow, Hygiene, IncidentRow, PrincipalStatus,
+    ProposedPolicy, ServiceActivity,
 };
 use crate::account::{Account, FindingKind};
 use crate::detect::Finding;
@@ -48,6 +49,7 @@ fn activity(
 
 /// Gather every section's data; `policy_prefix` goes before each proposal's file name (where
 /// the report sits relative to the policies).
+#[allow(clippy::too_many_arguments)]
 pub fn gather(
     lake_dir: &Path,
     account: &Account,
@@ -55,6 +57,7 @@ pub fn gather(
     usage: &UsageReport,
     recs: &[Recommendation],
     findings: &[Finding],
+    incidents: &[crate::detect::incidents::Incident],
     policy_prefix: &str,
 ) -> Result<ComplianceData> {
     let (events, activity_by_day, activity_by_service, range) = activity(lake_dir, window)?;
@@ -125,6 +128,10 @@ pub fn gather(
                     .unwrap_or_default(),
                 removed_actions: rec.map(|r| r.removed_actions),
                 verified: rec.map(|r| r.ok),
+                used_actions: sorted(p.used.iter().filter(|u| u.granted).map(|u| u.action.clone()).collect()),
+                unused_actions: sorted(p.unused.clone()),
+                proposed: rec.map(proposed_policies).unwrap_or_default(),
+                escalation: escalation_rows(&p.escalation),
             }
         })
         .collect();
@@ -168,12 +175,71 @@ pub fn gather(
         hygiene,
         principals,
         findings,
+        incidents: incidents.iter().map(incident_row).collect(),
         activity_by_day,
         activity_by_service,
         credentials,
         notes,
         shared_roles: shared_roles(lake_dir, window)?,
     })
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn incident_row(i: &crate::detect::incidents::Incident) -> IncidentRow {
+    IncidentRow {
+        id: i.id.clone(),
+        severity: i.severity.as_str().to_owned(),
+        title: i.title.clone(),
+        principals: i.principals.clone(),
+        first_seen: i.first_seen.clone(),
+        last_seen: i.last_seen.clone(),
+        tactics: i.tactics.clone(),
+        finding_ids: i.finding_ids.clone(),
+        events: i.event_count,
+        story: i.story.clone(),
+    }
+}
+
+/// The documents a verified recommendation proposes, named as `recommend` names their files.
+fn proposed_policies(r: &Recommendation) -> Vec<ProposedPolicy> {
+    if !r.ok {
+        return Vec::new();
+    }
+    r.documents
+        .iter()
+        .zip(&r.file_stems)
+        .map(|(doc, stem)| ProposedPolicy {
+            name: format!("{stem}.json"),
+            json: serde_json::to_string_pretty(doc).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The escalation paths a principal's permissions enable, riskiest category first.
+fn escalation_rows(e: &crate::escalation::Escalation) -> Vec<EscalationRow> {
+    let mut rows: Vec<EscalationRow> = e
+        .granted
+        .iter()
+        .map(|id| {
+            let path = crate::escalation::path(id);
+            EscalationRow {
+                id: id.clone(),
+                name: path.map(|p| p.name.clone()).unwrap_or_else(|| id.clone()),
+                category: path.map(|p| p.category.clone()).unwrap_or_default(),
+                used: e.used.contains(id),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (crate::escalation::category_rank(&a.category), &a.id)
+            .cmp(&(crate::escalation::category_rank(&b.category), &b.id))
+    });
+    rows
 }
 
 /// The roles more than one person used, from the people behind each session.

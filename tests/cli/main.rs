@@ -17,6 +17,7 @@ mod policy_cli;
 mod queries_lib;
 mod query;
 mod recommend;
+mod report_browser;
 mod run;
 mod s3;
 mod s3_lake;
