@@ -4,6 +4,7 @@
 //! usage -> recommend / detect -> report.
 
 pub mod account;
+pub mod arn;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
@@ -25,4 +26,5 @@ pub mod report;
 pub mod sql;
 pub mod synth;
 pub mod threads;
+pub mod time;
 pub mod usage;

@@ -6,6 +6,7 @@
 //!
 //! - `document`: the typed policy (statements, principals, actions, resources, conditions)
 //!   and canonical JSON output;
+//! - `encoded`: policy documents as JSON text or URL-encoded JSON text, decoded once;
 //! - `parse`: validation with errors naming the statement;
 //! - `matching`: wildcards for actions (case-insensitive) and ARNs (segment-wise);
 //! - `variables`: `${...}` policy variables;
@@ -16,6 +17,7 @@
 pub mod case;
 pub mod condition;
 pub mod document;
+pub mod encoded;
 pub mod evaluate;
 pub mod matching;
 pub mod parse;
@@ -25,6 +27,7 @@ pub use condition::{BaseOp, Condition, Operator, SetQualifier, Truth, UnknownKey
 pub use document::{
     ActionList, Effect, NamedPolicy, Policy, PolicyKind, PolicySet, PrincipalType, Principals, ResourceList, Statement,
 };
+pub use encoded::decode_document;
 pub use evaluate::{
     action_access, evaluate, evaluate_observed, matching_statements, Access, AccessIndex, Context, Decision,
     Evaluation, PrincipalInfo, Request, StatementRef, RCP_SERVICES,
