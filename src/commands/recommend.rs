@@ -100,10 +100,6 @@ pub struct RecommendArgs {
     pub emit: Vec<EmitFormat>,
 }
 
-fn parse_iso_ms(s: &str) -> Option<i64> {
-    crate::ingest::record::parse_time_ms(s)
-}
-
 /// Context keys AWS would have set for an observed call, for replaying conditional statements.
 fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, String)> {
     let mut ctx: Vec<(String, String)> = Vec::new();
@@ -123,9 +119,7 @@ fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, St
     if let Some(ip) = f.source_ips.first() {
         ctx.push(("aws:SourceIp".into(), ip.clone()));
     }
-    if let Some(t) = chrono::DateTime::from_timestamp_millis(f.first_seen) {
-        ctx.push(("aws:CurrentTime".into(), t.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
-    }
+    ctx.push(("aws:CurrentTime".into(), crate::time::iso(f.first_seen)));
     ctx
 }
 
@@ -194,7 +188,7 @@ fn input_for(
         account: account.account_id.clone(),
         policies,
         resource_policies: account.resource_policies.clone(),
-        created_ms: created.and_then(parse_iso_ms),
+        created_ms: created.and_then(crate::time::parse_ms),
         observed: calls.into_values().collect(),
         denied: denied.into_values().collect(),
         unobservable: unobservable.clone(),
@@ -314,7 +308,7 @@ fn with_incident_calls(
     findings: &[IncidentFinding],
 ) -> Result<Vec<IncidentFinding>> {
     use polars::prelude::*;
-    let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|d| d.timestamp_millis());
+    let ms = crate::time::parse_ms;
     let mut out = findings.to_vec();
     for f in out.iter_mut() {
         let Some(span) = &f.span else { continue };

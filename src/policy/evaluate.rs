@@ -42,8 +42,8 @@ use serde::{Deserialize, Serialize};
 
 use super::condition::{Truth, UnknownKeys};
 use super::document::{Effect, NamedPolicy, PolicyKind, PolicySet, PrincipalType, Principals, Statement};
-use super::matching::split_arn;
 use super::variables::Lookup;
+use crate::arn::Arn;
 
 /// Request context: context keys (case-insensitive) to one or more values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -218,7 +218,7 @@ fn layer_of(kind: PolicyKind, resource: &str) -> &'static str {
 }
 
 fn is_kms_key(resource: &str) -> bool {
-    resource.split(':').nth(2) == Some("kms") && resource.contains(":key/")
+    Arn::get(resource).is_some_and(|a| a.service == "kms" && a.resource_type() == Some("key"))
 }
 
 /// How a resource-policy Principal element matched the caller (weakest first).
@@ -251,30 +251,34 @@ struct Caller {
     shape: Shape,
     /// Role name for roles and assumed-role sessions.
     role_name: Option<String>,
+    /// The role ARN behind an assumed-role session (path unknown, so none).
+    session_role: Option<String>,
 }
 
 impl Caller {
     fn new(principal: &str, account_hint: Option<&str>) -> Caller {
         let mut shape = Shape::Other;
         let mut role_name = None;
+        let mut session_role = None;
         let mut account = account_hint.map(str::to_string);
-        if let Some(p) = split_arn(principal).filter(|p| p[0] == "arn") {
-            if account.is_none() && !p[4].is_empty() {
-                account = Some(p[4].to_string());
+        if let Some(a) = Arn::get(principal) {
+            if account.is_none() {
+                account = a.account_id().map(str::to_string);
             }
-            let res = p[5];
-            match p[2] {
-                "iam" if res == "root" => shape = Shape::Root,
-                "iam" if res.starts_with("user/") => shape = Shape::User,
-                "iam" if res.starts_with("role/") => {
+            match a.service {
+                "iam" if a.is_root() => shape = Shape::Root,
+                "iam" if a.resource_type() == Some("user") => shape = Shape::User,
+                "iam" if a.resource_type() == Some("role") => {
                     shape = Shape::Role;
-                    role_name = res.rsplit('/').next().map(str::to_string);
+                    role_name = a.role_name().map(str::to_string);
                 }
-                "sts" if res.starts_with("assumed-role/") => {
+                "sts" if a.assumed_role().is_some() => {
                     shape = Shape::AssumedRole;
-                    role_name = res.split('/').nth(1).map(str::to_string);
+                    role_name = a.role_name().map(str::to_string);
+                    let acct = account.as_deref().unwrap_or(a.account);
+                    session_role = Arn { account: acct, ..a }.session_role_arn();
                 }
-                "sts" if res.starts_with("federated-user/") => shape = Shape::FederatedUser,
+                "sts" if a.resource_type() == Some("federated-user") => shape = Shape::FederatedUser,
                 _ => {}
             }
         } else if crate::names::is_account_id(principal) {
@@ -283,15 +287,12 @@ impl Caller {
         } else if principal.ends_with(".amazonaws.com") || principal.ends_with(".amazonaws.com.cn") {
             shape = Shape::Service;
         }
-        Caller { arn: principal.to_string(), account, shape, role_name }
+        Caller { arn: principal.to_string(), account, shape, role_name, session_role }
     }
 
     /// The role ARN behind a session (path unknown, so none).
     fn role_arn(&self) -> Option<String> {
-        match (&self.shape, &self.account, &self.role_name) {
-            (Shape::AssumedRole, Some(a), Some(n)) => Some(format!("arn:aws:iam::{a}:role/{n}")),
-            _ => None,
-        }
+        self.session_role.clone()
     }
 
     /// What `*` (or an applicable NotPrincipal) grants this caller.
@@ -308,7 +309,7 @@ fn entry_account(entry: &str) -> Option<&str> {
     if crate::names::is_account_id(entry) {
         return Some(entry);
     }
-    split_arn(entry).filter(|p| p[0] == "arn" && p[2] == "iam" && p[5] == "root").map(|p| p[4])
+    Arn::get(entry).filter(Arn::is_root).map(|a| a.account)
 }
 
 /// Match one `AWS` principal entry against the caller.
@@ -322,18 +323,18 @@ fn match_aws_entry(entry: &str, c: &Caller) -> Option<Grant> {
         }
         return Some(if c.shape == Shape::Root { Grant::Direct } else { Grant::Account });
     }
-    if let Some(p) = split_arn(entry).filter(|p| p[0] == "arn") {
-        if p[2] == "iam" && p[5].starts_with("role/") {
-            let name = p[5].rsplit('/').next().unwrap_or("");
+    if let Some(a) = Arn::get(entry).filter(|a| a.service == "iam") {
+        if a.resource.starts_with("role/") {
+            let name = a.name();
             let same_role = matches!(c.shape, Shape::Role | Shape::AssumedRole)
-                && c.account.as_deref() == Some(p[4])
+                && c.account.as_deref() == Some(a.account)
                 && c.role_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
             return same_role.then_some(Grant::Entity);
         }
-        if p[2] == "iam" && p[5].starts_with("user/") {
-            let name = p[5].rsplit('/').next().unwrap_or("");
+        if a.resource.starts_with("user/") {
+            let name = a.name();
             let same_user = c.shape == Shape::User
-                && c.account.as_deref() == Some(p[4])
+                && c.account.as_deref() == Some(a.account)
                 && c.arn.rsplit('/').next().is_some_and(|n| n.eq_ignore_ascii_case(name));
             return same_user.then_some(Grant::Direct);
         }
@@ -678,8 +679,7 @@ fn decide(set: &PolicySet, req: &Request, action: &str, unknown: UnknownKeys) ->
     let grant = resource.as_ref().and_then(Scan::best_grant);
     let is_trust = set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Trust);
     // The resource's account: as given, else the account field of its ARN (empty for S3).
-    let resource_account =
-        req.resource_account.as_deref().or_else(|| req.resource.split(':').nth(4).filter(|a| !a.is_empty()));
+    let resource_account = req.resource_account.as_deref().or_else(|| crate::arn::account_of(&req.resource));
     let same_account = match (&caller.account, resource_account) {
         (Some(a), Some(b)) => a == b,
         _ => true,
@@ -1134,6 +1134,24 @@ mod tests {
         let ev = evaluate_observed(&s, &r3, &tags);
         assert_eq!(ev.decision, Decision::Allow);
         assert!(ev.assumed.is_empty());
+    }
+
+    #[test]
+    fn a_session_is_its_role_in_its_own_partition() {
+        // aws:PrincipalArn of a session is the role's ARN, in the session's partition.
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let role = format!("arn:{partition}:iam::111122223333:role/app");
+            let s =
+                set(serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalArn": role}}}]}));
+            let r = Request {
+                principal: format!("arn:{partition}:sts::111122223333:assumed-role/app/i-1"),
+                action: "s3:GetObject".into(),
+                resource: "*".into(),
+                ..Request::default()
+            };
+            assert_eq!(evaluate(&s, &r).decision, Decision::Allow, "{partition}");
+        }
     }
 
     #[test]

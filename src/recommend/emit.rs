@@ -65,7 +65,7 @@ fn docs<'a>(rec: &'a Recommendation, target: PolicyTarget) -> Vec<Doc<'a>> {
 }
 
 fn partition(arn: &str) -> &str {
-    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+    crate::arn::partition_of(arn).unwrap_or("aws")
 }
 
 fn managed_arn(rec: &Recommendation, name: &str) -> String {
