@@ -84,10 +84,10 @@ fn request(account: &Account, c: &DeniedCall) -> Request {
     if let Some(ip) = &c.source_ip {
         context.insert("aws:SourceIp", ip.clone());
     }
-    let resource_account = c.resource.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or(&account.account_id);
+    let resource_account = crate::arn::account_of(&c.resource).unwrap_or(&account.account_id);
     Request {
         principal: c.principal.clone(),
-        principal_account: c.principal.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_owned),
+        principal_account: crate::arn::account_of(&c.principal).map(str::to_owned),
         action: c.action.clone(),
         resource: c.resource.clone(),
         resource_account: Some(resource_account.to_owned()),

@@ -4,6 +4,7 @@
 //! usage -> recommend / detect -> report.
 
 pub mod account;
+pub mod arn;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
@@ -27,4 +28,5 @@ pub mod sql;
 pub mod synth;
 pub mod text_table;
 pub mod threads;
+pub mod time;
 pub mod usage;

@@ -426,13 +426,9 @@ pub(crate) fn managed_from_catalog(arn: &str) -> Result<Option<ManagedPolicy>, A
 }
 
 /// Account id of an ARN (`arn:partition:service:region:account:...`).
+/// `aws` (AWS managed policies) is no account of the export.
 pub fn arn_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), _, _, _, Some(account)) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    (!account.is_empty() && account != "aws").then_some(account)
+    crate::arn::account_of(arn).filter(|a| *a != "aws")
 }
 
 /// Parses authorization details text. `file` names the input in errors and warnings.

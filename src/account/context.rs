@@ -23,8 +23,8 @@ impl Account {
                 c.insert("aws:PrincipalArn", r.arn.clone());
                 c.insert("aws:PrincipalType", "AssumedRole");
                 // For a session, aws:userid is "<role id>:<session name>".
-                if let Some(session) = principal_arn.split_once(":assumed-role/").and_then(|(_, s)| s.split_once('/')) {
-                    c.insert("aws:userid", format!("{}:{}", r.id, session.1));
+                if let Some((_, session)) = crate::arn::Arn::get(principal_arn).and_then(|a| a.assumed_role()) {
+                    c.insert("aws:userid", format!("{}:{session}", r.id));
                 }
                 for (k, v) in &r.tags {
                     c.insert(&format!("aws:PrincipalTag/{k}"), v.clone());

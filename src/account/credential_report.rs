@@ -169,9 +169,10 @@ fn parse_time(v: &str) -> Result<CredTime, String> {
         "" | "N/A" => Ok(CredTime::NotApplicable),
         "no_information" => Ok(CredTime::NoInformation),
         "not_supported" => Ok(CredTime::NotSupported),
-        t => DateTime::parse_from_rfc3339(t)
-            .map(|d| CredTime::At(d.with_timezone(&Utc)))
-            .map_err(|e| format!("invalid timestamp {t:?}: {e}")),
+        t => crate::time::parse_arg(t)
+            .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| format!("{t:?} is out of range")))
+            .map(CredTime::At)
+            .map_err(|e| format!("invalid timestamp: {e}")),
     }
 }
 

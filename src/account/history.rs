@@ -21,6 +21,7 @@ use super::authdetails::managed_from_catalog;
 use super::document::{decode_document, parse_named, DocContext};
 use super::{managed, Account, Group, InlinePolicy, ManagedPolicy, PolicySource, PrincipalRef, Role, User};
 use crate::policy::{NamedPolicy, PolicyKind};
+use crate::time::iso;
 
 /// The IAM API calls whose effect `as_of` undoes.
 pub const CHANGE_EVENTS: &[&str] = &[
@@ -141,10 +142,6 @@ impl AsOf {
             })
             .collect()
     }
-}
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
 }
 
 fn param<'a>(c: &'a IamChange, key: &str) -> Option<&'a str> {

@@ -51,10 +51,9 @@ fn catalog() -> Result<&'static RawCatalog, &'static str> {
 /// `arn:<partition>:iam::aws:policy/...` → the `arn:aws:` key used by the catalog, or `None` if
 /// the ARN is not an AWS managed policy ARN.
 fn catalog_key(arn: &str) -> Option<String> {
-    let rest = arn.strip_prefix("arn:")?;
-    let (_partition, tail) = rest.split_once(':')?;
-    let path = tail.strip_prefix("iam::aws:policy/")?;
-    Some(format!("arn:aws:iam::aws:policy/{path}"))
+    let a = crate::arn::Arn::get(arn).filter(|a| a.service == "iam" && a.region.is_empty() && a.account == "aws")?;
+    a.resource.strip_prefix("policy/")?;
+    Some(crate::arn::Arn { partition: "aws", ..a }.to_string())
 }
 
 /// True if `arn` names an AWS managed policy (account `aws`), in any partition.

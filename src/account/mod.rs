@@ -97,17 +97,6 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
     }
 }
 
-/// `arn:partition:service:region:account:resource` → (partition, service, account, resource).
-fn split_arn(arn: &str) -> Option<(&str, &str, &str, &str)> {
-    let mut p = arn.splitn(6, ':');
-    match (p.next(), p.next(), p.next(), p.next(), p.next(), p.next()) {
-        (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(res)) => {
-            Some((partition, service, account, res))
-        }
-        _ => None,
-    }
-}
-
 impl Account {
     /// Loads the authorization details and the optional inputs.
     pub fn load(opts: &LoadOptions) -> anyhow::Result<Account> {
@@ -188,7 +177,7 @@ impl Account {
             .iter()
             .map(|u| u.arn.as_str())
             .chain(self.roles.iter().map(|r| r.arn.as_str()))
-            .find_map(|a| split_arn(a).map(|(p, ..)| p))
+            .find_map(crate::arn::partition_of)
             .unwrap_or("aws")
     }
 
@@ -220,28 +209,15 @@ impl Account {
         if let Some(r) = self.roles.iter().find(|r| r.arn == arn) {
             return Some(PrincipalRef::Role(r));
         }
-        let (_, service, account, resource) = split_arn(arn)?;
-        if account != self.account_id {
+        let a = crate::arn::Arn::get(arn)?;
+        if a.account != self.account_id {
             return None;
         }
-        match service {
-            "iam" if resource == "root" => Some(PrincipalRef::Root),
-            "iam" => {
-                if let Some(rest) = resource.strip_prefix("user/") {
-                    let name = rest.rsplit('/').next()?;
-                    self.user(name).map(PrincipalRef::User)
-                } else if let Some(rest) = resource.strip_prefix("role/") {
-                    let name = rest.rsplit('/').next()?;
-                    self.role(name).map(PrincipalRef::Role)
-                } else {
-                    None
-                }
-            }
-            "sts" => {
-                let rest = resource.strip_prefix("assumed-role/")?;
-                let name = rest.split('/').next()?;
-                self.role(name).map(PrincipalRef::Role)
-            }
+        match a.service {
+            "iam" if a.is_root() => Some(PrincipalRef::Root),
+            "iam" if a.resource.starts_with("user/") => self.user(a.name()).map(PrincipalRef::User),
+            // Roles and assumed-role sessions alike: the role by name.
+            "iam" | "sts" => self.role(a.role_name()?).map(PrincipalRef::Role),
             _ => None,
         }
     }
@@ -386,7 +362,7 @@ impl Account {
     /// service-linked role, which RCPs do not restrict (AWS Organizations "Resource control
     /// policies").
     pub fn rcps_for(&self, principal_arn: &str, resource_arn: &str) -> Vec<Vec<NamedPolicy>> {
-        let resource_account = resource_arn.split(':').nth(4).filter(|a| !a.is_empty());
+        let resource_account = crate::arn::account_of(resource_arn);
         let service_linked =
             matches!(self.principal(principal_arn), Some(PrincipalRef::Role(r)) if r.is_service_linked());
         if service_linked || resource_account.is_some_and(|a| a != self.account_id) {

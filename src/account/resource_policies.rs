@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::document::{decode_document, json_type, parse_named, DocContext};
 use super::error::AccountError;
+use crate::arn::Arn;
 use crate::policy::{NamedPolicy, PolicyKind};
 
 /// Resource policies by ARN, and warnings.
@@ -135,30 +136,27 @@ pub fn parse_file(text: &str, file_name: &str, file: &str) -> Result<Vec<(String
 /// object its bucket (or access point); for a qualified Lambda function the function.
 pub fn governing_candidates(resource_arn: &str) -> Vec<String> {
     let mut out = vec![resource_arn.to_string()];
-    let parts: Vec<&str> = resource_arn.splitn(6, ':').collect();
-    if parts.len() < 6 || parts[0] != "arn" {
-        return out;
-    }
-    let (service, resource) = (parts[2], parts[5]);
-    let prefix = parts[..5].join(":");
-    match service {
-        "s3" => {
-            if let Some((bucket, _key)) = resource.split_once('/') {
-                if parts[3].is_empty() && parts[4].is_empty() {
-                    out.push(format!("{prefix}:{bucket}"));
-                } else if let Some(rest) = resource.strip_prefix("accesspoint/") {
-                    // arn:aws:s3:region:acct:accesspoint/name/object/key
-                    if let Some((name, _)) = rest.split_once('/') {
-                        out.push(format!("{prefix}:accesspoint/{name}"));
-                    }
-                }
+    let Some(arn) = Arn::get(resource_arn) else { return out };
+    let with_resource = |resource: &str| Arn { resource, ..arn }.to_string();
+    match (arn.service, arn.resource_type()) {
+        // An object: its bucket (S3 bucket and object ARNs have no type).
+        ("s3", None) => {
+            if let Some((bucket, _key)) = arn.resource.split_once('/') {
+                out.push(with_resource(bucket));
             }
         }
-        "lambda" => {
-            // function:name:qualifier -> function:name
-            let segs: Vec<&str> = resource.split(':').collect();
-            if segs.len() == 3 && segs[0] == "function" {
-                out.push(format!("{prefix}:function:{}", segs[1]));
+        // arn:aws:s3:region:acct:accesspoint/name/object/key -> the access point.
+        ("s3", Some("accesspoint")) => {
+            if let Some((name, _)) = arn.resource_id().split_once('/') {
+                out.push(with_resource(&format!("accesspoint/{name}")));
+            }
+        }
+        // function:name:qualifier -> function:name
+        ("lambda", Some("function")) => {
+            if let Some((name, qualifier)) = arn.resource_id().split_once(':') {
+                if !qualifier.contains(':') {
+                    out.push(with_resource(&format!("function:{name}")));
+                }
             }
         }
         _ => {}

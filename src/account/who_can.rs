@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use super::Account;
+use crate::arn::root_arn;
 use crate::policy::{evaluate_observed, Decision, Effect, PolicySet, Principals, Request, Statement, StatementRef};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,7 +60,7 @@ fn foreign_grants(account: &Account, set: &PolicySet, action: &str, resource: &s
     let Some(rp) = &set.resource_policy else { return Vec::new() };
     let mut out: Vec<WhoCan> = Vec::new();
     let own =
-        |entry: &str| entry == account.account_id || entry.split(':').nth(4).is_some_and(|a| a == account.account_id);
+        |entry: &str| entry == account.account_id || crate::arn::account_of(entry) == Some(account.account_id.as_str());
     for (i, st) in rp.policy.statements.iter().enumerate() {
         let Some(Principals { negated: false, any, entries }) = &st.principal else { continue };
         if st.effect != Effect::Allow || !st.matches_action(action) || !st.matches_resource(resource) {
@@ -69,7 +70,7 @@ fn foreign_grants(account: &Account, set: &PolicySet, action: &str, resource: &s
             .values()
             .flatten()
             .filter(|e| !own(e))
-            .map(|e| if crate::names::is_account_id(e) { format!("arn:aws:iam::{e}:root") } else { e.clone() })
+            .map(|e| if crate::names::is_account_id(e) { root_arn(account.partition(), e) } else { e.clone() })
             .collect();
         if *any {
             names.push("*".to_owned());
@@ -97,8 +98,7 @@ impl Account {
     pub fn who_can(&self, action: &str, resource: &str) -> Vec<WhoCan> {
         let mut out = Vec::new();
         let unknown = |k: &str| !principal_key(k);
-        let resource_account =
-            resource.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or(&self.account_id).to_owned();
+        let resource_account = crate::arn::account_of(resource).unwrap_or(&self.account_id).to_owned();
         for (arn, _) in self.principals() {
             let Some(set) = self.policy_set_for_request(&arn, action, resource) else { continue };
             let req = Request {

@@ -64,8 +64,7 @@ pub struct AsOfArgs {
 }
 
 fn parse_instant(s: &str) -> Result<i64, String> {
-    crate::ingest::record::parse_time_ms(s)
-        .ok_or_else(|| format!("{s:?} is not an ISO-8601 time such as 2026-10-08T12:00:00Z"))
+    crate::time::parse_arg(s)
 }
 
 impl AsOfArgs {
@@ -121,5 +120,5 @@ pub fn parse_context(pairs: &[String]) -> Result<crate::policy::Context> {
 
 /// The account field of an ARN (empty for S3 buckets and objects).
 pub fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    crate::arn::account_of(arn)
 }

@@ -99,10 +99,6 @@ pub struct RecommendArgs {
     pub emit: Vec<EmitFormat>,
 }
 
-fn parse_iso_ms(s: &str) -> Option<i64> {
-    crate::ingest::record::parse_time_ms(s)
-}
-
 /// Context keys AWS would have set for an observed call, for replaying conditional statements.
 fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, String)> {
     let mut ctx: Vec<(String, String)> = Vec::new();
@@ -122,9 +118,7 @@ fn call_context(account: &Account, principal: &str, f: &Fact) -> Vec<(String, St
     if let Some(ip) = f.source_ips.first() {
         ctx.push(("aws:SourceIp".into(), ip.clone()));
     }
-    if let Some(t) = chrono::DateTime::from_timestamp_millis(f.first_seen) {
-        ctx.push(("aws:CurrentTime".into(), t.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
-    }
+    ctx.push(("aws:CurrentTime".into(), crate::time::iso(f.first_seen)));
     ctx
 }
 
@@ -193,7 +187,7 @@ fn input_for(
         account: account.account_id.clone(),
         policies,
         resource_policies: account.resource_policies.clone(),
-        created_ms: created.and_then(parse_iso_ms),
+        created_ms: created.and_then(crate::time::parse_ms),
         observed: calls.into_values().collect(),
         denied: denied.into_values().collect(),
         unobservable: unobservable.clone(),

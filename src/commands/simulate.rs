@@ -56,7 +56,10 @@ pub fn run(a: &SimulateArgs) -> Result<Status> {
     };
     let mut context = account.base_context(&principal);
     // Keys every real API request carries; without them region guards in SCPs would always fire.
-    let region = a.region.clone().or_else(|| a.resource.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned));
+    let region = a
+        .region
+        .clone()
+        .or_else(|| crate::arn::Arn::get(&a.resource).map(|r| r.region).filter(|r| !r.is_empty()).map(str::to_owned));
     context.insert("aws:RequestedRegion", region.unwrap_or_else(|| "us-east-1".to_owned()));
     context.insert("aws:SecureTransport", "true");
     for (k, v) in parse_context(&a.context)?.iter() {

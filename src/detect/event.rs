@@ -48,11 +48,13 @@ impl Event {
         match ty {
             "Root" => {
                 let acct = self.account_id.as_deref().or_else(|| self.identity_arn.as_deref().and_then(arn_account));
-                acct.map(|a| format!("arn:aws:iam::{a}:root")).or_else(|| self.identity_arn.clone())
+                let partition = self.identity_arn.as_deref().and_then(crate::arn::partition_of).unwrap_or("aws");
+                acct.map(|a| crate::arn::root_arn(partition, a)).or_else(|| self.identity_arn.clone())
             }
-            "AssumedRole" | "FederatedUser" => {
-                self.session_issuer_arn.clone().or_else(|| self.identity_arn.as_deref().map(role_arn_from_session_arn))
-            }
+            "AssumedRole" | "FederatedUser" => self
+                .session_issuer_arn
+                .clone()
+                .or_else(|| self.identity_arn.as_deref().map(crate::arn::role_arn_of_session)),
             "AWSAccount" => self.account_id.clone().or_else(|| self.identity_arn.clone()),
             "AWSService" => self.invoked_by.clone().or_else(|| self.identity_arn.clone()),
             _ => self.identity_arn.clone().or_else(|| self.user_name.clone()),
@@ -116,20 +118,8 @@ impl Event {
     }
 }
 
-/// `arn:aws:sts::1:assumed-role/R/sess` -> `arn:aws:iam::1:role/R`; other ARNs unchanged.
-fn role_arn_from_session_arn(arn: &str) -> String {
-    if let Some((head, rest)) = arn.split_once(":assumed-role/") {
-        let role = rest.split('/').next().unwrap_or(rest);
-        return format!("{}:role/{role}", head.replacen(":sts:", ":iam:", 1));
-    }
-    arn.to_string()
-}
-
-/// The account id field (5th) of an ARN.
-pub fn arn_account(arn: &str) -> Option<&str> {
-    let acct = arn.split(':').nth(4)?;
-    (!acct.is_empty()).then_some(acct)
-}
+/// The account id field of an ARN (the detectors' name for [`crate::arn::account_of`]).
+pub use crate::arn::account_of as arn_account;
 
 /// Strips a trailing `YYYYMMDD` or `YYYYMMDDvN` API version from an event name.
 pub fn base_event_name(name: &str) -> &str {
@@ -188,38 +178,9 @@ pub fn get_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 pub fn embedded_json(v: &Value) -> Option<Value> {
     match v {
         Value::Object(_) => Some(v.clone()),
-        Value::String(s) => serde_json::from_str(s).ok().or_else(|| {
-            let decoded = percent_decode(s);
-            serde_json::from_str(&decoded).ok()
-        }),
+        Value::String(_) => crate::policy::decode_document(v).ok(),
         _ => None,
     }
-}
-
-/// Minimal `%XX` / `+` decoding for URL-encoded policy documents.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Visits every (key, string value) pair in a JSON tree; stops early when `f` returns true.
@@ -290,22 +251,16 @@ pub fn user_agent_family(ua: &str) -> &str {
     }
 }
 
-/// ISO-8601 UTC with second precision (CloudTrail's own precision).
-pub fn iso_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| ms.to_string())
-}
+/// ISO-8601 UTC with second precision (the detectors' name for [`crate::time::iso`]).
+pub use crate::time::iso as iso_time;
 
 /// The UTC day number of a timestamp (for per-day grouping).
 pub fn day_of(ms: i64) -> i64 {
     ms.div_euclid(86_400_000)
 }
 
-/// Parses `2026-10-08T12:00:00Z` (or with fractional seconds / offset) into epoch milliseconds.
-pub fn parse_time_ms(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
-}
+/// Timestamps follow the one grammar of [`crate::time`].
+pub use crate::time::parse_ms as parse_time_ms;
 
 /// A numeric id of the network of [`network_key`] (no allocation; for hot loops).
 pub fn network_id(ip: IpAddr) -> u128 {
@@ -373,3 +328,27 @@ impl std::hash::Hasher for FxHasher {
 
 pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<FxHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_keep_their_partition() {
+        let session = Event {
+            identity_type: Some("AssumedRole".into()),
+            identity_arn: Some("arn:aws-us-gov:sts::111122223333:assumed-role/Deploy/s1".into()),
+            ..Event::default()
+        };
+        assert_eq!(session.principal().as_deref(), Some("arn:aws-us-gov:iam::111122223333:role/Deploy"));
+        let root = Event {
+            identity_type: Some("Root".into()),
+            identity_arn: Some("arn:aws-cn:iam::111122223333:root".into()),
+            ..Event::default()
+        };
+        assert_eq!(root.principal().as_deref(), Some("arn:aws-cn:iam::111122223333:root"));
+        let root_by_account =
+            Event { identity_type: Some("Root".into()), account_id: Some("111122223333".into()), ..Event::default() };
+        assert_eq!(root_by_account.principal().as_deref(), Some("arn:aws:iam::111122223333:root"));
+    }
+}

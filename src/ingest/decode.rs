@@ -384,7 +384,7 @@ fn partition_of(row: &EventRow, ctx: &FileContext) -> Result<(String, String), s
     let earliest = 1_072_915_200_000; // 2004-01-01, before CloudTrail existed
     let latest = chrono::Utc::now().timestamp_millis() + MS_PER_DAY;
     if row.event_time < earliest || row.event_time > latest {
-        let t = chrono::DateTime::from_timestamp_millis(row.event_time).map(|t| t.to_rfc3339()).unwrap_or_default();
+        let t = crate::time::iso(row.event_time);
         return Err(RecordError(format!("eventTime {t} is outside 2004-01-01 .. tomorrow")));
     }
     Ok((account.to_owned(), region.to_owned()))
@@ -612,6 +612,31 @@ mod tests {
         assert_eq!(d.record_errors[0].0, 0);
         assert_eq!(d.record_errors[1].0, 1);
         assert_eq!(d.file_error, None);
+    }
+
+    #[test]
+    fn event_times_follow_the_one_grammar_and_stay_in_range() {
+        let rec = |t: &str| {
+            format!(
+                r#"{{"Records":[{{"eventID":"a","eventTime":"{t}","eventSource":"x","eventName":"y","recipientAccountId":"111122223333","awsRegion":"us-east-1"}}]}}"#
+            )
+        };
+        // An export's space-separated form and epoch seconds are the same instant as the ISO form:
+        // the same day partition and the same (event id, time) fingerprint.
+        let iso = decode_bytes(rec("2026-09-01T10:00:00Z").as_bytes());
+        for t in ["2026-09-01 10:00:00.000000000", "1788256800"] {
+            let d = decode_bytes(rec(t).as_bytes());
+            assert_eq!((d.rows.len(), d.record_errors.len()), (1, 0), "{t}: {:?}", d.record_errors);
+            assert_eq!(d.rows.parts[0].key.date, "2026-09-01", "{t}");
+            assert_eq!(d.rows.parts[0].ids, iso.rows.parts[0].ids, "{t}");
+        }
+        let d = decode_bytes(rec("2003-12-31T23:59:59Z").as_bytes());
+        assert_eq!(
+            d.record_errors,
+            [(0, "eventTime 2003-12-31T23:59:59Z is outside 2004-01-01 .. tomorrow".to_owned())]
+        );
+        let d = decode_bytes(rec("next tuesday").as_bytes());
+        assert_eq!(d.record_errors, [(0, "eventTime \"next tuesday\" is not an ISO-8601 timestamp".to_owned())]);
     }
 
     #[test]

@@ -326,33 +326,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawRecord<'a> {
     }
 }
 
-/// Parse an ISO-8601 UTC timestamp (`2026-09-01T12:00:00Z`, optional fraction or offset) to ms.
-pub fn parse_time_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    // Fast path for CloudTrail's own `YYYY-MM-DDTHH:MM:SSZ`.
-    if b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[19] == b'Z' {
-        let n = |i: usize, l: usize| -> Option<u32> {
-            let mut v = 0u32;
-            for &c in &b[i..i + l] {
-                if !c.is_ascii_digit() {
-                    return None;
-                }
-                v = v * 10 + (c - b'0') as u32;
-            }
-            Some(v)
-        };
-        let date = chrono::NaiveDate::from_ymd_opt(n(0, 4)? as i32, n(5, 2)?, n(8, 2)?)?;
-        let t = date.and_hms_opt(n(11, 2)?, n(14, 2)?, n(17, 2)?)?;
-        return Some(t.and_utc().timestamp_millis());
-    }
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis()).or_else(|| {
-        // Exports (Athena, SIEMs) often write `2025-01-21 17:49:47.000000000`, in UTC.
-        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ"]
-            .iter()
-            .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
-            .map(|t| t.and_utc().timestamp_millis())
-    })
-}
+/// Timestamps in records follow the one grammar of [`crate::time`].
+pub use crate::time::parse_ms as parse_time_ms;
 
 /// A value shown in an error message: at most 60 characters of it.
 pub fn clip(s: &str) -> String {
@@ -507,8 +482,7 @@ fn flatten_identity<'a>(row: &mut EventRow<'a>, id: UserIdentity<'a>) {
     // arn:aws:sts::123456789012:assumed-role/RoleName/session-name
     if row.identity_type.as_deref() == Some("AssumedRole") {
         let session = |arn: &str| -> Option<(usize, usize)> {
-            let (_, rest) = arn.split_once(":assumed-role/")?;
-            let (_, session) = rest.split_once('/')?;
+            let (_, session) = crate::arn::Arn::get(arn)?.assumed_role().filter(|(_, s)| !s.is_empty())?;
             let start = arn.len() - session.len();
             Some((start, arn.len()))
         };

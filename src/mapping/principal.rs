@@ -6,6 +6,7 @@
 //! `via_service`: such calls are not the principal's own use.
 
 use super::EventFields;
+use crate::arn::{account_of, partition_of, root_arn, Arn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PrincipalKind {
@@ -67,10 +68,10 @@ pub fn resolve_principal(ev: &EventFields) -> Principal {
         .account_id
         .filter(|a| !a.is_empty())
         .map(str::to_string)
-        .or_else(|| ev.identity_arn.and_then(arn_account).map(str::to_string))
+        .or_else(|| ev.identity_arn.and_then(account_of).map(str::to_string))
         .or_else(|| ev.recipient_account_id.map(str::to_string));
     let via_service = via_service(ev);
-    let partition = ev.identity_arn.or(ev.session_issuer_arn).and_then(arn_partition).unwrap_or("aws");
+    let partition = ev.identity_arn.or(ev.session_issuer_arn).and_then(partition_of).unwrap_or("aws");
     let owned = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
 
     let (kind, arn, actor) = match ev.identity_type.unwrap_or("") {
@@ -79,10 +80,10 @@ pub fn resolve_principal(ev: &EventFields) -> Principal {
             owned(ev.identity_arn),
             owned(ev.user_name).or_else(|| ev.identity_arn.and_then(arn_last_segment).map(str::to_string)),
         ),
-        "AssumedRole" => assumed_role(ev, partition),
+        "AssumedRole" => assumed_role(ev),
         "Root" => (
             PrincipalKind::Root,
-            account.as_ref().map(|a| format!("arn:{partition}:iam::{a}:root")).or_else(|| owned(ev.identity_arn)),
+            account.as_ref().map(|a| root_arn(partition, a)).or_else(|| owned(ev.identity_arn)),
             owned(ev.user_name),
         ),
         "FederatedUser" => (
@@ -95,7 +96,7 @@ pub fn resolve_principal(ev: &EventFields) -> Principal {
         ),
         "AWSAccount" => (
             PrincipalKind::AwsAccount,
-            account.as_ref().map(|a| format!("arn:{partition}:iam::{a}:root")),
+            account.as_ref().map(|a| root_arn(partition, a)),
             // principalId is `<role id>:<session>` or a user id in the calling account.
             ev.principal_id
                 .and_then(|p| p.split_once(':'))
@@ -115,14 +116,10 @@ pub fn resolve_principal(ev: &EventFields) -> Principal {
     Principal { arn, kind, account, actor, via_service }
 }
 
-fn assumed_role(ev: &EventFields, partition: &str) -> (PrincipalKind, Option<String>, Option<String>) {
+fn assumed_role(ev: &EventFields) -> (PrincipalKind, Option<String>, Option<String>) {
+    let session_arn = ev.identity_arn.and_then(Arn::get);
     // Role ARN: sessionIssuer keeps the path; otherwise rebuild from the assumed-role ARN.
-    let from_session_arn = ev.identity_arn.and_then(|a| {
-        let (head, rest) = a.split_once(":assumed-role/")?;
-        let acct = head.rsplit(':').next()?;
-        let (role, _session) = rest.split_once('/').unwrap_or((rest, ""));
-        Some(format!("arn:{partition}:iam::{acct}:role/{role}"))
-    });
+    let from_session_arn = session_arn.and_then(|a| a.session_role_arn());
     let issuer_is_root = ev.session_issuer_type == Some("Root");
     let arn = if issuer_is_root {
         ev.session_issuer_arn.map(str::to_string)
@@ -140,12 +137,7 @@ fn assumed_role(ev: &EventFields, partition: &str) -> (PrincipalKind, Option<Str
     let session = ev
         .session_name
         .filter(|s| !s.is_empty())
-        .or_else(|| {
-            ev.identity_arn
-                .and_then(|a| a.split_once(":assumed-role/"))
-                .and_then(|(_, rest)| rest.split_once('/'))
-                .map(|(_, s)| s)
-        })
+        .or_else(|| session_arn.and_then(|a| a.assumed_role()).map(|(_, s)| s).filter(|s| !s.is_empty()))
         .or_else(|| ev.principal_id.and_then(|p| p.split_once(':')).map(|(_, s)| s));
     let actor = ev.source_identity.filter(|s| !s.is_empty()).or(session).map(str::to_string);
     (kind, arn, actor)
@@ -160,18 +152,9 @@ fn via_service(ev: &EventFields) -> Option<String> {
     ev.source_ip.filter(|ip| ip.ends_with(".amazonaws.com")).map(str::to_string)
 }
 
-fn arn_partition(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?.split(':').next().filter(|p| !p.is_empty())
-}
-
-fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
 /// Last `/`-separated segment of an ARN's resource part (user or role name without path).
 fn arn_last_segment(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    resource.rsplit('/').next().filter(|s| !s.is_empty())
+    Some(Arn::get(arn)?.name()).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -303,5 +286,19 @@ mod tests {
         };
         assert_eq!(resolve_principal(&r).arn.as_deref(), Some("arn:aws-cn:iam::123456789012:root"));
         assert_eq!(resolve_principal(&ev()).kind, PrincipalKind::Unknown);
+    }
+
+    #[test]
+    fn a_session_without_issuer_is_its_role_in_its_partition() {
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let arn = format!("arn:{partition}:sts::123456789012:assumed-role/deploy/s1");
+            let r = EventFields { identity_type: Some("AssumedRole"), identity_arn: Some(&arn), ..ev() };
+            let p = resolve_principal(&r);
+            let role = format!("arn:{partition}:iam::123456789012:role/deploy");
+            assert_eq!(
+                (p.kind, p.arn.as_deref(), p.actor.as_deref()),
+                (PrincipalKind::Role, Some(role.as_str()), Some("s1"))
+            );
+        }
     }
 }

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use super::document::{NamedPolicy, PolicyKind, PolicySet};
-use super::evaluate::{Decision, Evaluation, Request};
 use super::parse::{parse_policy, validate_for_kind};
+use super::request::{Decision, Evaluation, Request};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -313,7 +313,7 @@ impl Condition {
                     PolicyValue::Arn(t, g)
                 }
                 ValueKind::Num => v.trim().parse::<f64>().map_or_else(|_| bad("numeric"), PolicyValue::Num),
-                ValueKind::Date => parse_date(v).map_or_else(|| bad("date"), PolicyValue::Date),
+                ValueKind::Date => crate::time::parse_ms(v).map_or_else(|| bad("date"), PolicyValue::Date),
                 ValueKind::Bool => PolicyValue::Bool(Template::parse(v, vars)),
                 ValueKind::Binary => base64_decode(v).map_or_else(|| bad("base64"), PolicyValue::Binary),
                 ValueKind::Ip => parse_ip_net(v).map_or_else(|| bad("IP address/CIDR"), PolicyValue::Ip),
@@ -512,7 +512,7 @@ fn compare(base: BaseOp, pv: &Resolved, rv: &str) -> Option<bool> {
             })
         }
         (_, Resolved::Date(p)) => {
-            let r = parse_date(rv)?;
+            let r = crate::time::parse_ms(rv)?;
             Some(match base {
                 DateEquals | DateNotEquals => r == *p,
                 DateLessThan => r < *p,
@@ -541,31 +541,6 @@ pub fn parse_ip_net(s: &str) -> Option<IpNet> {
         return Some(n.trunc());
     }
     s.parse::<IpAddr>().ok().map(IpNet::from)
-}
-
-/// ISO 8601 date/time (with or without zone, date only) or epoch seconds → epoch milliseconds.
-pub fn parse_date(s: &str) -> Option<i64> {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime};
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().ok().map(|secs| secs.saturating_mul(1000));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.timestamp_millis());
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M"] {
-        if let Ok(d) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(d.and_utc().timestamp_millis());
-        }
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
-        if let Ok(d) = DateTime::parse_from_str(s, fmt) {
-            return Some(d.timestamp_millis());
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis())
 }
 
 /// Standard base64 (with or without padding); None if malformed.
@@ -611,17 +586,6 @@ mod tests {
         assert!(Operator::parse("StringEqualz").is_err());
         assert!(Operator::parse("NullIfExists").is_err());
         assert!(Operator::parse("ForSomeValues:StringLike").is_err());
-    }
-
-    #[test]
-    fn dates() {
-        let a = parse_date("2020-01-01T00:00:00Z").unwrap();
-        assert_eq!(parse_date("2020-01-01"), Some(a));
-        assert_eq!(parse_date("1577836800"), Some(a));
-        assert_eq!(parse_date("2020-01-01T01:00:00+01:00"), Some(a));
-        assert_eq!(parse_date("2020-01-01T00:00:00.000Z"), Some(a));
-        assert_eq!(parse_date("2020-01-01T00:00:00"), Some(a));
-        assert!(parse_date("yesterday").is_none());
     }
 
     #[test]

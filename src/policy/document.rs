@@ -181,7 +181,7 @@ impl Statement {
     /// treated as unresolvable (no match); use [`matches_resource_in`](Self::matches_resource_in)
     /// to resolve them against a request context.
     pub fn matches_resource(&self, resource: &str) -> bool {
-        self.matches_resource_in(resource, &super::evaluate::Context::new())
+        self.matches_resource_in(resource, &super::request::Context::new())
     }
 
     /// Resource match with policy variables resolved from `ctx`. A pattern whose variable

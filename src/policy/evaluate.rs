@@ -1,6 +1,7 @@
 //! The decision: explicit deny, SCP levels, identity/boundary/session intersection, resource
 //! policies (same-account union, cross-account intersection), trust policies — with the
-//! deciding statements named.
+//! deciding statements named. (The request and answer types are in [`super::request`],
+//! Principal matching in [`super::principal`], the static access index in [`super::access`].)
 //!
 //! Choices (AWS "Policy evaluation logic", "How AWS enforcement code logic evaluates requests",
 //! "Cross-account policy evaluation logic"), kept deliberately explicit:
@@ -34,161 +35,14 @@
 //!   (named in [`Evaluation::assumed`]); a Deny whose conditions are unknown is taken not to
 //!   have applied, since the request succeeded. [`evaluate`] knows every key.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
-
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use super::condition::{Truth, UnknownKeys};
-use super::document::{Effect, NamedPolicy, PolicyKind, PolicySet, PrincipalType, Principals, Statement};
-use super::matching::split_arn;
+use super::document::{Effect, NamedPolicy, PolicyKind, PolicySet, Statement};
+use super::principal::{match_principals, Caller, Grant, Shape};
+use super::request::{Context, Decision, Evaluation, Request, StatementRef};
 use super::variables::Lookup;
-
-/// Request context: context keys (case-insensitive) to one or more values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Context {
-    values: BTreeMap<String, Vec<String>>,
-}
-
-impl Context {
-    pub fn new() -> Context {
-        Context::default()
-    }
-
-    /// Set a single-valued key (replaces any previous value).
-    pub fn insert(&mut self, key: &str, value: impl Into<String>) {
-        self.values.insert(key.to_ascii_lowercase(), vec![value.into()]);
-    }
-
-    /// Set a multivalued key (an empty list counts as absent in conditions).
-    pub fn insert_multi(&mut self, key: &str, values: Vec<String>) {
-        self.values.insert(key.to_ascii_lowercase(), values);
-    }
-
-    pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.values.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
-    }
-
-    pub fn remove(&mut self, key: &str) {
-        self.values.remove(&key.to_ascii_lowercase());
-    }
-
-    /// Keys (lowercased) and values, sorted by key.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
-    }
-}
-
-impl Lookup for Context {
-    fn values(&self, key_lower: &str) -> Option<&[String]> {
-        self.values.get(key_lower).map(Vec::as_slice)
-    }
-}
-
-impl<'de> Deserialize<'de> for Context {
-    /// `{"aws:SourceIp": "1.2.3.4", "aws:TagKeys": ["a", "b"]}`.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Context, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum OneOrMany {
-            One(String),
-            Many(Vec<String>),
-        }
-        let m: BTreeMap<String, OneOrMany> = BTreeMap::deserialize(d)?;
-        let mut c = Context::new();
-        for (k, v) in m {
-            match v {
-                OneOrMany::One(s) => c.insert(&k, s),
-                OneOrMany::Many(v) => c.insert_multi(&k, v),
-            }
-        }
-        Ok(c)
-    }
-}
-
-/// One API request to authorise.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Request {
-    /// Caller ARN (user, role, assumed-role session, federated user, root), or a service
-    /// principal (`lambda.amazonaws.com`), a federated provider, a canonical user id.
-    pub principal: String,
-    /// Defaults to the account in the principal ARN.
-    #[serde(default)]
-    pub principal_account: Option<String>,
-    pub action: String,
-    pub resource: String,
-    /// Account owning the resource; when it differs from the principal's, the request is
-    /// cross-account.
-    #[serde(default)]
-    pub resource_account: Option<String>,
-    #[serde(default)]
-    pub context: Context,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Decision {
-    Allow,
-    ExplicitDeny,
-    ImplicitDeny,
-    /// A policy attached to the principal could not be resolved and could change the answer.
-    Unknown,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Allow => "Allow",
-            Decision::ExplicitDeny => "ExplicitDeny",
-            Decision::ImplicitDeny => "ImplicitDeny",
-            Decision::Unknown => "Unknown",
-        }
-    }
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A statement named in an explanation. `index` is 0-based within its policy.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct StatementRef {
-    pub policy: String,
-    pub kind: PolicyKind,
-    pub sid: Option<String>,
-    pub index: usize,
-}
-
-impl fmt::Display for StatementRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.sid {
-            Some(s) if !s.is_empty() => write!(f, "{}#{}", self.policy, s),
-            _ => write!(f, "{}#{}", self.policy, self.index),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Evaluation {
-    pub decision: Decision,
-    /// Allow: the allowing identity and/or resource statements; ExplicitDeny: the denying
-    /// statements; ImplicitDeny: empty.
-    pub statements: Vec<StatementRef>,
-    /// Human-readable: which layer decided.
-    pub reason: String,
-    /// Allow: those of `statements` that allow only if conditions on unknown keys held
-    /// ([`evaluate_observed`]); always empty for [`evaluate`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub assumed: Vec<StatementRef>,
-    /// Denials: the layer that denied (`identity`, `boundary`, `scp`, `rcp`, `resource`,
-    /// `session`, `kms-key`, `trust`): the first denying statement's for an explicit deny, the
-    /// layer that did not allow for an implicit one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub layer: Option<&'static str>,
-}
+use crate::arn::Arn;
 
 /// Services whose resources RCPs govern (AWS Organizations "Resource control policies":
 /// "List of AWS services that support RCPs").
@@ -218,172 +72,7 @@ fn layer_of(kind: PolicyKind, resource: &str) -> &'static str {
 }
 
 fn is_kms_key(resource: &str) -> bool {
-    resource.split(':').nth(2) == Some("kms") && resource.contains(":key/")
-}
-
-/// How a resource-policy Principal element matched the caller (weakest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Grant {
-    /// Named the caller's account: delegates to the account's IAM policies.
-    Account,
-    /// Named the caller's role (or `*` for a session): limited by boundary and session policies.
-    Entity,
-    /// Named the caller itself.
-    Direct,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    User,
-    Role,
-    AssumedRole,
-    FederatedUser,
-    Root,
-    Service,
-    Other,
-}
-
-/// The caller as the Principal element sees it.
-#[derive(Debug, Clone)]
-struct Caller {
-    arn: String,
-    account: Option<String>,
-    shape: Shape,
-    /// Role name for roles and assumed-role sessions.
-    role_name: Option<String>,
-}
-
-impl Caller {
-    fn new(principal: &str, account_hint: Option<&str>) -> Caller {
-        let mut shape = Shape::Other;
-        let mut role_name = None;
-        let mut account = account_hint.map(str::to_string);
-        if let Some(p) = split_arn(principal).filter(|p| p[0] == "arn") {
-            if account.is_none() && !p[4].is_empty() {
-                account = Some(p[4].to_string());
-            }
-            let res = p[5];
-            match p[2] {
-                "iam" if res == "root" => shape = Shape::Root,
-                "iam" if res.starts_with("user/") => shape = Shape::User,
-                "iam" if res.starts_with("role/") => {
-                    shape = Shape::Role;
-                    role_name = res.rsplit('/').next().map(str::to_string);
-                }
-                "sts" if res.starts_with("assumed-role/") => {
-                    shape = Shape::AssumedRole;
-                    role_name = res.split('/').nth(1).map(str::to_string);
-                }
-                "sts" if res.starts_with("federated-user/") => shape = Shape::FederatedUser,
-                _ => {}
-            }
-        } else if crate::names::is_account_id(principal) {
-            shape = Shape::Root;
-            account.get_or_insert_with(|| principal.to_string());
-        } else if principal.ends_with(".amazonaws.com") || principal.ends_with(".amazonaws.com.cn") {
-            shape = Shape::Service;
-        }
-        Caller { arn: principal.to_string(), account, shape, role_name }
-    }
-
-    /// The role ARN behind a session (path unknown, so none).
-    fn role_arn(&self) -> Option<String> {
-        match (&self.shape, &self.account, &self.role_name) {
-            (Shape::AssumedRole, Some(a), Some(n)) => Some(format!("arn:aws:iam::{a}:role/{n}")),
-            _ => None,
-        }
-    }
-
-    /// What `*` (or an applicable NotPrincipal) grants this caller.
-    fn wildcard_grant(&self) -> Grant {
-        match self.shape {
-            Shape::AssumedRole | Shape::Role | Shape::FederatedUser => Grant::Entity,
-            _ => Grant::Direct,
-        }
-    }
-}
-
-/// The account named by a Principal AWS entry (`123456789012` or `arn:...:iam::123456789012:root`).
-fn entry_account(entry: &str) -> Option<&str> {
-    if crate::names::is_account_id(entry) {
-        return Some(entry);
-    }
-    split_arn(entry).filter(|p| p[0] == "arn" && p[2] == "iam" && p[5] == "root").map(|p| p[4])
-}
-
-/// Match one `AWS` principal entry against the caller.
-fn match_aws_entry(entry: &str, c: &Caller) -> Option<Grant> {
-    if entry == "*" {
-        return Some(c.wildcard_grant());
-    }
-    if let Some(acct) = entry_account(entry) {
-        if c.account.as_deref() != Some(acct) {
-            return None;
-        }
-        return Some(if c.shape == Shape::Root { Grant::Direct } else { Grant::Account });
-    }
-    if let Some(p) = split_arn(entry).filter(|p| p[0] == "arn") {
-        if p[2] == "iam" && p[5].starts_with("role/") {
-            let name = p[5].rsplit('/').next().unwrap_or("");
-            let same_role = matches!(c.shape, Shape::Role | Shape::AssumedRole)
-                && c.account.as_deref() == Some(p[4])
-                && c.role_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
-            return same_role.then_some(Grant::Entity);
-        }
-        if p[2] == "iam" && p[5].starts_with("user/") {
-            let name = p[5].rsplit('/').next().unwrap_or("");
-            let same_user = c.shape == Shape::User
-                && c.account.as_deref() == Some(p[4])
-                && c.arn.rsplit('/').next().is_some_and(|n| n.eq_ignore_ascii_case(name));
-            return same_user.then_some(Grant::Direct);
-        }
-    }
-    (entry == c.arn).then_some(Grant::Direct)
-}
-
-/// Match a Principal/NotPrincipal element; Some(grant) when the statement applies to the caller.
-fn match_principals(p: &Principals, c: &Caller) -> Option<Grant> {
-    if !p.negated {
-        if p.any {
-            return Some(c.wildcard_grant());
-        }
-        return p
-            .entries
-            .iter()
-            .flat_map(|(t, vals)| vals.iter().map(move |v| (t, v)))
-            .filter_map(|(t, v)| match t {
-                PrincipalType::Aws => match_aws_entry(v, c),
-                PrincipalType::Service => v.eq_ignore_ascii_case(&c.arn).then_some(Grant::Direct),
-                PrincipalType::Federated | PrincipalType::CanonicalUser => (*v == c.arn).then_some(Grant::Direct),
-            })
-            .max();
-    }
-    // NotPrincipal: excluded only when every identity of the caller is listed.
-    if p.any {
-        return None;
-    }
-    let listed =
-        |pred: &dyn Fn(PrincipalType, &str) -> bool| p.entries.iter().any(|(t, vals)| vals.iter().any(|v| pred(*t, v)));
-    let caller_listed = listed(&|t, v| match t {
-        PrincipalType::Aws => match c.shape {
-            Shape::Root => entry_account(v).is_some_and(|a| c.account.as_deref() == Some(a)),
-            _ => match_aws_entry(v, c) == Some(Grant::Direct) || v == c.arn,
-        },
-        PrincipalType::Service => v.eq_ignore_ascii_case(&c.arn),
-        _ => v == c.arn,
-    });
-    let account_listed = match c.shape {
-        Shape::Service | Shape::Other | Shape::Root => true,
-        _ => {
-            listed(&|t, v| t == PrincipalType::Aws && entry_account(v).is_some_and(|a| c.account.as_deref() == Some(a)))
-        }
-    };
-    let role_listed = match c.shape {
-        Shape::AssumedRole => listed(&|t, v| t == PrincipalType::Aws && match_aws_entry(v, c) == Some(Grant::Entity)),
-        _ => true,
-    };
-    let excluded = caller_listed && account_listed && role_listed;
-    (!excluded).then_some(c.wildcard_grant())
+    Arn::get(resource).is_some_and(|a| a.service == "kms" && a.resource_type() == Some("key"))
 }
 
 /// Context lookups with the principal keys filled from the request when the caller left them out.
@@ -678,8 +367,7 @@ fn decide(set: &PolicySet, req: &Request, action: &str, unknown: UnknownKeys) ->
     let grant = resource.as_ref().and_then(Scan::best_grant);
     let is_trust = set.resource_policy.as_ref().is_some_and(|p| p.kind == PolicyKind::Trust);
     // The resource's account: as given, else the account field of its ARN (empty for S3).
-    let resource_account =
-        req.resource_account.as_deref().or_else(|| req.resource.split(':').nth(4).filter(|a| !a.is_empty()));
+    let resource_account = req.resource_account.as_deref().or_else(|| crate::arn::account_of(&req.resource));
     let same_account = match (&caller.account, resource_account) {
         (Some(a), Some(b)) => a == b,
         _ => true,
@@ -787,298 +475,6 @@ fn trust_failure(g: Grant, identity_failure: &str) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Static access analysis ("effective permissions").
-
-/// Three-way answer for "can this principal perform this action?".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Access {
-    /// Not allowed (no allow, or an unconditional deny on every resource).
-    None,
-    /// Allowed only on some resources or under conditions, or a conditional/narrow deny exists.
-    Partial,
-    /// Allowed on every resource without conditions, and no deny can apply.
-    Full,
-}
-
-impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::None => "None",
-            Access::Partial => "Partial",
-            Access::Full => "Full",
-        }
-    }
-}
-
-/// Who the effective permissions are computed for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PrincipalInfo {
-    pub arn: String,
-    pub account: Option<String>,
-}
-
-struct IndexedStatement<'a> {
-    st: &'a Statement,
-    slot: usize,
-}
-
-/// What applies to every action of one service, and what must be checked per action.
-#[derive(Clone)]
-struct ServiceSummary {
-    /// Best allow per layer slot from statements that apply to every action of the service.
-    base: Vec<Access>,
-    hard_deny: bool,
-    soft_deny: bool,
-    /// Statements to test per action.
-    check: Vec<u32>,
-}
-
-/// Precompiled index of a policy set for fast per-action [`Access`] answers.
-///
-/// Resource-based policies are ignored (they are per resource); conditions are treated as
-/// unknown (an allow with conditions gives Partial, a deny with conditions caps at Partial).
-/// A resource pattern counts as "every resource" when it is `*` or `arn:<p>:<svc|*>:<*|>:<*|>:*`
-/// for the action's service.
-///
-/// Built once per principal: for each service named by a policy (and once for all other
-/// services) the statements that apply to all of its actions (`s3:*`, `*`, a NotAction that
-/// does not name the service) are folded into a per-service baseline, so a query only tests the
-/// few statements with action-specific patterns.
-pub struct AccessIndex<'a> {
-    statements: Vec<IndexedStatement<'a>>,
-    /// Lowercased service prefix -> summary for that service.
-    by_service: HashMap<String, ServiceSummary, BuildHasherDefault<Fnv>>,
-    /// Summary for services no policy names literally.
-    other: ServiceSummary,
-    slots: usize,
-    scp_levels: usize,
-    has_boundary: bool,
-    has_session: bool,
-    root: bool,
-}
-
-/// Does a statement apply to all, none or only some actions of a service?
-enum Coverage {
-    All,
-    NoAction,
-    Some,
-}
-
-fn coverage(st: &Statement, service: Option<&str>) -> Coverage {
-    let relevant = st.action.patterns_for(service);
-    let (mut any, mut whole) = (false, false);
-    for p in relevant {
-        any = true;
-        // `svc:*`, or `*` (service None, whole action any).
-        if p.name == super::matching::Glob::Any {
-            whole = true;
-        }
-    }
-    match (st.action.negated, any, whole) {
-        (false, _, true) => Coverage::All,
-        (false, false, _) => Coverage::NoAction,
-        (true, _, true) => Coverage::NoAction,
-        (true, false, _) => Coverage::All,
-        _ => Coverage::Some,
-    }
-}
-
-impl<'a> AccessIndex<'a> {
-    pub fn new(set: &'a PolicySet, principal: &PrincipalInfo) -> AccessIndex<'a> {
-        let scp_levels = set.scps.len();
-        let slots = 3 + scp_levels;
-        let layers = set
-            .identity
-            .iter()
-            .map(|p| (p, 0))
-            .chain(set.boundaries.iter().map(|p| (p, 1)))
-            .chain(set.session_policies.iter().map(|p| (p, 2)))
-            .chain(set.scps.iter().enumerate().flat_map(|(i, l)| l.iter().map(move |p| (p, 3 + i))));
-        let mut statements = Vec::new();
-        for (np, slot) in layers {
-            statements.extend(np.policy.statements.iter().map(|st| IndexedStatement { st, slot }));
-        }
-        let mut services: Vec<&str> = statements.iter().flat_map(|s| s.st.action.services()).collect();
-        services.sort_unstable();
-        services.dedup();
-        let summarize = |service: Option<&str>| {
-            let mut sum = ServiceSummary {
-                base: vec![Access::None; slots],
-                hard_deny: false,
-                soft_deny: false,
-                check: Vec::new(),
-            };
-            for (id, IndexedStatement { st, slot }) in statements.iter().enumerate() {
-                match coverage(st, service) {
-                    Coverage::NoAction => {}
-                    Coverage::Some => sum.check.push(id as u32),
-                    Coverage::All => match service {
-                        Some(svc) => {
-                            let everywhere = st.conditions.is_empty() && covers_every_resource(st, svc);
-                            apply(&mut sum.base, &mut sum.hard_deny, &mut sum.soft_deny, st.effect, *slot, everywhere);
-                        }
-                        // Unnamed services: fold in unless universality depends on the service
-                        // (`arn:aws:s3:::*`), which is then decided per action.
-                        None => match covers_every_resource_of_any_service(st) {
-                            Some(all) => {
-                                let everywhere = st.conditions.is_empty() && all;
-                                apply(
-                                    &mut sum.base,
-                                    &mut sum.hard_deny,
-                                    &mut sum.soft_deny,
-                                    st.effect,
-                                    *slot,
-                                    everywhere,
-                                );
-                            }
-                            None => sum.check.push(id as u32),
-                        },
-                    },
-                }
-            }
-            sum
-        };
-        let by_service = services.iter().map(|svc| (svc.to_string(), summarize(Some(svc)))).collect();
-        let other = summarize(None);
-        AccessIndex {
-            by_service,
-            other,
-            slots,
-            scp_levels,
-            has_boundary: !set.boundaries.is_empty(),
-            has_session: !set.session_policies.is_empty(),
-            root: Caller::new(&principal.arn, principal.account.as_deref()).shape == Shape::Root,
-            statements,
-        }
-    }
-
-    /// Access to `action` (any case) on any resource under an unknown context.
-    pub fn access(&self, action: &str) -> Access {
-        let mut buf = [0u8; 128];
-        let owned;
-        let lower: &str = if action.len() <= buf.len() {
-            buf[..action.len()].copy_from_slice(action.as_bytes());
-            buf[..action.len()].make_ascii_lowercase();
-            std::str::from_utf8(&buf[..action.len()]).unwrap_or_default()
-        } else {
-            owned = action.to_ascii_lowercase();
-            &owned
-        };
-        let service = lower.split(':').next().unwrap_or("");
-        let sum = self.by_service.get(service).unwrap_or(&self.other);
-        if sum.hard_deny {
-            return Access::None;
-        }
-        let mut small = [Access::None; 16];
-        let mut large = Vec::new();
-        let best: &mut [Access] = if self.slots <= small.len() {
-            small[..self.slots].copy_from_slice(&sum.base);
-            &mut small[..self.slots]
-        } else {
-            large.extend_from_slice(&sum.base);
-            &mut large
-        };
-        let mut hard_deny = false;
-        let mut soft_deny = sum.soft_deny;
-        for &id in &sum.check {
-            let IndexedStatement { st, slot } = &self.statements[id as usize];
-            if st.matches_action_lower(lower) {
-                let everywhere = st.conditions.is_empty() && covers_every_resource(st, service);
-                apply(best, &mut hard_deny, &mut soft_deny, st.effect, *slot, everywhere);
-            }
-        }
-        if hard_deny {
-            return Access::None;
-        }
-        let mut result = if self.root { Access::Full } else { best[0] };
-        if self.has_boundary && !self.root {
-            result = result.min(best[1]);
-        }
-        if self.has_session {
-            result = result.min(best[2]);
-        }
-        for level in 0..self.scp_levels {
-            result = result.min(best[3 + level]);
-        }
-        if soft_deny && result == Access::Full {
-            result = Access::Partial;
-        }
-        result
-    }
-}
-
-/// Fold one applicable statement into the per-layer maxima and deny flags.
-fn apply(
-    best: &mut [Access],
-    hard_deny: &mut bool,
-    soft_deny: &mut bool,
-    effect: Effect,
-    slot: usize,
-    everywhere: bool,
-) {
-    match effect {
-        Effect::Deny if everywhere => *hard_deny = true,
-        Effect::Deny => *soft_deny = true,
-        Effect::Allow => {
-            let a = if everywhere { Access::Full } else { Access::Partial };
-            best[slot] = best[slot].max(a);
-        }
-    }
-}
-
-/// FNV-1a: the service-prefix map is hit once per query with short keys, where SipHash's
-/// setup cost dominates. Keys come from policies, so hash flooding is not a concern here.
-#[derive(Default)]
-pub struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// Resource coverage independent of the service: Some(true) for `*`-like patterns, Some(false)
-/// when no pattern covers a whole service, None when it depends on the service.
-fn covers_every_resource_of_any_service(st: &Statement) -> Option<bool> {
-    match &st.resource {
-        None => Some(true),
-        Some(r) if r.negated => Some(false),
-        Some(r) => {
-            let globs: Vec<_> = r.patterns.iter().filter_map(|p| p.static_glob()).collect();
-            // A service name no pattern can spell: only service-agnostic patterns cover it.
-            if globs.iter().any(|g| g.is_universal_for("\u{0}")) {
-                return Some(true);
-            }
-            match globs.iter().any(|g| g.service_specific_universal()) {
-                true => None,
-                false => Some(false),
-            }
-        }
-    }
-}
-
-fn covers_every_resource(st: &Statement, service_lower: &str) -> bool {
-    match &st.resource {
-        None => true,
-        Some(r) if r.negated => false,
-        Some(r) => r.patterns.iter().any(|p| p.static_glob().is_some_and(|g| g.is_universal_for(service_lower))),
-    }
-}
-
-/// One-off [`Access`] for an action. For many actions build an [`AccessIndex`] once.
-pub fn action_access(set: &PolicySet, action: &str, principal: &PrincipalInfo) -> Access {
-    AccessIndex::new(set, principal).access(action)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1134,6 +530,24 @@ mod tests {
         let ev = evaluate_observed(&s, &r3, &tags);
         assert_eq!(ev.decision, Decision::Allow);
         assert!(ev.assumed.is_empty());
+    }
+
+    #[test]
+    fn a_session_is_its_role_in_its_own_partition() {
+        // aws:PrincipalArn of a session is the role's ARN, in the session's partition.
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let role = format!("arn:{partition}:iam::111122223333:role/app");
+            let s =
+                set(serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalArn": role}}}]}));
+            let r = Request {
+                principal: format!("arn:{partition}:sts::111122223333:assumed-role/app/i-1"),
+                action: "s3:GetObject".into(),
+                resource: "*".into(),
+                ..Request::default()
+            };
+            assert_eq!(evaluate(&s, &r).decision, Decision::Allow, "{partition}");
+        }
     }
 
     #[test]

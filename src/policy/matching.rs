@@ -186,14 +186,6 @@ impl ActionPattern {
     }
 }
 
-/// Split an ARN-like string into its six parts (`arn`, partition, service, region, account,
-/// resource); None when it has fewer than five colons.
-pub fn split_arn(s: &str) -> Option<[&str; 6]> {
-    let mut it = s.splitn(6, ':');
-    let a = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
-    Some(a)
-}
-
 /// A compiled ARN pattern: segment-wise when it has the ARN shape, else a whole-string glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArnGlob {
@@ -254,7 +246,7 @@ impl ArnGlob {
     pub fn is_match(&self, value: &str) -> bool {
         match self {
             ArnGlob::Whole(g) => g.is_match(value),
-            ArnGlob::Segments(segs) => match split_arn(value) {
+            ArnGlob::Segments(segs) => match crate::arn::fields(value) {
                 Some(parts) => segs.iter().zip(parts.iter()).all(|(g, p)| g.is_match(p)),
                 None => false,
             },

@@ -81,7 +81,7 @@ fn trust_doc(rec: &Recommendation) -> Option<TrustDoc<'_>> {
 }
 
 fn partition(arn: &str) -> &str {
-    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+    crate::arn::partition_of(arn).unwrap_or("aws")
 }
 
 fn managed_arn(rec: &Recommendation, name: &str) -> String {

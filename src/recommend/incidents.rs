@@ -219,7 +219,7 @@ pub fn with_incident_calls(
     findings: &[IncidentFinding],
 ) -> anyhow::Result<Vec<IncidentFinding>> {
     use polars::prelude::*;
-    let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok().map(|d| d.timestamp_millis());
+    let ms = crate::time::parse_ms;
     let mut out = findings.to_vec();
     for f in out.iter_mut() {
         let Some(span) = &f.span else { continue };

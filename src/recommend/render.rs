@@ -27,7 +27,7 @@ fn summary(s: &mut String, recs: &[Recommendation]) {
     );
     for r in recs {
         // The ARN's resource part (`role/service/app-server-role`): the account is in the sections.
-        let name = r.arn.splitn(6, ':').nth(5).unwrap_or(&r.arn);
+        let name = crate::arn::Arn::get(&r.arn).map_or(r.arn.as_str(), |a| a.resource);
         let kept = r.granted_actions.saturating_sub(r.removed_actions);
         let pct = if r.granted_actions == 0 {
             0

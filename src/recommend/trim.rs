@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{TimeZone, Utc};
 use serde_json::{json, Map, Value};
 
 use super::compact::{self, canonical, Draft, Grant, Parts, ResourceSpec};
@@ -82,8 +81,7 @@ pub(crate) fn call_context(call: &ObservedCall) -> Context {
 /// The request a call stands for (`*` when the event named no resource).
 pub(crate) fn request_for(input: &PrincipalInput, call: &ObservedCall, action: &str) -> Request {
     let resource = call.resource.clone().unwrap_or_else(|| "*".to_string());
-    let resource_account =
-        crate::policy::matching::split_arn(&resource).map(|p| p[4]).filter(|a| !a.is_empty()).map(str::to_string);
+    let resource_account = crate::arn::account_of(&resource).map(str::to_string);
     Request {
         principal: input.arn.clone(),
         principal_account: Some(input.account.clone()),
@@ -271,7 +269,7 @@ fn granted_actions(set: &PolicySet, index: &AccessIndex, root: bool) -> BTreeSet
 }
 
 fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms).single().map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
+    crate::time::iso(ms)
 }
 
 /// The Condition block of a statement, canonical, or None.

@@ -159,11 +159,7 @@ fn whole_account(value: &str) -> Option<&str> {
     if is_id(value) {
         return Some(value);
     }
-    let parts: Vec<&str> = value.split(':').collect();
-    match parts[..] {
-        ["arn", _, "iam", "", acct, "root"] if is_id(acct) => Some(acct),
-        _ => None,
-    }
+    crate::arn::Arn::get(value).filter(|a| a.is_root() && a.region.is_empty() && is_id(a.account)).map(|a| a.account)
 }
 
 /// Does the trust principal (`kind`, `value`) admit the caller of this assumption?
@@ -199,7 +195,7 @@ fn caller_label(a: &Assumption) -> String {
 }
 
 fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
+    crate::time::iso(ms)
 }
 
 /// The principals of a statement as (kind, values).

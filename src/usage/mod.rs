@@ -99,9 +99,7 @@ pub fn load_facts(lake_dir: &Path, window: &Window, principal: Option<&str>) -> 
     Ok(out)
 }
 
-pub fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
-}
+pub use crate::time::iso;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UsedAction {

@@ -127,16 +127,8 @@ pub struct Attribution {
 
 /// `arn:aws:iam::<acct>:role/<path/>name` or an assumed-role ARN -> (account, role name).
 fn role_key(arn: &str) -> Option<(String, String)> {
-    let mut parts = arn.splitn(6, ':');
-    let (_, _, _, _, acct, resource) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let name = if let Some(r) = resource.strip_prefix("role/") {
-        r.rsplit('/').next()?
-    } else {
-        // assumed-role/<name>/<session>
-        resource.strip_prefix("assumed-role/")?.split('/').next()?
-    };
-    Some((acct.to_owned(), name.to_owned()))
+    let a = crate::arn::Arn::get(arn)?;
+    Some((a.account.to_owned(), a.role_name()?.to_owned()))
 }
 
 fn is_sso_role(role_name: &str) -> bool {
@@ -222,7 +214,8 @@ impl Attribution {
                 let role = role_key(&e.session_issuer_arn).or_else(|| role_key(&e.identity_arn))?;
                 let session = nonempty(&e.session_name)
                     .or_else(|| {
-                        e.identity_arn.split_once(":assumed-role/")?.1.split_once('/').map(|(_, s)| s.to_owned())
+                        let (_, s) = crate::arn::Arn::get(&e.identity_arn)?.assumed_role()?;
+                        (!s.is_empty()).then(|| s.to_owned())
                     })
                     .or_else(|| e.principal_id.split_once(':').map(|(_, s)| s.to_owned()));
                 let source = nonempty(&e.source_identity).or_else(|| text(&ui, &["sessionContext", "sourceIdentity"]));

@@ -88,6 +88,16 @@ fn simulate_as_of_says_what_was_undone_and_what_is_uncertain() {
 }
 
 #[test]
+fn as_of_takes_every_spelling_of_the_one_time_grammar() {
+    // The same instant as DURING: a date alone, an offset, a space for the T, epoch seconds.
+    for t in ["2026-10-09", "2026-10-09T02:00:00+02:00", "2026-10-09 00:00:00.000", "1791504000"] {
+        let v = delete_bucket(Some(t));
+        assert_eq!(v["as_of"]["time"], DURING, "{t}");
+        assert_eq!(v["evaluation"]["decision"], "Allow", "{t}");
+    }
+}
+
+#[test]
 fn permissions_as_of_two_instants() {
     let lake = p(sample_lake()).to_owned();
     let perms = |t: &str| {
