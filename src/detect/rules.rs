@@ -1,8 +1,10 @@
-//! Single-event rules, as data: each [`Rule`] names the calls it looks at (event source + event
-//! names), optionally the identity types, how failed calls count, and a predicate over the
-//! request / response for the cases where the call alone is not enough ("Principal *",
-//! "0.0.0.0/0", "user other than the caller", ...). Matches are grouped per incident: same
-//! detector, same principal, no gap longer than [`super::DetectOptions::group_gap_ms`].
+//! Single-event rules: the table is data (`rules/detect.yml`, compiled into the binary) and this
+//! module is its interpreter. Each [`Rule`] names the calls it looks at (event source + event
+//! names), optionally the identity types, how failed calls count, and a condition ([`Cond`])
+//! over the event's fields for the cases where the call alone is not enough; what fields alone
+//! cannot say ("Principal *", "0.0.0.0/0", "user other than the caller", ...) is a named check
+//! ([`CHECKS`]). Matches are grouped per incident: same detector, same principal, no gap longer
+//! than [`super::DetectOptions::group_gap_ms`].
 //!
 //! Failed calls (an `errorCode`), per rule ([`OnError`]):
 //! - tampering / defence evasion and root activity: kept, a group made only of failures is one
@@ -12,12 +14,18 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::event::{any_string, arn_account, embedded_json, get_key, get_str, Event, FastMap};
 use super::findings::{common_evidence, json_set, DetectorInfo, Finding, FindingDraft, Severity};
 use super::Prepared;
+use crate::policy::{parse_policy, Effect, Policy, PrincipalType, Statement};
+
+/// The rule table, as shipped.
+const RULES_YAML: &str = include_str!("../../rules/detect.yml");
 
 /// What a failed call (one with an error code) means for a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,22 +36,23 @@ pub enum OnError {
     Downgrade,
 }
 
-pub type Predicate = fn(&RuleInput) -> bool;
+/// A named check: what the event's fields alone cannot express.
+pub type Check = fn(&RuleInput) -> bool;
 
-/// One declarative single-event rule.
+/// One single-event rule (one entry of `rules/detect.yml`).
 pub struct Rule {
     pub info: DetectorInfo,
-    /// (event source, event names). An empty source matches any source, an empty name list any
-    /// name. Names are compared without Lambda's API-version suffix.
-    pub calls: &'static [(&'static str, &'static [&'static str])],
+    /// The calls the rule looks at.
+    pub calls: Vec<Call>,
     /// Identity types that can match (`Root`, `IAMUser`, ...); empty = any.
-    pub identity_types: &'static [&'static str],
+    pub identity_types: Vec<String>,
     pub on_error: OnError,
-    pub predicate: Option<Predicate>,
-    /// Raises the group's severity one step when any of its events satisfies it.
-    pub escalate: Option<Predicate>,
+    /// The condition a call must meet; None = the call alone is enough.
+    pub when: Option<Cond>,
+    /// Raises the group's severity one step when any of its events meets it.
+    pub escalate: Option<Cond>,
     /// Request-parameter keys whose values are reported as the finding's `targets`.
-    pub target_keys: &'static [&'static str],
+    pub target_keys: Vec<String>,
     /// Routine for some principals (deployments, operations): a principal that already matched
     /// the rule in the baseline period is not reported for it at all.
     pub routine_if_in_baseline: bool,
@@ -51,7 +60,293 @@ pub struct Rule {
     /// window is one finding, not one per burst of activity.
     pub one_per_principal: bool,
     /// Summary template: `{actor}`, `{principal}`, `{count}`, `{events}`, `{targets}`.
-    pub summary: &'static str,
+    pub summary: String,
+}
+
+/// Event source (None = any) and event names (empty = any), compared without Lambda's
+/// API-version suffix.
+pub struct Call {
+    pub source: Option<String>,
+    pub names: Vec<String>,
+}
+
+/// A condition over one event.
+pub enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Box<Cond>),
+    Field(Field, Test),
+    Check(Check),
+}
+
+/// An event field a condition reads.
+pub enum Field {
+    /// Without Lambda's API-version suffix (the name the rule's calls matched).
+    EventName,
+    EventSource,
+    EventType,
+    /// `true` when the call failed (error code or message).
+    Failed,
+    /// A path of keys into one of the JSON columns.
+    Json(Part, Vec<String>),
+}
+
+#[derive(Clone, Copy)]
+pub enum Part {
+    Request,
+    Response,
+    Additional,
+}
+
+pub enum Test {
+    /// Strings compared ignoring ASCII case, other JSON values exactly.
+    Equals(Value),
+    EqualsCased(String),
+    InCased(Vec<String>),
+    Exists(bool),
+}
+
+impl Test {
+    fn on_str(&self, v: Option<&str>) -> bool {
+        match self {
+            Test::Equals(Value::String(w)) => v.is_some_and(|s| s.eq_ignore_ascii_case(w)),
+            Test::Equals(_) => false,
+            Test::EqualsCased(w) => v == Some(w.as_str()),
+            Test::InCased(list) => v.is_some_and(|s| list.iter().any(|w| w == s)),
+            Test::Exists(want) => v.is_some() == *want,
+        }
+    }
+
+    fn on_json(&self, v: Option<&Value>) -> bool {
+        match self {
+            Test::Exists(want) => v.is_some() == *want,
+            Test::Equals(w) if !w.is_string() => v == Some(w),
+            _ => self.on_str(v.and_then(Value::as_str)),
+        }
+    }
+}
+
+impl Cond {
+    pub fn eval(&self, input: &RuleInput) -> bool {
+        match self {
+            Cond::All(items) => items.iter().all(|c| c.eval(input)),
+            Cond::Any(items) => items.iter().any(|c| c.eval(input)),
+            Cond::Not(c) => !c.eval(input),
+            Cond::Check(check) => check(input),
+            Cond::Field(field, test) => {
+                let e = input.event;
+                match field {
+                    Field::EventName => test.on_str(Some(e.base_name())),
+                    Field::EventSource => test.on_str(Some(&e.event_source)),
+                    Field::EventType => test.on_str(e.event_type.as_deref()),
+                    Field::Failed => test.on_json(Some(&Value::Bool(e.is_error()))),
+                    Field::Json(part, path) => {
+                        let root = match part {
+                            Part::Request => input.request(),
+                            Part::Response => input.response(),
+                            Part::Additional => input.additional(),
+                        };
+                        test.on_json(root.and_then(|r| path.iter().try_fold(r, |v, k| get_key(v, k))))
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table: `rules/detect.yml` read into [`Rule`]s
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    family: String,
+    severity: String,
+    mitre: String,
+    description: String,
+    calls: Vec<CallSpec>,
+    #[serde(default)]
+    identity_types: Vec<String>,
+    on_error: String,
+    #[serde(default)]
+    when: Option<CondSpec>,
+    #[serde(default)]
+    escalate: Option<CondSpec>,
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    routine_if_in_baseline: bool,
+    #[serde(default)]
+    one_per_principal: bool,
+    summary: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallSpec {
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    names: Vec<String>,
+}
+
+/// One condition as written: exactly one of `all`, `any`, `not`, `check`, or `field` with one
+/// test.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CondSpec {
+    all: Option<Vec<CondSpec>>,
+    any: Option<Vec<CondSpec>>,
+    not: Option<Box<CondSpec>>,
+    check: Option<String>,
+    field: Option<String>,
+    equals: Option<Value>,
+    equals_cased: Option<String>,
+    in_cased: Option<Vec<String>>,
+    exists: Option<bool>,
+}
+
+/// Named checks a rule's `check:` can use.
+pub const CHECKS: &[(&str, Check)] = &[
+    ("own_request", own_request),
+    ("trail_bucket", trail_bucket),
+    ("bucket_policy_cuts_cloudtrail", bucket_policy_cuts_cloudtrail),
+    ("selectors_reduce_coverage", |input| selectors_reduce_coverage(input.request())),
+    ("targets_other_user", targets_other_user),
+    ("grants_admin", grants_admin),
+    ("trust_external", trust_external),
+    ("shared_publicly", shared_publicly),
+    ("shared_with_unknown_account", shared_with_unknown_account),
+    ("bucket_exposed", bucket_exposed),
+    ("open_to_world", open_to_world),
+    ("admin_ports", admin_ports),
+    ("batch_secrets_in_bulk", batch_secrets_in_bulk),
+    ("ssm_decrypt_bulk", ssm_decrypt_bulk),
+    ("launches_unusual_type", launches_unusual_type),
+    ("lambda_opened", lambda_opened),
+    ("foreign_layer", foreign_layer),
+    ("bucket_grants_foreign_account", bucket_grants_foreign_account),
+];
+
+fn field(name: &str) -> Result<Field, String> {
+    Ok(match name {
+        "eventName" => Field::EventName,
+        "eventSource" => Field::EventSource,
+        "eventType" => Field::EventType,
+        "failed" => Field::Failed,
+        _ => {
+            let (part, path) = name.split_once('.').ok_or_else(|| format!("unknown field \"{name}\""))?;
+            let part = match part {
+                "requestParameters" => Part::Request,
+                "responseElements" => Part::Response,
+                "additionalEventData" => Part::Additional,
+                _ => return Err(format!("unknown field \"{name}\"")),
+            };
+            Field::Json(part, path.split('.').map(str::to_string).collect())
+        }
+    })
+}
+
+fn compile(spec: CondSpec) -> Result<Cond, String> {
+    let CondSpec { all, any, not, check, field: f, equals, equals_cased, in_cased, exists } = spec;
+    let tests: Vec<Test> = [
+        equals.map(Test::Equals),
+        equals_cased.map(Test::EqualsCased),
+        in_cased.map(Test::InCased),
+        exists.map(Test::Exists),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let forms = [all.is_some(), any.is_some(), not.is_some(), check.is_some(), f.is_some()];
+    if forms.iter().filter(|&&x| x).count() != 1 {
+        return Err("a condition needs exactly one of all, any, not, check, field".into());
+    }
+    let list = |items: Vec<CondSpec>| items.into_iter().map(compile).collect::<Result<Vec<_>, _>>();
+    if f.is_none() && !tests.is_empty() {
+        return Err("equals / equals_cased / in_cased / exists need a field".into());
+    }
+    Ok(match (all, any, not, check, f) {
+        (Some(items), ..) => Cond::All(list(items)?),
+        (_, Some(items), ..) => Cond::Any(list(items)?),
+        (_, _, Some(c), ..) => Cond::Not(Box::new(compile(*c)?)),
+        (_, _, _, Some(name), _) => {
+            let check = CHECKS.iter().find(|(n, _)| *n == name).ok_or_else(|| format!("unknown check \"{name}\""))?;
+            Cond::Check(check.1)
+        }
+        (_, _, _, _, Some(name)) => {
+            let mut tests = tests;
+            if tests.len() != 1 {
+                return Err(format!("field \"{name}\" needs exactly one of equals, equals_cased, in_cased, exists"));
+            }
+            Cond::Field(field(&name)?, tests.remove(0))
+        }
+        _ => unreachable!("exactly one form, checked above"),
+    })
+}
+
+/// The rules (lives for the whole run: the detector infos are `'static`).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Reads a rule table; the error names the rule (by position and id) and the reason.
+pub fn load(yaml: &str) -> Result<Vec<Rule>, String> {
+    let specs: Vec<RuleSpec> = serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())?;
+    let mut ids = BTreeSet::new();
+    specs
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = |reason: String| format!("rule {} ({}): {reason}", i + 1, r.id);
+            if !ids.insert(r.id.clone()) {
+                return Err(at("duplicate id".into()));
+            }
+            let severity = match r.severity.as_str() {
+                "low" => Severity::Low,
+                "medium" => Severity::Medium,
+                "high" => Severity::High,
+                "critical" => Severity::Critical,
+                other => return Err(at(format!("unknown severity \"{other}\""))),
+            };
+            let on_error = match r.on_error.as_str() {
+                "exclude" => OnError::Exclude,
+                "downgrade" => OnError::Downgrade,
+                other => return Err(at(format!("unknown on_error \"{other}\""))),
+            };
+            if r.calls.is_empty() {
+                return Err(at("no calls (`- {}` is any call)".into()));
+            }
+            let when = r.when.map(compile).transpose().map_err(|e| at(format!("when: {e}")))?;
+            let escalate = r.escalate.map(compile).transpose().map_err(|e| at(format!("escalate: {e}")))?;
+            Ok(Rule {
+                info: DetectorInfo {
+                    id: leak(r.id.clone()),
+                    family: leak(r.family),
+                    severity,
+                    mitre: leak(r.mitre),
+                    description: leak(r.description),
+                },
+                calls: r.calls.into_iter().map(|c| Call { source: c.source, names: c.names }).collect(),
+                identity_types: r.identity_types,
+                on_error,
+                when,
+                escalate,
+                target_keys: r.targets,
+                routine_if_in_baseline: r.routine_if_in_baseline,
+                one_per_principal: r.one_per_principal,
+                summary: r.summary,
+            })
+        })
+        .collect()
+}
+
+/// The rule table.
+pub fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    // Built in and covered by the tests: a failure here is a defect of the shipped table.
+    RULES.get_or_init(|| load(RULES_YAML).unwrap_or_else(|e| panic!("rules/detect.yml: {e}")))
 }
 
 /// What a predicate sees: the event, its JSON columns parsed at most once, and the environment.
@@ -116,578 +411,103 @@ impl RuleEnv {
     }
 }
 
-const T_VALID_ACCOUNTS: &str = "T1078.004";
-
-macro_rules! info {
-    ($id:expr, $family:expr, $sev:ident, $mitre:expr, $desc:expr) => {
-        DetectorInfo { id: $id, family: $family, severity: Severity::$sev, mitre: $mitre, description: $desc }
-    };
-}
-
-/// The rule table.
-pub fn rules() -> &'static [Rule] {
-    RULES
-}
-
-static RULES: &[Rule] = &[
-    Rule {
-        info: info!("root.console-login", "root", High, T_VALID_ACCOUNTS,
-            "Successful console sign-in as the account root user (critical without MFA)."),
-        calls: &[("signin.amazonaws.com", &["ConsoleLogin"])],
-        identity_types: &["Root"],
-        on_error: OnError::Exclude,
-        predicate: Some(console_success),
-        escalate: Some(console_without_mfa),
-        target_keys: &[],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "Root user signed in to the console ({count} sign-in(s))",
-    },
-    Rule {
-        info: info!("root.activity", "root", High, T_VALID_ACCOUNTS,
-            "API activity by the account root user (not AWS services acting on its behalf)."),
-        calls: &[("", &[])],
-        identity_types: &["Root"],
-        on_error: OnError::Downgrade,
-        predicate: Some(root_own_activity),
-        escalate: None,
-        target_keys: &[],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "Root user made {count} API call(s): {events}",
-    },
-    Rule {
-        info: info!("console.login-without-mfa", "credential-access", Medium, T_VALID_ACCOUNTS,
-            "Successful console sign-in by an IAM user without MFA (SAML / SSO sign-ins excluded)."),
-        calls: &[("signin.amazonaws.com", &["ConsoleLogin"])],
-        identity_types: &["IAMUser"],
-        on_error: OnError::Exclude,
-        predicate: Some(iam_user_login_without_mfa),
-        escalate: None,
-        target_keys: &[],
-        routine_if_in_baseline: false,
-        one_per_principal: true,
-        summary: "{actor} signed in to the console without MFA ({count} sign-in(s))",
-    },
-    Rule {
-        info: info!("cloudtrail.tampering", "defense-evasion", High, "T1562.008",
-            "CloudTrail stopped, deleted or narrowed (trail, event selectors, event data store) or its log bucket changed."),
-        calls: &[
-            ("cloudtrail.amazonaws.com", &["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors",
-                "DeleteEventDataStore", "StopEventDataStoreIngestion"]),
-            ("s3.amazonaws.com", &["DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle",
-                "PutBucketLifecycleConfiguration", "PutBucketAcl"]),
-        ],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(cloudtrail_tampering),
-        escalate: None,
-        target_keys: &["name", "trailName", "bucketName", "eventDataStore"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "CloudTrail logging tampered with: {events} on {targets}",
-    },
-    Rule {
-        info: info!("defense-evasion.guardduty", "defense-evasion", High, "T1562.001",
-            "GuardDuty detector deleted or disabled, members disassociated, findings suppressed or trusted IPs added."),
-        calls: &[("guardduty.amazonaws.com", &["DeleteDetector", "UpdateDetector", "DisassociateFromMasterAccount",
-            "DisassociateFromAdministratorAccount", "DisassociateMembers", "DeleteMembers", "StopMonitoringMembers",
-            "DeletePublishingDestination", "CreateIPSet", "UpdateIPSet", "CreateFilter", "UpdateFilter"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(guardduty_weakened),
-        escalate: None,
-        target_keys: &["detectorId", "name"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "GuardDuty weakened: {events}",
-    },
-    Rule {
-        info: info!("defense-evasion.config", "defense-evasion", High, "T1562.001",
-            "AWS Config recorder stopped or deleted, or its delivery channel deleted."),
-        calls: &[("config.amazonaws.com", &["StopConfigurationRecorder", "DeleteConfigurationRecorder",
-            "DeleteDeliveryChannel"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &["configurationRecorderName", "deliveryChannelName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "AWS Config recording disabled: {events}",
-    },
-    Rule {
-        info: info!("defense-evasion.flow-logs", "defense-evasion", High, "T1562.008",
-            "VPC flow logs or Route 53 Resolver query logging deleted."),
-        calls: &[
-            ("ec2.amazonaws.com", &["DeleteFlowLogs"]),
-            ("route53resolver.amazonaws.com", &["DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"]),
-        ],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &["flowLogIds", "resolverQueryLogConfigId"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "Network logging deleted: {events}",
-    },
-    Rule {
-        info: info!("defense-evasion.leave-organization", "defense-evasion", High, "T1666",
-            "Account attempted to leave its AWS Organization (escaping SCPs and central logging)."),
-        calls: &[("organizations.amazonaws.com", &["LeaveOrganization"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &[],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "Account tried to leave the organisation",
-    },
-    Rule {
-        info: info!("iam.persistence.access-key-other-user", "persistence", High, "T1098.001",
-            "Access key created for a user other than the caller."),
-        calls: &[("iam.amazonaws.com", &["CreateAccessKey"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(targets_other_user),
-        escalate: None,
-        target_keys: &["userName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} created access key(s) for another user: {targets}",
-    },
-    Rule {
-        info: info!("iam.persistence.login-profile", "persistence", High, "T1098",
-            "Console password (login profile) created or changed for a user other than the caller."),
-        calls: &[("iam.amazonaws.com", &["CreateLoginProfile", "UpdateLoginProfile"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(targets_other_user),
-        escalate: None,
-        target_keys: &["userName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} set a console password for {targets}",
-    },
-    Rule {
-        info: info!("iam.persistence.admin-policy", "privilege-escalation", High, "T1098.003",
-            "AdministratorAccess attached, or an inline policy allowing * on * put, on a user, group or role."),
-        calls: &[("iam.amazonaws.com", &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy",
-            "PutRolePolicy", "PutGroupPolicy"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(grants_admin),
-        escalate: None,
-        target_keys: &["userName", "roleName", "groupName", "policyArn", "policyName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} granted administrator access to {targets}",
-    },
-    Rule {
-        info: info!("iam.persistence.new-user", "persistence", Medium, "T1136.003",
-            "New IAM user created."),
-        calls: &[("iam.amazonaws.com", &["CreateUser"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: None,
-        escalate: None,
-        target_keys: &["userName"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} created IAM user(s) {targets}",
-    },
-    Rule {
-        info: info!("iam.persistence.trust-policy-external", "persistence", High, "T1098.003",
-            "Role trust policy changed to trust an account outside the lake (or anyone)."),
-        calls: &[("iam.amazonaws.com", &["UpdateAssumeRolePolicy"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(trust_external),
-        escalate: None,
-        target_keys: &["roleName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} made role {targets} assumable from outside the organisation",
-    },
-    Rule {
-        info: info!("iam.persistence.policy-version-default", "privilege-escalation", Medium, "T1098.003",
-            "An existing managed policy version set as default (rollback to an older, possibly broader, version)."),
-        calls: &[("iam.amazonaws.com", &["SetDefaultPolicyVersion"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: None,
-        escalate: None,
-        target_keys: &["policyArn", "versionId"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} switched the default version of {targets}",
-    },
-    Rule {
-        info: info!("exposure.snapshot-public", "exfiltration", High, "T1537",
-            "EBS / RDS snapshot or AMI made public."),
-        calls: &[
-            ("ec2.amazonaws.com", &["ModifySnapshotAttribute", "ModifyImageAttribute"]),
-            ("rds.amazonaws.com", &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"]),
-        ],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(shared_publicly),
-        escalate: None,
-        target_keys: &["snapshotId", "imageId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} made {targets} public",
-    },
-    Rule {
-        info: info!("exposure.snapshot-shared", "exfiltration", Low, "T1537",
-            "EBS / RDS snapshot or AMI shared with an account outside the lake."),
-        calls: &[
-            ("ec2.amazonaws.com", &["ModifySnapshotAttribute", "ModifyImageAttribute"]),
-            ("rds.amazonaws.com", &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"]),
-        ],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(shared_with_unknown_account),
-        escalate: None,
-        target_keys: &["snapshotId", "imageId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} shared {targets} with an outside account",
-    },
-    Rule {
-        info: info!("exposure.bucket-public", "exfiltration", High, "T1530",
-            "S3 bucket policy or ACL opened to everyone, or a public access block removed or weakened."),
-        calls: &[
-            ("s3.amazonaws.com", &["PutBucketPolicy", "PutBucketAcl", "DeleteBucketPublicAccessBlock",
-                "PutBucketPublicAccessBlock", "DeleteAccountPublicAccessBlock", "PutAccountPublicAccessBlock"]),
-            ("s3control.amazonaws.com", &["DeletePublicAccessBlock", "PutPublicAccessBlock",
-                "DeleteAccountPublicAccessBlock", "PutAccountPublicAccessBlock"]),
-        ],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(bucket_exposed),
-        escalate: None,
-        target_keys: &["bucketName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} exposed S3 data: {events} {targets}",
-    },
-    Rule {
-        info: info!("exposure.security-group-open", "defense-evasion", Medium, "T1562.007",
-            "Security group ingress opened to the internet (0.0.0.0/0, ::/0 or another public /8-or-wider range; high for SSH, RDP or all ports)."),
-        calls: &[("ec2.amazonaws.com", &["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(open_to_world),
-        escalate: Some(admin_ports),
-        target_keys: &["groupId", "groupName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} opened security group {targets} to the internet",
-    },
-    Rule {
-        info: info!("execution.ssm-command", "execution", Medium, "T1651",
-            "SSM Run Command sent or Session Manager session started on instances."),
-        calls: &[("ssm.amazonaws.com", &["SendCommand", "StartSession"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: None,
-        escalate: None,
-        target_keys: &["documentName", "instanceIds", "target"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} ran commands on instances through SSM: {targets}",
-    },
-    Rule {
-        info: info!("execution.ec2-user-data", "execution", Medium, "T1059.009",
-            "EC2 instance user data (boot script) changed."),
-        calls: &[("ec2.amazonaws.com", &["ModifyInstanceAttribute"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(changes_user_data),
-        escalate: None,
-        target_keys: &["instanceId"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} changed the user data of {targets}",
-    },
-    Rule {
-        info: info!("execution.lambda-code", "execution", Medium, "T1648",
-            "Lambda function code or layers changed."),
-        calls: &[("lambda.amazonaws.com", &["UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishLayerVersion"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(lambda_code_or_layers),
-        escalate: None,
-        target_keys: &["functionName"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} changed the code of Lambda function(s) {targets}",
-    },
-    Rule {
-        info: info!("credential-access.secrets-batch", "credential-access", High, "T1555.006",
-            "Secrets Manager BatchGetSecretValue by filter (every matching secret, no names given) or for 10+ named secrets."),
-        calls: &[("secretsmanager.amazonaws.com", &["BatchGetSecretValue"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(batch_secrets_in_bulk),
-        escalate: None,
-        target_keys: &["filters", "secretIdList"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} retrieved secrets in bulk with BatchGetSecretValue ({count} call(s)): {targets}",
-    },
-    Rule {
-        info: info!("credential-access.ssm-decrypt-bulk", "credential-access", High, "T1555.006",
-            "SSM parameters read with decryption in bulk: GetParametersByPath from the root path, or GetParameters for 10+ names."),
-        calls: &[("ssm.amazonaws.com", &["GetParametersByPath", "GetParameters"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(ssm_decrypt_bulk),
-        escalate: None,
-        target_keys: &["path", "names"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} read SSM parameters with decryption in bulk ({count} call(s)): {targets}",
-    },
-    Rule {
-        info: info!("credential-access.ec2-user-data-read", "credential-access", Medium, "T1552.005",
-            "EC2 instance user data downloaded (DescribeInstanceAttribute userData), where boot scripts keep secrets."),
-        calls: &[("ec2.amazonaws.com", &["DescribeInstanceAttribute"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(reads_user_data),
-        escalate: None,
-        target_keys: &["instanceId"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} downloaded the user data of {targets}",
-    },
-    Rule {
-        info: info!("credential-access.ec2-password-data", "credential-access", Medium, "T1552",
-            "Windows administrator password data of EC2 instances retrieved (GetPasswordData)."),
-        calls: &[("ec2.amazonaws.com", &["GetPasswordData"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(own_request),
-        escalate: None,
-        target_keys: &["instanceId"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} retrieved the password data of {targets} ({count} call(s))",
-    },
-    Rule {
-        info: info!("impact.unusual-instance-type", "impact", Medium, "T1496.001",
-            "GPU, accelerator or very large EC2 instances launched by a principal that did not launch such types in the baseline (crypto-mining)."),
-        calls: &[("ec2.amazonaws.com", &["RunInstances", "RequestSpotInstances", "CreateFleet", "RequestSpotFleet"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(launches_unusual_type),
-        escalate: None,
-        target_keys: &["instanceType"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} launched unusual instance type(s) {targets} ({count} call(s))",
-    },
-    Rule {
-        info: info!("lateral-movement.ec2-instance-connect", "lateral-movement", Medium, "T1021.004",
-            "SSH key pushed to an instance through EC2 Instance Connect (SendSSHPublicKey)."),
-        calls: &[("ec2-instance-connect.amazonaws.com", &["SendSSHPublicKey"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &["instanceId", "instanceOSUser"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} pushed SSH keys through EC2 Instance Connect to {targets}",
-    },
-    Rule {
-        info: info!("lateral-movement.ec2-serial-console", "lateral-movement", High, "T1021",
-            "SSH key pushed to an instance's serial console, or serial console access enabled for the account."),
-        calls: &[
-            ("ec2-instance-connect.amazonaws.com", &["SendSerialConsoleSSHPublicKey"]),
-            ("ec2.amazonaws.com", &["EnableSerialConsoleAccess"]),
-        ],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &["instanceId", "serialPort"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} used the EC2 serial console: {events} {targets}",
-    },
-    Rule {
-        info: info!("exposure.lambda-public", "persistence", High, "T1546",
-            "Lambda function made invocable by anyone or by an account outside the lake (AddPermission, function URL without auth)."),
-        calls: &[("lambda.amazonaws.com", &["AddPermission", "CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(lambda_opened),
-        escalate: None,
-        target_keys: &["functionName", "principal"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} opened Lambda function(s) to outside callers: {targets}",
-    },
-    Rule {
-        info: info!("persistence.lambda-foreign-layer", "persistence", Medium, "T1546",
-            "Lambda layer (code or extension) from an account outside the lake added to a function."),
-        calls: &[("lambda.amazonaws.com", &["UpdateFunctionConfiguration", "CreateFunction"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(foreign_layer),
-        escalate: None,
-        target_keys: &["functionName", "layers"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} added outside layer(s) to Lambda: {targets}",
-    },
-    Rule {
-        info: info!("persistence.roles-anywhere", "persistence", High, "T1098",
-            "IAM Roles Anywhere trust anchor or profile created or changed (roles usable with an outside certificate authority)."),
-        calls: &[("rolesanywhere.amazonaws.com", &["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile",
-            "UpdateProfile"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &["name", "roleArns"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} set up IAM Roles Anywhere: {events} {targets}",
-    },
-    Rule {
-        info: info!("persistence.federation-token", "persistence", Medium, "T1550.001",
-            "GetFederationToken called by an IAM user (federated sessions outlive the user's key being disabled)."),
-        calls: &[("sts.amazonaws.com", &["GetFederationToken"])],
-        identity_types: &["IAMUser"],
-        on_error: OnError::Exclude,
-        predicate: None,
-        escalate: None,
-        target_keys: &["name"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} obtained federation token(s) for {targets}",
-    },
-    Rule {
-        info: info!("impact.bedrock-first-use", "impact", Medium, "T1496.004",
-            "Bedrock models invoked by a principal that did not invoke models in the baseline (LLM-jacking)."),
-        calls: &[("bedrock.amazonaws.com", &["InvokeModel", "InvokeModelWithResponseStream", "Converse",
-            "ConverseStream"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: Some(own_request),
-        escalate: None,
-        target_keys: &["modelId"],
-        routine_if_in_baseline: true,
-        one_per_principal: false,
-        summary: "{actor} invoked Bedrock model(s) {targets} ({count} call(s))",
-    },
-    Rule {
-        info: info!("impact.bedrock-model-access", "impact", High, "T1496.004",
-            "Bedrock model access requested or granted, or model invocation logging deleted."),
-        calls: &[("bedrock.amazonaws.com", &["PutFoundationModelEntitlement", "PutUseCaseForModelAccess",
-            "CreateFoundationModelAgreement", "DeleteModelInvocationLoggingConfiguration"])],
-        identity_types: &[],
-        on_error: OnError::Downgrade,
-        predicate: None,
-        escalate: None,
-        target_keys: &["modelId"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} changed Bedrock model access: {events} {targets}",
-    },
-    Rule {
-        info: info!("exposure.bucket-foreign-account", "exfiltration", High, "T1537",
-            "S3 bucket policy granting read or full access to an account outside the lake."),
-        calls: &[("s3.amazonaws.com", &["PutBucketPolicy"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(bucket_grants_foreign_account),
-        escalate: None,
-        target_keys: &["bucketName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} granted an outside account access to bucket(s) {targets}",
-    },
-    Rule {
-        info: info!("impact.kms-key-disabled", "impact", High, "T1485",
-            "KMS key disabled or scheduled for deletion (data encrypted under it becomes unreadable)."),
-        calls: &[("kms.amazonaws.com", &["DisableKey", "ScheduleKeyDeletion"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: None,
-        escalate: None,
-        target_keys: &["keyId"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} disabled or scheduled deletion of KMS key(s) {targets}",
-    },
-    Rule {
-        info: info!("impact.s3-sse-c", "impact", High, "T1486",
-            "S3 objects written with a customer-provided key (SSE-C): without the key nobody can read them (ransomware)."),
-        calls: &[("s3.amazonaws.com", &["PutObject", "CopyObject", "CreateMultipartUpload"])],
-        identity_types: &[],
-        on_error: OnError::Exclude,
-        predicate: Some(uses_sse_c),
-        escalate: None,
-        target_keys: &["bucketName"],
-        routine_if_in_baseline: false,
-        one_per_principal: false,
-        summary: "{actor} rewrote {count} S3 object(s) with customer-provided keys in {targets}",
-    },
-];
-
 // ---------------------------------------------------------------------------------------------
-// Predicates
+// Named checks
 
-fn console_success(input: &RuleInput) -> bool {
-    !input.event.is_error()
-        && input.response().and_then(|r| get_str(r, "ConsoleLogin")).is_some_and(|s| s.eq_ignore_ascii_case("Success"))
+/// The IAM policy document under the first of `keys` present in the request (an object or JSON
+/// text, possibly URL-encoded), read by the policy module; None when absent or not a policy.
+fn request_policy(input: &RuleInput, keys: &[&str]) -> Option<Policy> {
+    let req = input.request()?;
+    let raw = keys.iter().find_map(|k| get_key(req, k))?;
+    parse_policy(&embedded_json(raw)?).ok()
 }
 
-fn console_without_mfa(input: &RuleInput) -> bool {
-    input.additional().and_then(|a| get_str(a, "MFAUsed")).is_some_and(|s| s.eq_ignore_ascii_case("No"))
+fn allows(policy: &Policy) -> impl Iterator<Item = &Statement> {
+    policy.statements.iter().filter(|s| s.effect == Effect::Allow)
 }
 
-fn iam_user_login_without_mfa(input: &RuleInput) -> bool {
-    let saml = input.additional().and_then(|a| get_key(a, "SamlProviderArn")).is_some();
-    console_success(input) && console_without_mfa(input) && !saml
-}
-
-fn root_own_activity(input: &RuleInput) -> bool {
-    let e = input.event;
-    e.invoked_by.is_none()
-        && !e.source_is_aws_service()
-        && !matches!(e.event_type.as_deref(), Some("AwsServiceEvent" | "AwsConsoleSignIn"))
-        && e.event_name != "ConsoleLogin"
-}
-
-fn cloudtrail_tampering(input: &RuleInput) -> bool {
-    let e = input.event;
-    if e.event_source == "s3.amazonaws.com" {
-        let Some(bucket) = input.req_str("bucketName") else { return false };
-        if !input.env.is_trail_bucket(bucket) {
-            return false;
+/// AWS principals of a `Principal` element (`"*"` for everyone); Service / Federated principals
+/// and `NotPrincipal` are not AWS accounts granted access.
+fn aws_principals(st: &Statement) -> Vec<&str> {
+    match &st.principal {
+        Some(p) if !p.negated && p.any => vec!["*"],
+        Some(p) if !p.negated => {
+            p.entries.get(&PrincipalType::Aws).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default()
         }
-        // CreateTrail writes a policy that lets CloudTrail deliver; only a policy that no longer
-        // mentions CloudTrail (or denies) cuts the trail off.
-        if e.event_name == "PutBucketPolicy" {
-            let text = input.request().map(|r| r.to_string()).unwrap_or_default();
-            return !text.contains("cloudtrail.amazonaws.com")
-                || text.contains("\"Deny\"")
-                || text.contains("\\\"Deny\\\"");
+        _ => Vec::new(),
+    }
+}
+
+/// The request names the bucket a trail delivers to.
+fn trail_bucket(input: &RuleInput) -> bool {
+    input.req_str("bucketName").is_some_and(|b| input.env.is_trail_bucket(b))
+}
+
+/// A new bucket policy that no longer lets CloudTrail deliver (no Allow for the CloudTrail
+/// service) or that denies something.
+fn bucket_policy_cuts_cloudtrail(input: &RuleInput) -> bool {
+    let Some(policy) = request_policy(input, &["bucketPolicy", "policy"]) else { return true };
+    let delivers = allows(&policy).any(|s| {
+        s.principal.as_ref().is_some_and(|p| {
+            !p.negated
+                && p.entries
+                    .get(&PrincipalType::Service)
+                    .is_some_and(|v| v.iter().any(|s| s == "cloudtrail.amazonaws.com"))
+        })
+    });
+    !delivers || policy.statements.iter().any(|s| s.effect == Effect::Deny)
+}
+
+fn grants_admin(input: &RuleInput) -> bool {
+    if input.event.event_name.starts_with("Attach") {
+        return input.req_str("policyArn").is_some_and(|arn| arn.ends_with(":policy/AdministratorAccess"));
+    }
+    request_policy(input, &["policyDocument"]).is_some_and(|doc| {
+        allows(&doc).any(|s| {
+            !s.action.negated
+                && s.action.patterns.iter().any(|p| p.raw == "*")
+                && s.resource.as_ref().is_some_and(|r| !r.negated)
+                && s.resources().contains(&"*")
+        })
+    })
+}
+
+fn trust_external(input: &RuleInput) -> bool {
+    let Some(doc) = request_policy(input, &["policyDocument"]) else { return false };
+    let own = input.event.target_account();
+    let found = allows(&doc).flat_map(aws_principals).any(|p| {
+        if p == "*" {
+            return true;
         }
-        return true;
-    }
-    if e.event_name == "PutEventSelectors" {
-        return selectors_reduce_coverage(input.request());
-    }
-    true
+        let acct = if p.starts_with("arn:") { arn_account(p) } else { Some(p) };
+        match acct {
+            Some(a) => Some(a) != own && !input.env.known_accounts.contains(a),
+            None => false,
+        }
+    });
+    found
+}
+
+/// A statement allows a foreign account something beyond dropping objects in (log delivery
+/// writes are how AWS services and partners deliver; reading or managing is exposure).
+fn bucket_grants_foreign_account(input: &RuleInput) -> bool {
+    let Some(doc) = request_policy(input, &["bucketPolicy", "policy"]) else { return false };
+    let found = allows(&doc).any(|s| {
+        let org_scoped = s.conditions.iter().any(|c| {
+            let key = c.key.to_ascii_lowercase();
+            key.contains("principalorgid") || key.contains("sourcevpc")
+        });
+        let write_only = !s.action.negated
+            && !s.action.patterns.is_empty()
+            && s.action.patterns.iter().all(|p| {
+                let a = p.raw.to_ascii_lowercase();
+                a == "s3:putobject" || a == "s3:putobjectacl"
+            });
+        !org_scoped
+            && !write_only
+            && aws_principals(s).iter().any(|p| *p != "*" && principal_account(p).is_some_and(|a| is_foreign(input, a)))
+    });
+    found
 }
 
 /// Event selectors that stop recording management events, or record only one of read / write.
@@ -716,17 +536,6 @@ fn selectors_reduce_coverage(req: Option<&Value>) -> bool {
     true
 }
 
-fn guardduty_weakened(input: &RuleInput) -> bool {
-    match input.event.event_name.as_str() {
-        "UpdateDetector" => input.request().and_then(|r| get_key(r, "enable")).and_then(Value::as_bool) == Some(false),
-        "CreateFilter" | "UpdateFilter" => input.req_str("action").is_some_and(|a| a.eq_ignore_ascii_case("ARCHIVE")),
-        "CreateIPSet" | "UpdateIPSet" => {
-            input.request().and_then(|r| get_key(r, "activate")).and_then(Value::as_bool).unwrap_or(true)
-        }
-        _ => true,
-    }
-}
-
 /// The target user of an IAM call is someone other than the caller. Role sessions and root
 /// acting on a user always count: the user is not them.
 fn targets_other_user(input: &RuleInput) -> bool {
@@ -736,76 +545,6 @@ fn targets_other_user(input: &RuleInput) -> bool {
         Some("IAMUser") => e.user_name.as_deref() != Some(target),
         _ => true,
     }
-}
-
-fn grants_admin(input: &RuleInput) -> bool {
-    if input.event.event_name.starts_with("Attach") {
-        return input.req_str("policyArn").is_some_and(|arn| arn.ends_with(":policy/AdministratorAccess"));
-    }
-    input.request().and_then(|r| get_key(r, "policyDocument")).and_then(embedded_json).is_some_and(|doc| {
-        statements(&doc).iter().any(|s| {
-            is_allow(s)
-                && get_key(s, "NotAction").is_none()
-                && values_include(get_key(s, "Action"), "*")
-                && values_include(get_key(s, "Resource"), "*")
-        })
-    })
-}
-
-fn statements(doc: &Value) -> Vec<&Value> {
-    match get_key(doc, "Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(single @ Value::Object(_)) => vec![single],
-        _ => Vec::new(),
-    }
-}
-
-fn is_allow(statement: &Value) -> bool {
-    get_str(statement, "Effect").is_some_and(|e| e.eq_ignore_ascii_case("Allow"))
-}
-
-fn values_include(v: Option<&Value>, wanted: &str) -> bool {
-    match v {
-        Some(Value::String(s)) => s == wanted,
-        Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(wanted)),
-        _ => false,
-    }
-}
-
-/// Strings of a `Principal` element (`"*"`, `{"AWS": ...}`); Service / Federated are ignored.
-fn aws_principals(statement: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    match get_key(statement, "Principal") {
-        Some(Value::String(s)) => out.push(s.clone()),
-        Some(obj @ Value::Object(_)) => {
-            if let Some(aws) = get_key(obj, "AWS") {
-                match aws {
-                    Value::String(s) => out.push(s.clone()),
-                    Value::Array(items) => out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string))),
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-fn trust_external(input: &RuleInput) -> bool {
-    let Some(doc) = input.request().and_then(|r| get_key(r, "policyDocument")).and_then(embedded_json) else {
-        return false;
-    };
-    let own = input.event.target_account();
-    statements(&doc).iter().filter(|s| is_allow(s)).flat_map(|s| aws_principals(s)).any(|p| {
-        if p == "*" {
-            return true;
-        }
-        let acct = if p.starts_with("arn:") { arn_account(&p).map(str::to_string) } else { Some(p.clone()) };
-        match acct {
-            Some(a) => Some(a.as_str()) != own && !input.env.known_accounts.contains(&a),
-            None => false,
-        }
-    })
 }
 
 /// The values added by a snapshot / image attribute change: `group: all` or account ids.
@@ -884,35 +623,13 @@ fn bucket_exposed(input: &RuleInput) -> bool {
             })
         }),
         "PutBucketPolicy" => {
-            let Some(doc) = input
-                .request()
-                .and_then(|r| get_key(r, "bucketPolicy").or_else(|| get_key(r, "policy")))
-                .and_then(embedded_json)
-            else {
-                return false;
-            };
             // A wildcard principal without a condition (conditions such as aws:SourceVpce or
             // aws:PrincipalOrgID restrict it).
-            statements(&doc)
-                .iter()
-                .any(|s| is_allow(s) && get_key(s, "Condition").is_none() && aws_principals(s).iter().any(|p| p == "*"))
+            request_policy(input, &["bucketPolicy", "policy"])
+                .is_some_and(|doc| allows(&doc).any(|s| s.conditions.is_empty() && aws_principals(s).contains(&"*")))
         }
         _ => false,
     }
-}
-
-/// A CIDR that lets in a large part of the internet: any public range of /8 or wider in IPv4
-/// (`0.0.0.0/0`, but also `0.0.0.0/1`, `128.0.0.0/1`, ...) or /16 or wider in IPv6 (`::/0`,
-/// `2000::/3`). Private ranges such as `10.0.0.0/8` are not the world.
-pub fn is_world_cidr(text: &str) -> bool {
-    let Ok(net) = text.trim().parse::<ipnet::IpNet>() else { return false };
-    let wide = match net {
-        ipnet::IpNet::V4(n) => n.prefix_len() <= 8,
-        ipnet::IpNet::V6(n) => n.prefix_len() <= 16,
-    };
-    const PRIVATE: &[&str] =
-        &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "100.64.0.0/10", "fc00::/7", "fe80::/10"];
-    wide && !PRIVATE.iter().filter_map(|p| p.parse::<ipnet::IpNet>().ok()).any(|p| p.contains(&net))
 }
 
 fn open_to_world(input: &RuleInput) -> bool {
@@ -987,25 +704,6 @@ fn ssm_decrypt_bulk(input: &RuleInput) -> bool {
     }
 }
 
-fn reads_user_data(input: &RuleInput) -> bool {
-    own_request(input) && input.req_str("attribute").is_some_and(|a| a.eq_ignore_ascii_case("userData"))
-}
-
-/// GPU / accelerator / FPGA / memory-monster families, bare metal, and sizes of 16xlarge and up.
-pub fn is_unusual_instance_type(t: &str) -> bool {
-    const FAMILIES: &[&str] = &[
-        "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6", "g2", "g3", "g3s", "g4dn", "g4ad", "g5", "g5g",
-        "g6", "g6e", "gr6", "inf1", "inf2", "trn1", "trn1n", "trn2", "dl1", "dl2q", "f1", "f2", "vt1", "x1", "x1e",
-        "x2idn", "x2iedn", "x2iezn", "hpc6a", "hpc7g", "hpc7a",
-    ];
-    let t = t.trim().to_ascii_lowercase();
-    let Some((family, size)) = t.split_once('.') else { return false };
-    if FAMILIES.contains(&family) || family.starts_with("u-") || family.starts_with("u7") || size.contains("metal") {
-        return true;
-    }
-    size.strip_suffix("xlarge").and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 16)
-}
-
 /// Any `instanceType` in the request, however deep (spot launch specifications, fleet
 /// overrides) and however wrapped (`"instanceType": {"value": "p2.xlarge"}`).
 fn launches_unusual_type(input: &RuleInput) -> bool {
@@ -1058,54 +756,33 @@ fn foreign_layer(input: &RuleInput) -> bool {
     foreign
 }
 
-/// A statement allows a foreign account something beyond dropping objects in (log delivery
-/// writes are how AWS services and partners deliver; reading or managing is exposure).
-fn bucket_grants_foreign_account(input: &RuleInput) -> bool {
-    let Some(doc) = input
-        .request()
-        .and_then(|r| get_key(r, "bucketPolicy").or_else(|| get_key(r, "policy")))
-        .and_then(embedded_json)
-    else {
-        return false;
+/// A CIDR that lets in a large part of the internet: any public range of /8 or wider in IPv4
+/// (`0.0.0.0/0`, but also `0.0.0.0/1`, `128.0.0.0/1`, ...) or /16 or wider in IPv6 (`::/0`,
+/// `2000::/3`). Private ranges such as `10.0.0.0/8` are not the world.
+pub fn is_world_cidr(text: &str) -> bool {
+    let Ok(net) = text.trim().parse::<ipnet::IpNet>() else { return false };
+    let wide = match net {
+        ipnet::IpNet::V4(n) => n.prefix_len() <= 8,
+        ipnet::IpNet::V6(n) => n.prefix_len() <= 16,
     };
-    statements(&doc).iter().any(|s| {
-        let org_scoped = get_key(s, "Condition").is_some_and(|c| {
-            let text = c.to_string().to_ascii_lowercase();
-            text.contains("principalorgid") || text.contains("sourcevpc")
-        });
-        let write_only = {
-            let mut all_put = true;
-            let mut any = false;
-            any_string(get_key(s, "Action").unwrap_or(&Value::Null), None, &mut |_, a| {
-                any = true;
-                let a = a.to_ascii_lowercase();
-                all_put &= a == "s3:putobject" || a == "s3:putobjectacl";
-                false
-            });
-            any && all_put
-        };
-        is_allow(s)
-            && !org_scoped
-            && !write_only
-            && aws_principals(s).iter().any(|p| p != "*" && principal_account(p).is_some_and(|a| is_foreign(input, a)))
-    })
+    const PRIVATE: &[&str] =
+        &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "100.64.0.0/10", "fc00::/7", "fe80::/10"];
+    wide && !PRIVATE.iter().filter_map(|p| p.parse::<ipnet::IpNet>().ok()).any(|p| p.contains(&net))
 }
 
-fn uses_sse_c(input: &RuleInput) -> bool {
-    input.request().is_some_and(|r| {
-        r.as_object().is_some_and(|o| {
-            o.keys().any(|k| k.eq_ignore_ascii_case("x-amz-server-side-encryption-customer-algorithm"))
-        })
-    })
-}
-
-fn changes_user_data(input: &RuleInput) -> bool {
-    input.request().is_some_and(|r| get_key(r, "userData").is_some() || get_str(r, "attribute") == Some("userData"))
-}
-
-fn lambda_code_or_layers(input: &RuleInput) -> bool {
-    matches!(input.event.base_name(), "UpdateFunctionCode" | "PublishLayerVersion")
-        || input.request().is_some_and(|r| get_key(r, "layers").is_some())
+/// GPU / accelerator / FPGA / memory-monster families, bare metal, and sizes of 16xlarge and up.
+pub fn is_unusual_instance_type(t: &str) -> bool {
+    const FAMILIES: &[&str] = &[
+        "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6", "g2", "g3", "g3s", "g4dn", "g4ad", "g5", "g5g",
+        "g6", "g6e", "gr6", "inf1", "inf2", "trn1", "trn1n", "trn2", "dl1", "dl2q", "f1", "f2", "vt1", "x1", "x1e",
+        "x2idn", "x2iedn", "x2iezn", "hpc6a", "hpc7g", "hpc7a",
+    ];
+    let t = t.trim().to_ascii_lowercase();
+    let Some((family, size)) = t.split_once('.') else { return false };
+    if FAMILIES.contains(&family) || family.starts_with("u-") || family.starts_with("u7") || size.contains("metal") {
+        return true;
+    }
+    size.strip_suffix("xlarge").and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 16)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1118,17 +795,17 @@ struct Dispatch {
 }
 
 impl Dispatch {
-    fn new(rules: &[Rule]) -> Self {
+    fn new(rules: &'static [Rule]) -> Self {
         let mut by_name: FastMap<&'static str, Vec<usize>> = FastMap::default();
         let mut any_name = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             let mut names_any = false;
-            for (_, names) in rule.calls {
-                if names.is_empty() {
+            for call in &rule.calls {
+                if call.names.is_empty() {
                     names_any = true;
                 }
-                for n in names.iter() {
-                    let list = by_name.entry(n).or_default();
+                for n in &call.names {
+                    let list = by_name.entry(n.as_str()).or_default();
                     if !list.contains(&i) {
                         list.push(i);
                     }
@@ -1145,17 +822,19 @@ impl Dispatch {
 /// Whether some rule looks at this call (its source, name and identity type; predicates not
 /// judged): the events a rule can match are among these.
 pub fn could_match(e: &Event) -> bool {
-    RULES.iter().any(|rule| call_matches(rule, e))
+    rules().iter().any(|rule| call_matches(rule, e))
 }
 
 fn call_matches(rule: &Rule, e: &Event) -> bool {
-    if !(rule.identity_types.is_empty() || e.identity_type.as_deref().is_some_and(|t| rule.identity_types.contains(&t)))
+    if !(rule.identity_types.is_empty()
+        || e.identity_type.as_deref().is_some_and(|t| rule.identity_types.iter().any(|i| i == t)))
     {
         return false;
     }
     let base = e.base_name();
-    rule.calls.iter().any(|(source, names)| {
-        (source.is_empty() || *source == e.event_source) && (names.is_empty() || names.contains(&base))
+    rule.calls.iter().any(|c| {
+        c.source.as_ref().is_none_or(|s| *s == e.event_source)
+            && (c.names.is_empty() || c.names.iter().any(|n| n == base))
     })
 }
 
@@ -1191,10 +870,10 @@ pub fn run(prep: &Prepared) -> Vec<Finding> {
             if rule.on_error == OnError::Exclude && e.is_error() {
                 continue;
             }
-            if rule.predicate.is_some_and(|p| !p(&input)) {
+            if rule.when.as_ref().is_some_and(|c| !c.eval(&input)) {
                 continue;
             }
-            let escalate = rule.escalate.is_some_and(|p| p(&input));
+            let escalate = rule.escalate.as_ref().is_some_and(|c| c.eval(&input));
             matches.entry((r, prep.principal_of[i])).or_default().push((i, escalate));
         }
     }
@@ -1236,7 +915,7 @@ fn build(prep: &Prepared, rule: &Rule, pid: u32, group: &[(usize, bool)]) -> Opt
     if !rule.target_keys.is_empty() {
         for &i in &idx {
             if let Some(req) = events[i].request() {
-                for key in rule.target_keys {
+                for key in &rule.target_keys {
                     match get_key(&req, key) {
                         Some(Value::String(s)) => {
                             targets.insert(s.clone());
@@ -1281,3 +960,7 @@ fn build(prep: &Prepared, rule: &Rule, pid: u32, group: &[(usize, bool)]) -> Opt
         );
     FindingDraft { info: &rule.info, severity, principal, actor, summary, evidence }.build(events, &idx)
 }
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;

@@ -489,9 +489,8 @@ fn trust_policy_external() {
         &run(vec![trust("6", json!({"AWS": "arn:aws:iam::222222222222:root"})), other]),
         "iam.persistence.trust-policy-external",
     );
-    // A URL-encoded document is decoded.
-    let encoded =
-        "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22*%22%7D%7D%5D%7D";
+    // A URL-encoded document is decoded (and read by the policy module: a valid trust policy).
+    let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22*%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
     one(
         &run(vec![iam("7", T0, "UpdateAssumeRolePolicy").req(json!({"roleName": "x", "policyDocument": encoded}))]),
         "iam.persistence.trust-policy-external",

@@ -10,7 +10,7 @@ use super::resources::{covered_by_any, generalise, Generalise};
 use super::verify::{self, Mode, Replay};
 use super::{
     Confidence, DiffLine, Evidence, IncidentUse, ObservedCall, PrincipalInput, RecommendOptions, Recommendation,
-    SparseWildcard,
+    SparseWildcard, Verification,
 };
 use crate::catalog::catalog;
 use crate::policy::{
@@ -339,52 +339,48 @@ fn choose(ids: &[usize], assumed: &BTreeSet<usize>, stmts: &[IdStatement], keep:
     *ids.iter().min_by_key(|i| rank(i)).unwrap_or(&ids[0])
 }
 
-pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommendation {
-    let cat = catalog();
-    let mut set = base_set(input);
-    let pinfo = principal_info(input);
-    let original = base_set(input);
-    let index = AccessIndex::new(&original, &pinfo);
-    let root = input.arn.ends_with(":root");
-    let granted = granted_actions(&original, &index, root);
-    let stmts = identity_statements(&original);
+/// Provenance and grouping of the included calls: which statements allowed each action, and the
+/// (action, chosen statement) groups the proposal is built from.
+#[derive(Default)]
+struct Grouped {
+    /// Indexes (into the statement list) of identity statements that allowed some observed call.
+    matched: BTreeSet<usize>,
+    per_action_stmts: BTreeMap<String, BTreeSet<usize>>,
+    groups: BTreeMap<(String, usize), GroupAcc>,
+    /// Actions allowed by resource policies alone (not added to the identity policy).
+    resource_policy_only: BTreeSet<String>,
+    /// Action -> "statement: keys" of the conditions CloudTrail could not show for it.
+    unknown_conditions: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Group every included call under the allowing statement [`choose`] picks. Calls whose chosen
+/// statement is keep-marked form no group: that statement is carried over as written.
+fn group(included: &[Included], stmts: &[IdStatement], keep: &dyn Fn(&Statement) -> bool) -> Grouped {
     let by_ref: BTreeMap<(&str, usize), usize> =
         stmts.iter().enumerate().rev().map(|(i, s)| ((s.policy.as_str(), s.index), i)).collect();
-    let keep = |st: &Statement| {
-        !opts.keep_sid_prefix.is_empty() && st.sid.as_deref().is_some_and(|s| s.starts_with(&opts.keep_sid_prefix))
-    };
-    let classified = classify(input, &mut set, &index);
-    let mut notes: Vec<String> = Vec::new();
-
-    // Provenance and grouping.
-    let mut matched: BTreeSet<usize> = BTreeSet::new();
-    let mut per_action_stmts: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-    let mut groups: BTreeMap<(String, usize), GroupAcc> = BTreeMap::new();
-    let mut resource_policy_only: BTreeSet<String> = BTreeSet::new();
-    // Action -> "statement: keys" of the conditions CloudTrail could not show for it.
-    let mut unknown_conditions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for inc in &classified.included {
+    let mut out = Grouped::default();
+    for inc in included {
         let to_ids = |refs: &[(String, usize)]| -> Vec<usize> {
             refs.iter().filter_map(|(p, i)| by_ref.get(&(p.as_str(), *i)).copied()).collect()
         };
         let ids = to_ids(&inc.allowing);
         let assumed: BTreeSet<usize> = to_ids(&inc.assumed).into_iter().collect();
         if ids.is_empty() {
-            resource_policy_only.insert(inc.action.clone());
+            out.resource_policy_only.insert(inc.action.clone());
             continue;
         }
-        matched.extend(&ids);
-        per_action_stmts.entry(inc.action.clone()).or_default().extend(&ids);
-        let chosen = choose(&ids, &assumed, &stmts, &keep);
+        out.matched.extend(&ids);
+        out.per_action_stmts.entry(inc.action.clone()).or_default().extend(&ids);
+        let chosen = choose(&ids, &assumed, stmts, keep);
         if keep(stmts[chosen].st) {
             continue;
         }
-        let g = groups.entry((inc.action.clone(), chosen)).or_default();
+        let g = out.groups.entry((inc.action.clone(), chosen)).or_default();
         if assumed.contains(&chosen) {
             g.assumed = true;
             let ctx = call_context(inc.call);
             let keys = stmts[chosen].st.unknown_condition_keys(&ctx, &super::unknown_key);
-            unknown_conditions.entry(inc.action.clone()).or_default().insert(format!(
+            out.unknown_conditions.entry(inc.action.clone()).or_default().insert(format!(
                 "{}: {}",
                 stmts[chosen].label,
                 keys.join(", ")
@@ -406,17 +402,22 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
             None => g.passed_unknown = true,
         }
     }
-    if !resource_policy_only.is_empty() {
-        notes.push(format!(
-            "allowed by resource policies alone, so not added to the identity policy: {}",
-            resource_policy_only.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
-    }
+    out
+}
 
+/// One grant per group: the observed resources generalised within the chosen statement's, or
+/// the statement's own resources where the calls cannot narrow them. Also returns the actions
+/// some of whose calls named no resource (kept with the statement's resources).
+fn grants_of(
+    groups: &BTreeMap<(String, usize), GroupAcc>,
+    stmts: &[IdStatement],
+    opts: &RecommendOptions,
+) -> (Vec<Grant>, BTreeSet<String>) {
+    let cat = catalog();
     let gen = Generalise { list_limit: opts.list_limit, max_depth: opts.max_prefix_wildcard_depth };
     let mut grants: Vec<Grant> = Vec::new();
     let mut unscoped: BTreeSet<String> = BTreeSet::new();
-    for ((action, sid), g) in &groups {
+    for ((action, sid), g) in groups {
         let st = stmts[*sid].st;
         let mut condition = condition_of(st);
         let with_variables = st.resources().iter().any(|r| r.contains("${"));
@@ -455,16 +456,148 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         }
         grants.push(Grant { action: action.clone(), resources, condition });
     }
+    (grants, unscoped)
+}
+
+/// With unobservable actions kept: one grant per action and allowing (not keep-marked)
+/// statement, with that statement's resources and conditions.
+fn unobservable_grants(
+    unobservable: &BTreeSet<String>,
+    stmts: &[IdStatement],
+    keep: &dyn Fn(&Statement) -> bool,
+) -> Vec<Grant> {
+    let mut grants = Vec::new();
+    for a in unobservable {
+        for s in stmts.iter().filter(|s| s.st.effect == Effect::Allow && !keep(s.st) && s.st.matches_action(a)) {
+            grants.push(Grant { action: a.clone(), resources: resource_spec_of(s.st), condition: condition_of(s.st) });
+        }
+    }
+    grants
+}
+
+/// Statements carried over verbatim.
+struct Carried {
+    /// Keep-marked statements, canonical, first occurrence only.
+    keep: Vec<Value>,
+    /// Labels of the keep-marked statements.
+    labels: Vec<String>,
+    /// Identity denies that still apply to an action the grants or a keep-marked Allow names.
+    denies: Vec<Value>,
+}
+
+fn carried(stmts: &[IdStatement], keep: &dyn Fn(&Statement) -> bool, grants: &[Grant]) -> Carried {
+    let cat = catalog();
+    let mut keep_json: Vec<Value> = Vec::new();
+    let mut universe: BTreeSet<String> = grants.iter().map(|g| g.action.clone()).collect();
+    let mut keep_negated = false;
+    for s in stmts.iter().filter(|s| keep(s.st)) {
+        let j = canonical(s.st.to_json());
+        if !keep_json.contains(&j) {
+            keep_json.push(j);
+        }
+        if s.st.effect == Effect::Allow {
+            keep_negated |= s.st.action.negated;
+            for p in s.st.actions() {
+                universe.extend(cat.expand(p).iter().map(|a| a.full_name()));
+            }
+        }
+    }
+    let labels: Vec<String> = stmts.iter().filter(|s| keep(s.st)).map(|s| s.label.clone()).collect();
+    let mut deny_json: Vec<Value> = Vec::new();
+    for s in stmts.iter().filter(|s| s.st.effect == Effect::Deny && !keep(s.st)) {
+        if keep_negated || s.st.action.negated || universe.iter().any(|a| s.st.matches_action(a)) {
+            let j = canonical(s.st.to_json());
+            if !deny_json.contains(&j) {
+                deny_json.push(j);
+            }
+        }
+    }
+    Carried { keep: keep_json, labels, denies: deny_json }
+}
+
+/// Replay every included call against the documents (plus the fitting errors as failures), and
+/// count the granted actions the proposal no longer grants at all.
+fn verify_proposal(
+    input: &PrincipalInput,
+    original: &PolicySet,
+    granted: &BTreeSet<String>,
+    included: &[Included],
+    documents: &[Value],
+    fit_errors: &[String],
+) -> (Verification, usize) {
+    let replays: Vec<Replay> =
+        included.iter().map(|i| Replay { call: i.call, action: i.action.clone(), mode: i.mode }).collect();
+    let mut verification = verify::check(input, original, &replays, documents);
+    verification.failures.extend(fit_errors.iter().cloned());
+    // Only actions a proposal Allow statement names can still be granted.
+    let removed = match verify::proposal_set(original, documents) {
+        Ok(pset) => {
+            let pindex = AccessIndex::new(&pset, &principal_info(input));
+            let still = verify::allowed_universe(&pset)
+                .iter()
+                .filter(|a| granted.contains(*a) && pindex.access(a) != Access::None)
+                .count();
+            granted.len() - still
+        }
+        Err(_) => granted.len(),
+    };
+    (verification, removed)
+}
+
+/// File stems and output paths of the documents: none unless verified; one inline document
+/// under the principal's name, or numbered customer managed policies when split.
+fn name(input: &PrincipalInput, ok: bool, split: bool, documents: usize) -> (Vec<String>, Vec<String>) {
+    // Names and the account id come from input: only `output::segment` makes them path segments.
+    let stem = crate::output::segment(&input.name);
+    let file_stems: Vec<String> = if !ok || documents == 0 {
+        Vec::new()
+    } else if !split {
+        vec![stem.into_owned()]
+    } else {
+        // Customer managed policies: never under a name that looks like the inline proposal.
+        (1..=documents).map(|i| format!("{stem}.managed-{i}")).collect()
+    };
+    let account_dir = crate::output::segment(&input.account);
+    let policy_files =
+        file_stems.iter().map(|s| format!("policies/{account_dir}/{}/{s}.json", input.kind.dir())).collect();
+    (file_stems, policy_files)
+}
+
+/// classify -> group -> grants -> fit -> verify -> name, with the notes of each step.
+pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommendation {
+    let cat = catalog();
+    let mut set = base_set(input);
+    let pinfo = principal_info(input);
+    let original = base_set(input);
+    let index = AccessIndex::new(&original, &pinfo);
+    let root = input.arn.ends_with(":root");
+    let granted = granted_actions(&original, &index, root);
+    let stmts = identity_statements(&original);
+    let keep = |st: &Statement| {
+        !opts.keep_sid_prefix.is_empty() && st.sid.as_deref().is_some_and(|s| s.starts_with(&opts.keep_sid_prefix))
+    };
+    let classified = classify(input, &mut set, &index);
+    let mut notes: Vec<String> = Vec::new();
+
+    let grouped = group(&classified.included, &stmts, &keep);
+    if !grouped.resource_policy_only.is_empty() {
+        notes.push(format!(
+            "allowed by resource policies alone, so not added to the identity policy: {}",
+            grouped.resource_policy_only.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+
+    let (mut grants, unscoped) = grants_of(&grouped.groups, &stmts, opts);
     if !unscoped.is_empty() {
         notes.push(format!(
             "resources unknown for some calls of {}: kept the original statement's resources for them",
             unscoped.iter().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
-    if !unknown_conditions.is_empty() {
+    if !grouped.unknown_conditions.is_empty() {
         notes.push(format!(
             "allowed only under conditions CloudTrail does not record, so kept with the statement's resources and conditions: {}",
-            unknown_conditions.keys().cloned().collect::<Vec<_>>().join(", ")
+            grouped.unknown_conditions.keys().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
 
@@ -473,15 +606,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     let unobservable: BTreeSet<String> =
         granted.iter().filter(|a| input.unobservable.contains(*a) && !used.contains(*a)).cloned().collect();
     if opts.keep_unobservable {
-        for a in &unobservable {
-            for s in stmts.iter().filter(|s| s.st.effect == Effect::Allow && !keep(s.st) && s.st.matches_action(a)) {
-                grants.push(Grant {
-                    action: a.clone(),
-                    resources: resource_spec_of(s.st),
-                    condition: condition_of(s.st),
-                });
-            }
-        }
+        grants.extend(unobservable_grants(&unobservable, &stmts, &keep));
         if !unobservable.is_empty() {
             notes.push(format!(
                 "kept {} granted action(s) CloudTrail cannot observe, with their original resources and conditions",
@@ -504,46 +629,26 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     grants.dedup();
 
     // Keep-marked statements and the identity denies that still apply.
-    let mut keep_json: Vec<Value> = Vec::new();
-    let mut universe: BTreeSet<String> = grants.iter().map(|g| g.action.clone()).collect();
-    let mut keep_negated = false;
-    for s in stmts.iter().filter(|s| keep(s.st)) {
-        let j = canonical(s.st.to_json());
-        if !keep_json.contains(&j) {
-            keep_json.push(j);
-        }
-        if s.st.effect == Effect::Allow {
-            keep_negated |= s.st.action.negated;
-            for p in s.st.actions() {
-                universe.extend(cat.expand(p).iter().map(|a| a.full_name()));
-            }
-        }
-    }
-    let kept_labels: Vec<&str> = stmts.iter().filter(|s| keep(s.st)).map(|s| s.label.as_str()).collect();
-    if !kept_labels.is_empty() {
+    let carried = carried(&stmts, &keep, &grants);
+    if !carried.labels.is_empty() {
         notes.push(format!(
             "carried over unchanged (Sid starts with \"{}\"): {}",
             opts.keep_sid_prefix,
-            kept_labels.join(", ")
+            carried.labels.join(", ")
         ));
-    }
-    let mut deny_json: Vec<Value> = Vec::new();
-    for s in stmts.iter().filter(|s| s.st.effect == Effect::Deny && !keep(s.st)) {
-        if keep_negated || s.st.action.negated || universe.iter().any(|a| s.st.matches_action(a)) {
-            let j = canonical(s.st.to_json());
-            if !deny_json.contains(&j) {
-                deny_json.push(j);
-            }
-        }
     }
 
     let denied: BTreeSet<String> = input.denied.iter().filter_map(|d| cat.canonical(&d.action)).collect();
     let denied_only: Vec<String> = denied.iter().filter(|a| !used.contains(*a)).cloned().collect();
     let accept = |a: &str| index.access(a) == Access::Full && !cat.is_high_risk(a) && !denied.contains(a);
     let drafts: Vec<Draft> = compact::group(&grants);
-    let nothing = drafts.is_empty() && keep_json.is_empty();
-    let fitted =
-        compact::fit(Parts { keep: keep_json, allows: drafts, denies: deny_json }, input.kind, opts.target, &accept);
+    let nothing = drafts.is_empty() && carried.keep.is_empty();
+    let fitted = compact::fit(
+        Parts { keep: carried.keep, allows: drafts, denies: carried.denies },
+        input.kind,
+        opts.target,
+        &accept,
+    );
     let split = fitted.split;
     notes.extend(fitted.notes.iter().cloned());
     let documents = if nothing {
@@ -555,35 +660,18 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
         fitted.documents
     };
 
-    // Verification.
-    let replays: Vec<Replay> =
-        classified.included.iter().map(|i| Replay { call: i.call, action: i.action.clone(), mode: i.mode }).collect();
-    let mut verification = verify::check(input, &original, &replays, &documents);
-    verification.failures.extend(fitted.errors.iter().cloned());
+    let (verification, removed) =
+        verify_proposal(input, &original, &granted, &classified.included, &documents, &fitted.errors);
     let ok = verification.failures.is_empty();
-
-    // What the proposal still grants (for the removed count).
-    // Only actions a proposal Allow statement names can still be granted.
-    let removed = match verify::proposal_set(&original, &documents) {
-        Ok(pset) => {
-            let pindex = AccessIndex::new(&pset, &pinfo);
-            let still = verify::allowed_universe(&pset)
-                .iter()
-                .filter(|a| granted.contains(*a) && pindex.access(a) != Access::None)
-                .count();
-            granted.len() - still
-        }
-        Err(_) => granted.len(),
-    };
 
     let dead_statements: Vec<String> = stmts
         .iter()
         .enumerate()
-        .filter(|(i, s)| s.st.effect == Effect::Allow && !matched.contains(i) && !keep(s.st))
+        .filter(|(i, s)| s.st.effect == Effect::Allow && !grouped.matched.contains(i) && !keep(s.st))
         .map(|(_, s)| s.label.clone())
         .collect();
-    let sparse_wildcards = sparse(&stmts, &per_action_stmts);
-    let evidence = evidence(&classified.included, &per_action_stmts, &stmts, &unknown_conditions);
+    let sparse_wildcards = sparse(&stmts, &grouped.per_action_stmts);
+    let evidence = evidence(&classified.included, &grouped.per_action_stmts, &stmts, &grouped.unknown_conditions);
     let not_granted: Vec<String> = classified.not_granted.keys().cloned().collect();
     let diff = diff_lines(&granted, &used, &unobservable, &not_granted);
 
@@ -628,19 +716,7 @@ pub(crate) fn run(input: &PrincipalInput, opts: &RecommendOptions) -> Recommenda
     if !ok {
         notes.push("verification failed: the proposal is not written".into());
     }
-    // Names and the account id come from input: only `output::segment` makes them path segments.
-    let stem = crate::output::segment(&input.name);
-    let file_stems: Vec<String> = if !ok || documents.is_empty() {
-        Vec::new()
-    } else if !split {
-        vec![stem.into_owned()]
-    } else {
-        // Customer managed policies: never under a name that looks like the inline proposal.
-        (1..=documents.len()).map(|i| format!("{stem}.managed-{i}")).collect()
-    };
-    let account_dir = crate::output::segment(&input.account);
-    let policy_files =
-        file_stems.iter().map(|s| format!("policies/{account_dir}/{}/{s}.json", input.kind.dir())).collect();
+    let (file_stems, policy_files) = name(input, ok, split, documents.len());
     let policy_sizes = documents.iter().map(compact::policy_size).collect();
 
     Recommendation {
@@ -821,3 +897,7 @@ fn confidence(
     low.extend(medium);
     (level, low)
 }
+
+#[cfg(test)]
+#[path = "trim_tests.rs"]
+mod tests;

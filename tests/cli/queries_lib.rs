@@ -64,7 +64,7 @@ fn list_shows_every_library_file_with_its_purpose() {
         assert!(line.contains(purpose.as_str()), "{name}: purpose missing from {line:?}");
     }
     assert!(listing.contains("--param principal=..."), "{listing}");
-    assert!(listing.contains("--param regions=... (default us-east-1,eu-west-1)"), "{listing}");
+    assert!(listing.contains("--param regions=... (default auto)"), "{listing}");
 }
 
 #[test]
@@ -316,6 +316,32 @@ fn unexpected_regions_find_ap_southeast_1() {
 
     let only_main = rows("unexpected_regions", &["regions=us-east-1"]);
     assert_eq!(only_main.iter().filter(|r| s(r, "aws_region") == "eu-west-1").map(|r| n(r, "calls")).sum::<u64>(), 81);
+    let named = rows("unexpected_regions", &["regions=us-east-1, eu-west-1"]);
+    assert_eq!(named, all, "the derived regions of the sample are us-east-1 (45 of 45 days) and eu-west-1 (25 days)");
+}
+
+#[test]
+fn unexpected_regions_derive_the_usual_regions_from_the_lake() {
+    let regions = |params: &[&str]| -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for r in rows("unexpected_regions", params) {
+            *out.entry(s(&r, "aws_region").to_owned()).or_default() += n(&r, "calls");
+        }
+        out
+    };
+    let calls =
+        |list: &[(&str, u64)]| -> BTreeMap<String, u64> { list.iter().map(|(r, c)| (r.to_string(), *c)).collect() };
+    // eu-west-1 is active on 25 of the 45 days: usual at the default share, not at 0.9.
+    assert_eq!(regions(&["usual_share=0.9"]), calls(&[("ap-southeast-1", 7), ("eu-west-1", 81), ("us-west-2", 1)]));
+    assert_eq!(regions(&["usual_share=0.5"]), calls(&[("ap-southeast-1", 7), ("us-west-2", 1)]));
+    // The incident week alone: the attacker's regions (1 and 2 of its 8 days) stay unusual.
+    assert_eq!(regions(&["from=2026-10-08"]), calls(&[("ap-southeast-1", 7), ("us-west-2", 1)]));
+    // One day: every region used that day is usual, so an explicit list is the way to ask.
+    assert_eq!(regions(&["from=2026-10-08", "to=2026-10-08"]), calls(&[]));
+    assert_eq!(
+        regions(&["from=2026-10-08", "to=2026-10-08", "regions=us-east-1,eu-west-1"]),
+        calls(&[("ap-southeast-1", 1), ("us-west-2", 1)])
+    );
 }
 
 #[test]
