@@ -68,7 +68,11 @@ pub struct IngestArgs {
     /// The lake: a folder (created if missing) or s3://bucket/prefix.
     #[arg(long)]
     pub lake: PathBuf,
-    /// Print the machine summary as JSON on stdout.
+    /// table: the summary for people on stderr (always printed); json: also the machine summary
+    /// as JSON on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::commands::SummaryFormat,
+    /// The same as `--format json` (kept for scripts that use it).
     #[arg(long)]
     pub json: bool,
     /// Rows held in memory before partitions are flushed to Parquet (a byte budget applies too).

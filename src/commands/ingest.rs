@@ -15,7 +15,7 @@ pub fn run(a: &IngestArgs) -> Result<Status> {
     opts.decode.limits =
         ingest::scan::Limits { max_file_bytes: a.max_file_bytes, max_record_bytes: a.max_record_bytes };
     let (summary, state) = crate::pipeline::ingest(&opts)?;
-    if a.json {
+    if a.format.or_json(a.json) == super::SummaryFormat::Json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &WithState { ingest: &summary, state })?;
         writeln!(out)?;

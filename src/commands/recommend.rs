@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SummaryFormat {
+    /// One row per principal, as a text table on stdout.
+    Table,
     /// The summary as Markdown on stdout (report.md is always written).
     Md,
     /// One CSV row per principal on stdout.
@@ -431,6 +433,7 @@ pub fn run(a: &RecommendArgs) -> Result<Status> {
     out_dir.finish()?;
     let mut out = std::io::stdout().lock();
     match a.format {
+        SummaryFormat::Table => out.write_all(recommend::render_table(&recs).as_bytes())?,
         SummaryFormat::Md => out.write_all(recommend::render_markdown(&recs).as_bytes())?,
         SummaryFormat::Csv => out.write_all(recommend::render_csv(&recs).as_bytes())?,
         SummaryFormat::Json => {

@@ -18,7 +18,11 @@ pub struct RefreshArgs {
     /// lake split the work by partition.
     #[arg(long)]
     pub partition: Vec<String>,
-    /// Print the summary as JSON on stdout.
+    /// table: the summary line for people on stderr (always printed); json: also the summary as
+    /// JSON on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: super::SummaryFormat,
+    /// The same as `--format json` (kept for scripts that use it).
     #[arg(long)]
     pub json: bool,
 }
@@ -53,7 +57,7 @@ pub fn run(a: &RefreshArgs) -> Result<Status> {
         s.recomputed,
         s.seconds
     );
-    if a.json {
+    if a.format.or_json(a.json) == super::SummaryFormat::Json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &s)?;
         writeln!(out)?;

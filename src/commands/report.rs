@@ -59,7 +59,8 @@ pub fn run(a: &ReportArgs) -> Result<Status> {
         &RecommendOptions { keep_unobservable: true, ..RecommendOptions::default() },
         Some(&incidents),
     )?;
-    let data = crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, &findings, &detection.incidents, "")?;
+    let data =
+        crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, &findings, &detection.incidents, "")?;
     match &a.out {
         Some(out) => {
             write_report(out, a.format, &data)?;

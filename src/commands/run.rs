@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// cloudformation under deploy/<account>/ (json, the policy files, is always written).
     #[arg(long = "emit", value_enum, value_name = "FORM")]
     pub emit: Vec<super::recommend::EmitFormat>,
+    /// table: the summary line for people on stderr (always printed); json: also summary.json on
+    /// stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: super::SummaryFormat,
 }
 
 #[derive(Serialize)]
@@ -95,7 +99,8 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     super::recommend::write_deployables(&mut out, &account, &recs, target, &a.emit)?;
     write_json(&mut out, "findings.json", &crate::detect::detection_json(findings, &detection.incidents))?;
     out.write("findings.md", crate::detect::markdown::detection_markdown(&detection).as_bytes())?;
-    let data = crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, findings, &detection.incidents, "")?;
+    let data =
+        crate::report::gather::gather(&a.lake, &account, &window, &usage, &recs, findings, &detection.incidents, "")?;
     out.write("compliance.html", compliance::render_html(&data).as_bytes())?;
     out.write("compliance.md", compliance::render_markdown(&data).as_bytes())?;
 
@@ -138,5 +143,10 @@ pub fn run(a: &RunArgs) -> Result<Status> {
     );
     write_json(&mut out, "summary.json", &summary)?;
     out.finish()?;
+    if a.format == super::SummaryFormat::Json {
+        let mut text = serde_json::to_string_pretty(&summary)?;
+        text.push('\n');
+        std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+    }
     Ok(status)
 }

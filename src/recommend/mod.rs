@@ -52,7 +52,7 @@ use crate::policy::{NamedPolicy, PolicySet};
 
 pub use compact::policy_size;
 pub use incidents::{IncidentFinding, IncidentUse};
-pub use render::{render_csv, render_markdown};
+pub use render::{render_csv, render_markdown, render_table};
 pub use resources::{generalise, pattern_covers, Generalise};
 pub use verify::verify;
 
@@ -491,14 +491,20 @@ pub fn recommend(input: &PrincipalInput, opts: &RecommendOptions) -> Recommendat
 
 /// True when a principal ARN matches one of the exclusion globs.
 pub fn is_excluded(arn: &str, globs: &[String]) -> bool {
-    globs.iter().any(|g| crate::policy::Glob::new(g).is_match(arn))
+    let compiled: Vec<crate::policy::Glob> = globs.iter().map(|g| crate::policy::Glob::new(g)).collect();
+    compiled.iter().any(|g| g.is_match(arn))
 }
 
 /// Recommend for many principals in parallel, skipping excluded ones; sorted by ARN.
 pub fn recommend_all(inputs: &[PrincipalInput], opts: &RecommendOptions) -> Vec<Recommendation> {
     use rayon::prelude::*;
-    let mut out: Vec<Recommendation> =
-        inputs.par_iter().filter(|i| !is_excluded(&i.arn, &opts.exclude)).map(|i| recommend(i, opts)).collect();
+    // The globs are compiled once for all principals.
+    let excluded: Vec<crate::policy::Glob> = opts.exclude.iter().map(|g| crate::policy::Glob::new(g)).collect();
+    let mut out: Vec<Recommendation> = inputs
+        .par_iter()
+        .filter(|i| !excluded.iter().any(|g| g.is_match(&i.arn)))
+        .map(|i| recommend(i, opts))
+        .collect();
     out.sort_by(|a, b| a.arn.cmp(&b.arn));
     out
 }

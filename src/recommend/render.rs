@@ -444,6 +444,34 @@ fn csv_field(f: &str) -> String {
 }
 
 /// One summary row per principal.
+/// The summary for people: one row per principal (the same rows as the CSV, fewer columns).
+pub fn render_table(recs: &[Recommendation]) -> String {
+    let mut t = crate::text_table::TextTable::new(&[
+        "principal",
+        "kind",
+        "confidence",
+        "granted",
+        "used",
+        "removed",
+        "replayed",
+        "verified",
+    ])
+    .right(&[3, 4, 5, 6]);
+    for r in recs {
+        t.row([
+            r.arn.clone(),
+            r.kind.as_str().to_string(),
+            r.confidence.as_str().to_string(),
+            r.granted_actions.to_string(),
+            r.used_actions.to_string(),
+            r.removed_actions.to_string(),
+            r.verification.replayed_calls.to_string(),
+            if r.ok { "yes".to_owned() } else { "no (not written)".to_owned() },
+        ]);
+    }
+    t.render()
+}
+
 pub fn render_csv(recs: &[Recommendation]) -> String {
     let mut s = String::from(
         "arn,account,kind,name,confidence,granted_actions,used_actions,removed_actions,unobservable_actions,replayed_calls,still_allowed,broader_than_original,ok,documents,policy_files,dead_statements,used_not_granted\n",

@@ -346,3 +346,75 @@ fn detect_and_denials_speak_csv_with_the_json_rows() {
     // Event ids and statements are joined with "; ", so no field holds a line break.
     assert_eq!(lines.count(), as_json["denials"].as_array().unwrap().len());
 }
+
+/// The `--format` values a command's long help lists (the option's own list only).
+fn format_values(help: &str) -> Vec<String> {
+    let mut lines = help.lines().skip_while(|l| !l.trim_start().starts_with("--format"));
+    let first = lines.next().unwrap_or_default();
+    if let Some(list) = first.split("[possible values: ").nth(1) {
+        return list.trim_end_matches(']').split(", ").map(str::to_owned).collect();
+    }
+    lines
+        .take_while(|l| !l.trim_start().starts_with('-') || l.trim_start().starts_with("- "))
+        .filter_map(|l| l.trim_start().strip_prefix("- "))
+        .map(|l| l.split(':').next().unwrap_or_default().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_printing_command_speaks_the_shared_format_vocabulary() {
+    let vocabulary = ["table", "json", "csv", "md", "html", "ocsf", "asff", "none"];
+    let common = ["table", "json", "csv", "md"];
+    let summary = ["table", "json"];
+    for (cmd, required) in [
+        ("query", &common[..]),
+        ("permissions", &common),
+        ("usage", &common),
+        ("who-can", &common),
+        ("denials", &common),
+        ("detect", &common),
+        ("recommend", &common),
+        ("simulate", &summary),
+        ("ingest", &summary),
+        ("refresh", &summary),
+        ("run", &summary),
+        ("report", &["html", "md"]),
+    ] {
+        let values = format_values(&run_ok(&[cmd, "--help"]));
+        for v in &values {
+            assert!(vocabulary.contains(&v.as_str()), "{cmd} --format {v} is not in the shared vocabulary");
+        }
+        for r in required {
+            assert!(values.iter().any(|v| v == r), "{cmd} lacks --format {r}: {values:?}");
+        }
+    }
+}
+
+#[test]
+fn summary_commands_take_format_json_and_keep_their_json_flag() {
+    let mut base: Vec<String> = vec!["simulate".into(), "--principal".into(), "alice".into()];
+    base.extend(["--action".into(), "s3:GetObject".into()]);
+    base.extend(sample_iam_args());
+    let with = |extra: &str| {
+        let mut v = base.clone();
+        v.push(extra.into());
+        if extra == "--format" {
+            v.push("json".into());
+        }
+        let o = run_owned(&v);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let (flag, format) = (with("--json"), with("--format"));
+    assert_eq!(flag, format);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&format).unwrap()["evaluation"]["decision"], "Allow");
+
+    let lake = scratch("format-json-lake");
+    let logs = sample_logs();
+    let ingest = json(&["ingest", p(&logs), "--lake", p(&lake), "--quiet", "--format", "json"]);
+    assert!(ingest["events_written"].as_u64().unwrap() > 0, "{ingest}");
+    let refresh = json(&["refresh", "--lake", p(&lake), "--format", "json"]);
+    assert!(refresh["partitions"].as_u64().unwrap() > 0, "{refresh}");
+    // Without --format json they print nothing on stdout (their summary is on stderr).
+    assert_eq!(run_ok(&["refresh", "--lake", p(&lake)]), "");
+}
