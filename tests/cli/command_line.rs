@@ -351,11 +351,14 @@ fn detect_and_denials_speak_csv_with_the_json_rows() {
 fn format_values(help: &str) -> Vec<String> {
     let mut lines = help.lines().skip_while(|l| !l.trim_start().starts_with("--format"));
     let first = lines.next().unwrap_or_default();
-    if let Some(list) = first.split("[possible values: ").nth(1) {
-        return list.trim_end_matches(']').split(", ").map(str::to_owned).collect();
+    // The option's own lines: up to the next option.
+    let own: Vec<&str> = std::iter::once(first)
+        .chain(lines.take_while(|l| !l.trim_start().starts_with('-') || l.trim_start().starts_with("- ")))
+        .collect();
+    if let Some(list) = own.iter().find_map(|l| l.split("[possible values: ").nth(1)) {
+        return list.trim().trim_end_matches(']').split(", ").map(str::to_owned).collect();
     }
-    lines
-        .take_while(|l| !l.trim_start().starts_with('-') || l.trim_start().starts_with("- "))
+    own.iter()
         .filter_map(|l| l.trim_start().strip_prefix("- "))
         .map(|l| l.split(':').next().unwrap_or_default().trim().to_owned())
         .collect()
